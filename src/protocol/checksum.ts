@@ -12,7 +12,9 @@ export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
 
 export function parseChecksumAlgorithm(value: string): ChecksumAlgorithm | undefined {
   const upper = value.toUpperCase();
-  return (CHECKSUM_ALGORITHMS as readonly string[]).includes(upper) ? (upper as ChecksumAlgorithm) : undefined;
+  return (CHECKSUM_ALGORITHMS as readonly string[]).includes(upper)
+    ? (upper as ChecksumAlgorithm)
+    : undefined;
 }
 
 /** Byte length of each algorithm's digest, to validate base64 values before comparing. */

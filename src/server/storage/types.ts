@@ -153,6 +153,8 @@ export type StorageErrorCode =
   | 'BucketNotEmpty'
   | 'NoSuchKey'
   | 'NoSuchUpload'
+  /** CompleteMultipartUpload: a segment's part was re-uploaded or removed since the caller read the parts. */
+  | 'InvalidPart'
   | 'PreconditionFailed';
 
 /** Domain failure; the S3 layer maps `code` to status and XML. */
@@ -193,7 +195,12 @@ export interface Storage {
    * then removed). With `ifNoneMatch`, throws PreconditionFailed when the key
    * exists at commit time: of two racing writers exactly one wins.
    */
-  putObject(bucket: string, key: string, object: NewObject, options?: { ifNoneMatch?: boolean }): ObjectRecord;
+  putObject(
+    bucket: string,
+    key: string,
+    object: NewObject,
+    options?: { ifNoneMatch?: boolean },
+  ): ObjectRecord;
   /** With segments loaded. */
   getObject(bucket: string, key: string): ObjectRecord | undefined;
   /** Returns whether a key existed. Deleting a missing key is not an error (as S3). */
@@ -201,14 +208,16 @@ export interface Storage {
   listObjects(bucket: string, query: ListObjectsQuery): ListObjectsResult;
 
   // Multipart
-  createMultipartUpload(
-    init: Omit<MultipartUploadRecord, 'uploadId' | 'initiated'>,
-  ): MultipartUploadRecord;
+  createMultipartUpload(init: Omit<MultipartUploadRecord, 'uploadId' | 'initiated'>): MultipartUploadRecord;
   getMultipartUpload(bucket: string, key: string, uploadId: string): MultipartUploadRecord | undefined;
   /** Replaces any earlier upload of the same part number (its blob is removed). */
   putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): PartRecord;
   /** Parts with partNumber > marker, ascending, at most maxParts (+ whether more exist). */
-  listParts(uploadId: string, marker: number, maxParts: number): { parts: PartRecord[]; isTruncated: boolean };
+  listParts(
+    uploadId: string,
+    marker: number,
+    maxParts: number,
+  ): { parts: PartRecord[]; isTruncated: boolean };
   /** All parts by number, for completion. */
   getParts(uploadId: string): Map<number, PartRecord>;
   listMultipartUploads(bucket: string, query: ListUploadsQuery): ListUploadsResult;

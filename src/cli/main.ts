@@ -1,0 +1,36 @@
+/**
+ * `hoist` command line: one module per command, dispatched by name.
+ */
+import { runDev } from './commands/dev.ts';
+import { runServer } from './commands/server.ts';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; summary: string }> = {
+  dev: { run: runDev, summary: 'start the local development stack (local S3 with a dev bucket)' },
+  server: { run: runServer, summary: 'start the local S3 server' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`);
+  return `Usage: hoist <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "hoist <command> --help" for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`hoist: unknown command "${name}"\n\n${usage()}`);
+    process.exitCode = 2;
+    return;
+  }
+  await command.run(rest);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`hoist: ${message}\n`);
+  process.exitCode = 1;
+});

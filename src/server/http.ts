@@ -1,0 +1,314 @@
+/**
+ * The local S3 server on node:http: addressing, preflight, SigV4 authentication,
+ * routing by operation, and error rendering. Storage sits behind its interface.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { S3Error } from '../aws/s3/errors.ts';
+import { classifyS3Request } from '../aws/s3/operations.ts';
+import { renderXml } from '../aws/s3/xml.ts';
+import { verifyRequest } from '../aws/sigv4/verify.ts';
+import { S3_LIMITS } from '../protocol/limits.ts';
+import { parseTarget } from './addressing.ts';
+import { type CredentialLookup, rootCredentialLookup } from './identity.ts';
+import {
+  type ResolvedServerOptions,
+  type RootCredentials,
+  resolveServerOptions,
+  type ServerOptions,
+} from './options.ts';
+import { resolveRootCredentials } from './root-credentials.ts';
+import type { S3Context } from './s3/context.ts';
+import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
+import { S3_HANDLERS } from './s3/router.ts';
+import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
+import { openStorage } from './storage/index.ts';
+import type { Storage } from './storage/types.ts';
+
+export interface RunningServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  region: string;
+  rootCredentials: RootCredentials & { source: string };
+  storage: Storage;
+  close(): Promise<void>;
+}
+
+/** Largest request head accepted (request line + headers); S3 refuses heads past 8 KB of headers. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Unread request bodies up to this size are drained before an error is sent, so clients see the error. */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+interface ErrorLike {
+  code: string;
+  status: number;
+  message: string;
+  extra?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+function toErrorLike(error: unknown): ErrorLike | undefined {
+  if (error instanceof S3Error) return error;
+  const candidate = error as Partial<ErrorLike> | undefined;
+  if (
+    candidate &&
+    typeof candidate.code === 'string' &&
+    typeof candidate.status === 'number' &&
+    typeof candidate.message === 'string'
+  ) {
+    return candidate as ErrorLike;
+  }
+  if (candidate && typeof candidate.code === 'string' && candidate.code in STORAGE_TO_S3) {
+    return new S3Error(STORAGE_TO_S3[candidate.code] ?? 'InternalError', candidate.message);
+  }
+  return undefined;
+}
+
+const STORAGE_TO_S3: Record<
+  string,
+  | 'NoSuchBucket'
+  | 'BucketAlreadyOwnedByYou'
+  | 'BucketNotEmpty'
+  | 'NoSuchKey'
+  | 'NoSuchUpload'
+  | 'PreconditionFailed'
+> = {
+  NoSuchBucket: 'NoSuchBucket',
+  BucketAlreadyOwnedByYou: 'BucketAlreadyOwnedByYou',
+  BucketNotEmpty: 'BucketNotEmpty',
+  NoSuchKey: 'NoSuchKey',
+  NoSuchUpload: 'NoSuchUpload',
+  PreconditionFailed: 'PreconditionFailed',
+};
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+export function renderErrorXml(
+  error: ErrorLike,
+  resource: string,
+  requestId: string,
+  hostId: string,
+): string {
+  return renderXml(
+    'Error',
+    {
+      Code: error.code,
+      Message: error.message || error.code,
+      ...(error.extra ?? {}),
+      Resource: resource,
+      RequestId: requestId,
+      HostId: hostId,
+    },
+    { xmlns: false },
+  );
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.readableEnded) return;
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (!(declared <= DRAIN_LIMIT)) return;
+  try {
+    for await (const _ of req) {
+      // discard
+    }
+  } catch {
+    // the client went away; nothing to answer
+  }
+}
+
+async function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: ErrorLike,
+  baseHeaders: Record<string, string>,
+  resource: string,
+): Promise<void> {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  await drain(req);
+  const requestId = baseHeaders['x-amz-request-id'] ?? newRequestId();
+  const hostId = baseHeaders['x-amz-id-2'] ?? '';
+  const headers: Record<string, string> = { ...baseHeaders, ...(error.headers ?? {}) };
+  const bodyUnread = !req.complete;
+  if (bodyUnread) headers.connection = 'close';
+  if (error.status === 304 || req.method === 'HEAD') {
+    res.writeHead(error.status, headers);
+    res.end();
+  } else {
+    const body = Buffer.from(renderErrorXml(error, resource, requestId, hostId));
+    res.writeHead(error.status, {
+      ...headers,
+      'content-type': 'application/xml',
+      'content-length': String(body.length),
+    });
+    res.end(body);
+  }
+  if (bodyUnread) res.once('finish', () => req.socket.destroySoon());
+}
+
+export interface ServerInternals {
+  options: ResolvedServerOptions;
+  storage: Storage;
+  lookup: CredentialLookup;
+}
+
+export function createRequestHandler(internals: ServerInternals) {
+  const { options, storage, lookup } = internals;
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    const baseHeaders: Record<string, string> = {
+      'x-amz-request-id': requestId,
+      'x-amz-id-2': randomBytes(24).toString('base64'),
+      server: 'AmazonS3',
+    };
+    let resource = '/';
+    let bucket: string | undefined;
+    try {
+      const target = parseTarget(req.url ?? '/', req.headers.host, options.virtualHostDomains);
+      bucket = target.bucket;
+      resource = target.rawPath;
+      if (req.method === 'OPTIONS') {
+        const refused = answerPreflight(storage, bucket, req, res, baseHeaders);
+        if (refused) await sendError(req, res, refused, baseHeaders, resource);
+        return;
+      }
+      Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
+      const now = options.clock();
+      const auth = await verifyRequest({
+        method: req.method ?? 'GET',
+        rawPath: target.rawPath,
+        rawQuery: target.rawQuery,
+        rawHeaders: req.rawHeaders,
+        now,
+        region: options.region,
+        service: 's3',
+        crypto: nodeSigV4Crypto,
+        lookup,
+      });
+      if (target.key !== undefined && Buffer.byteLength(target.key) > S3_LIMITS.maxKeyBytes) {
+        throw new S3Error('KeyTooLongError', undefined, {
+          extra: {
+            Size: String(Buffer.byteLength(target.key)),
+            MaxSizeAllowed: String(S3_LIMITS.maxKeyBytes),
+          },
+        });
+      }
+      const query = new URLSearchParams(target.rawQuery);
+      const classification = classifyS3Request({
+        method: req.method ?? 'GET',
+        bucket: target.bucket,
+        key: target.key,
+        query,
+        hasCopySource: req.headers['x-amz-copy-source'] !== undefined,
+      });
+      if ('unsupported' in classification) {
+        throw new S3Error(
+          'NotImplemented',
+          `The ${classification.unsupported} sub-resource is not implemented by the Hoist local server.`,
+        );
+      }
+      if ('methodNotAllowed' in classification) {
+        throw new S3Error('MethodNotAllowed', undefined, {
+          extra: { Method: req.method ?? '', ResourceType: target.key === undefined ? 'BUCKET' : 'OBJECT' },
+        });
+      }
+      const ctx: S3Context = {
+        req,
+        res,
+        operation: classification.operation,
+        bucket: target.bucket,
+        key: target.key,
+        query,
+        headers: req.headers,
+        auth,
+        requestId,
+        storage,
+        options,
+        now,
+        responseHeaders: baseHeaders,
+      };
+      await S3_HANDLERS[classification.operation](ctx);
+    } catch (error) {
+      const known = toErrorLike(error);
+      if (!known) {
+        process.stderr.write(
+          `hoist server: internal error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}\n`,
+        );
+      }
+      await sendError(req, res, known ?? new S3Error('InternalError'), baseHeaders, resource);
+    }
+  };
+}
+
+function headerOverflowResponse(): string {
+  const body = renderErrorXml(
+    new S3Error('RequestHeaderSectionTooLarge', undefined, {
+      extra: { MaxSizeAllowed: String(MAX_HEADER_BYTES) },
+    }),
+    '/',
+    newRequestId(),
+    '',
+  );
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** Starts the local S3 server. Resolves once it is listening. */
+export async function startServer(input: ServerOptions): Promise<RunningServer> {
+  const options = resolveServerOptions(input);
+  const root = resolveRootCredentials(options.dataDir, options.rootCredentials);
+  const storage = openStorage({ dataDir: options.dataDir, clock: options.clock });
+  for (const name of options.buckets) {
+    if (!storage.getBucket(name)) storage.createBucket(name, options.region);
+  }
+  const lookup = rootCredentialLookup(root);
+  const handle = createRequestHandler({ options, storage, lookup });
+  const server = createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 60_000 },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.timeout = options.idleTimeoutMs;
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (error.code === 'HPE_HEADER_OVERFLOW') socket.end(headerOverflowResponse());
+    else socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    region: options.region,
+    rootCredentials: root,
+    storage,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          storage.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,542 @@
+/**
+ * The Storage implementation: blob files (blobs.ts) + SQLite metadata (meta.ts).
+ *
+ * Commit protocol, for every mutation:
+ *   1. the blobs a commit will reference are already durable (writeBlob syncs);
+ *   2. one BEGIN IMMEDIATE … COMMIT applies every row change and every check
+ *      (bucket exists, If-None-Match, upload still there, parts unchanged);
+ *   3. only after COMMIT, blobs no row references any more are unlinked, in the
+ *      background. A crash between 2 and 3 leaves orphans, removed at open.
+ *
+ * Who removes which blob: the caller owns a blob from writeBlob/copyToBlob
+ * until a commit that references it succeeds; when that commit throws (e.g.
+ * PreconditionFailed, NoSuchUpload) the caller calls discardBlob. From a
+ * successful commit on, storage owns it and removes it when a later commit
+ * releases it. discardBlob never removes a blob a row references, so calling
+ * it by mistake after a success is harmless.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from './blobs.ts';
+import { commonPrefix, type Entry, walk } from './listing.ts';
+import {
+  type BucketRow,
+  type CompletedRow,
+  decodeHeaders,
+  encodeHeaders,
+  type ObjectRow,
+  type PartRow,
+  row,
+  rows,
+  type SegmentRow,
+  type Statements,
+  type SummaryRow,
+  toBucket,
+  toChecksum,
+  toCompleted,
+  toPart,
+  toSegment,
+  toSummary,
+  toUpload,
+  transaction,
+  type UploadRow,
+} from './meta.ts';
+import { checkRange, readSegments } from './read.ts';
+import {
+  type BlobRef,
+  type BucketRecord,
+  type CompletedUploadRecord,
+  type CorsRule,
+  type ListObjectsQuery,
+  type ListObjectsResult,
+  type ListUploadsQuery,
+  type ListUploadsResult,
+  type MultipartUploadRecord,
+  type NewObject,
+  type ObjectRecord,
+  type ObjectSegment,
+  type PartRecord,
+  type Storage,
+  StorageError,
+} from './types.ts';
+
+export class FsSqliteStorage implements Storage {
+  readonly #db: DatabaseSync;
+  readonly #sql: Statements;
+  readonly #blobs: BlobStore;
+  readonly #clock: () => number;
+  #closed = false;
+
+  constructor(db: DatabaseSync, sql: Statements, blobs: BlobStore, clock: () => number) {
+    this.#db = db;
+    this.#sql = sql;
+    this.#blobs = blobs;
+    this.#clock = clock;
+  }
+
+  // Buckets
+
+  createBucket(name: string, region: string): BucketRecord {
+    return this.#write(() => {
+      if (row(this.#sql.getBucket, name) !== undefined) {
+        throw new StorageError('BucketAlreadyOwnedByYou', `bucket ${name} already exists`);
+      }
+      const createdAt = this.#clock();
+      this.#sql.insertBucket.run(name, region, createdAt);
+      return { name, region, createdAt, cors: null };
+    });
+  }
+
+  getBucket(name: string): BucketRecord | undefined {
+    this.#assertOpen();
+    const r = row<BucketRow>(this.#sql.getBucket, name);
+    return r === undefined ? undefined : toBucket(r);
+  }
+
+  listBuckets(): BucketRecord[] {
+    this.#assertOpen();
+    return rows<BucketRow>(this.#sql.listBuckets).map(toBucket);
+  }
+
+  /**
+   * BucketNotEmpty while objects or multipart uploads remain. AWS documents the
+   * uploads rule for directory buckets only; general purpose buckets have been
+   * seen to drop in-progress uploads silently. We keep the stricter, documented
+   * rule: nothing is ever discarded implicitly.
+   */
+  deleteBucket(name: string): void {
+    this.#write(() => {
+      this.#requireBucket(name);
+      if (row(this.#sql.anyObject, name) !== undefined) {
+        throw new StorageError('BucketNotEmpty', `bucket ${name} still holds objects`);
+      }
+      if (row(this.#sql.anyUpload, name) !== undefined) {
+        throw new StorageError('BucketNotEmpty', `bucket ${name} still has multipart uploads in progress`);
+      }
+      this.#sql.deleteCompletedOfBucket.run(name);
+      this.#sql.deleteBucket.run(name);
+    });
+  }
+
+  setBucketCors(name: string, rules: CorsRule[] | null): void {
+    this.#write(() => {
+      this.#requireBucket(name);
+      this.#sql.setCors.run(rules === null ? null : JSON.stringify(rules), name);
+    });
+  }
+
+  // Blobs
+
+  writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef> {
+    this.#assertOpen();
+    return this.#blobs.write(chunks);
+  }
+
+  async discardBlob(blobId: string): Promise<void> {
+    this.#assertOpen();
+    this.#blobs.pathOf(blobId);
+    if (this.#referenced(blobId)) return;
+    await this.#blobs.remove(blobId);
+  }
+
+  async copyToBlob(
+    segments: readonly ObjectSegment[],
+    start: number,
+    endInclusive: number,
+  ): Promise<BlobRef> {
+    this.#assertOpen();
+    checkRange(segments, start, endInclusive);
+    let offset = 0;
+    for (const segment of segments) {
+      if (segment.size > 0 && offset === start && offset + segment.size - 1 === endInclusive) {
+        return this.#blobs.copy(segment.blobId);
+      }
+      offset += segment.size;
+    }
+    return this.#blobs.write(this.readRange(segments, start, endInclusive));
+  }
+
+  readRange(segments: readonly ObjectSegment[], start: number, endInclusive: number): Readable {
+    this.#assertOpen();
+    return readSegments((id) => this.#blobs.pathOf(id), segments, start, endInclusive);
+  }
+
+  // Objects
+
+  putObject(
+    bucket: string,
+    key: string,
+    object: NewObject,
+    options?: { ifNoneMatch?: boolean },
+  ): ObjectRecord {
+    checkKey(key);
+    checkNewObject(object);
+    return this.#mutate(() => {
+      this.#requireBucket(bucket);
+      const released = this.#replaceExisting(bucket, key, options?.ifNoneMatch === true);
+      const record = this.#insertObject(bucket, key, object);
+      return { result: record, released };
+    });
+  }
+
+  getObject(bucket: string, key: string): ObjectRecord | undefined {
+    this.#assertOpen();
+    this.#requireBucket(bucket);
+    const r = row<ObjectRow>(this.#sql.getObject, bucket, key);
+    if (r === undefined) return undefined;
+    return toObjectRecord(r, rows<SegmentRow>(this.#sql.getSegments, r.id).map(toSegment));
+  }
+
+  deleteObject(bucket: string, key: string): boolean {
+    return this.#mutate(() => {
+      this.#requireBucket(bucket);
+      const existing = row<{ id: number }>(this.#sql.objectId, bucket, key);
+      return { result: existing !== undefined, released: existing ? this.#removeObject(existing.id) : [] };
+    });
+  }
+
+  listObjects(bucket: string, query: ListObjectsQuery): ListObjectsResult {
+    this.#assertOpen();
+    checkListing(query.prefix, query.delimiter, query.after, query.maxKeys, 'maxKeys');
+    this.#requireBucket(bucket);
+    const result: ListObjectsResult = { contents: [], commonPrefixes: [], isTruncated: false };
+    if (query.maxKeys === 0) return result;
+    const { entries, truncated } = walk<SummaryRow>({
+      ...query,
+      limit: query.maxKeys,
+      keyOf: (r) => r.key,
+      fetch: (lower, upper, limit) =>
+        upper === undefined
+          ? rows(this.#sql.objectsFrom, bucket, lower, limit)
+          : rows(this.#sql.objectsBetween, bucket, lower, upper, limit),
+    });
+    for (const entry of entries) {
+      if (entry.prefix !== undefined) result.commonPrefixes.push(entry.prefix);
+      else result.contents.push(toSummary(entry.row));
+    }
+    result.isTruncated = truncated;
+    const last = entries.at(-1);
+    if (last !== undefined) result.lastReturned = last.prefix ?? last.row.key;
+    return result;
+  }
+
+  // Multipart
+
+  createMultipartUpload(init: Omit<MultipartUploadRecord, 'uploadId' | 'initiated'>): MultipartUploadRecord {
+    checkKey(init.key);
+    return this.#write(() => {
+      this.#requireBucket(init.bucket);
+      // 256 random bits, URL-safe: unguessable, and usable as-is in a query string.
+      const uploadRow: UploadRow = {
+        upload_id: randomBytes(32).toString('base64url'),
+        bucket: init.bucket,
+        key: init.key,
+        initiated: this.#clock(),
+        headers: encodeHeaders(init, init.userMetadata),
+        checksum_algorithm: init.checksumAlgorithm ?? null,
+        checksum_type: init.checksumType ?? null,
+      };
+      this.#sql.insertUpload.run(uploadRow);
+      return toUpload(uploadRow);
+    });
+  }
+
+  getMultipartUpload(bucket: string, key: string, uploadId: string): MultipartUploadRecord | undefined {
+    this.#assertOpen();
+    this.#requireBucket(bucket);
+    const r = row<UploadRow>(this.#sql.getUpload, uploadId);
+    return r === undefined || r.bucket !== bucket || r.key !== key ? undefined : toUpload(r);
+  }
+
+  putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): PartRecord {
+    if (!Number.isSafeInteger(part.partNumber) || part.partNumber < 1) {
+      throw new TypeError(`partNumber must be a positive integer, got ${part.partNumber}`);
+    }
+    return this.#mutate(() => {
+      this.#requireUpload(uploadId);
+      const previous = row<PartRow>(this.#sql.getPart, uploadId, part.partNumber);
+      const partRow: PartRow = {
+        part_number: part.partNumber,
+        blob_id: part.blobId,
+        size: part.size,
+        etag: part.etag,
+        checksum: part.checksum ?? null,
+        last_modified: this.#clock(),
+      };
+      this.#sql.upsertPart.run({ upload_id: uploadId, ...partRow });
+      const released = previous !== undefined && previous.blob_id !== part.blobId ? [previous.blob_id] : [];
+      return { result: toPart(partRow), released };
+    });
+  }
+
+  listParts(
+    uploadId: string,
+    marker: number,
+    maxParts: number,
+  ): { parts: PartRecord[]; isTruncated: boolean } {
+    this.#assertOpen();
+    if (!Number.isSafeInteger(maxParts) || maxParts < 0)
+      throw new TypeError('maxParts must be an integer >= 0');
+    this.#requireUpload(uploadId);
+    const found = rows<PartRow>(this.#sql.partsAfter, uploadId, marker, maxParts + 1);
+    return { parts: found.slice(0, maxParts).map(toPart), isTruncated: found.length > maxParts };
+  }
+
+  getParts(uploadId: string): Map<number, PartRecord> {
+    this.#assertOpen();
+    this.#requireUpload(uploadId);
+    return new Map(rows<PartRow>(this.#sql.allParts, uploadId).map((r) => [r.part_number, toPart(r)]));
+  }
+
+  listMultipartUploads(bucket: string, query: ListUploadsQuery): ListUploadsResult {
+    this.#assertOpen();
+    const { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads } = query;
+    checkListing(prefix, delimiter, keyMarker, maxUploads, 'maxUploads');
+    this.#requireBucket(bucket);
+    const result: ListUploadsResult = { uploads: [], commonPrefixes: [], isTruncated: false };
+    if (maxUploads === 0) return result;
+    // Uploads of the marker key itself that come after the marker upload (same key: by initiation time).
+    let first: UploadRow[] = [];
+    const marker = uploadIdMarker === '' ? undefined : row<UploadRow>(this.#sql.getUpload, uploadIdMarker);
+    if (
+      marker !== undefined &&
+      marker.bucket === bucket &&
+      marker.key === keyMarker &&
+      keyMarker.startsWith(prefix) &&
+      commonPrefix(keyMarker, prefix, delimiter) === undefined
+    ) {
+      const args = [bucket, keyMarker, marker.initiated, marker.upload_id, maxUploads + 1] as const;
+      first = rows<UploadRow>(this.#sql.uploadsOfKeyAfter, ...args);
+    }
+    // An unknown uploadIdMarker continues with the next key (its position among the key's uploads is lost).
+    const { entries, truncated } =
+      first.length > maxUploads
+        ? { entries: [], truncated: true }
+        : walk<UploadRow>({
+            prefix,
+            delimiter,
+            after: keyMarker,
+            limit: maxUploads - first.length,
+            keyOf: (r) => r.key,
+            fetch: (lower, upper, limit) =>
+              upper === undefined
+                ? rows(this.#sql.uploadsFrom, bucket, lower, limit)
+                : rows(this.#sql.uploadsBetween, bucket, lower, upper, limit),
+          });
+    const all: Entry<UploadRow>[] = [...first.slice(0, maxUploads).map((r) => ({ row: r })), ...entries];
+    for (const entry of all) {
+      if (entry.prefix !== undefined) result.commonPrefixes.push(entry.prefix);
+      else result.uploads.push(toUpload(entry.row));
+    }
+    result.isTruncated = truncated;
+    const last = all.at(-1);
+    if (last?.prefix !== undefined) result.nextKeyMarker = last.prefix;
+    else if (last?.row !== undefined) {
+      result.nextKeyMarker = last.row.key;
+      result.nextUploadIdMarker = last.row.upload_id;
+    }
+    return result;
+  }
+
+  completeMultipartUpload(
+    upload: MultipartUploadRecord,
+    object: NewObject,
+    options?: { ifNoneMatch?: boolean },
+  ): ObjectRecord {
+    checkNewObject(object);
+    return this.#mutate(() => {
+      const current = row<UploadRow>(this.#sql.getUpload, upload.uploadId);
+      if (current === undefined || current.bucket !== upload.bucket || current.key !== upload.key) {
+        throw new StorageError('NoSuchUpload', `upload ${upload.uploadId} does not exist`);
+      }
+      // The parts as committed now: one may have been re-uploaded since the caller read them.
+      const partBlobs = new Map(
+        rows<PartRow>(this.#sql.allParts, upload.uploadId).map((r) => [r.blob_id, r] as const),
+      );
+      for (const segment of object.segments) {
+        const part = partBlobs.get(segment.blobId);
+        if (part === undefined || part.size !== segment.size) {
+          throw new StorageError(
+            'InvalidPart',
+            `part ${segment.partNumber ?? '?'} is no longer the uploaded one`,
+          );
+        }
+      }
+      const released = this.#replaceExisting(upload.bucket, upload.key, options?.ifNoneMatch === true);
+      const used = new Set(object.segments.map((segment) => segment.blobId));
+      for (const r of rows<{ blob_id: string }>(this.#sql.deleteParts, upload.uploadId)) {
+        if (!used.has(r.blob_id)) released.push(r.blob_id);
+      }
+      this.#sql.deleteUpload.run(upload.uploadId);
+      const record = this.#insertObject(upload.bucket, upload.key, object);
+      const checksum = object.checksum;
+      this.#sql.insertCompleted.run(
+        upload.uploadId,
+        upload.bucket,
+        upload.key,
+        object.etag,
+        checksum?.algorithm ?? null,
+        checksum?.type ?? null,
+        checksum?.value ?? null,
+        record.lastModified,
+      );
+      return { result: record, released };
+    });
+  }
+
+  getCompletedUpload(uploadId: string): CompletedUploadRecord | undefined {
+    this.#assertOpen();
+    const r = row<CompletedRow>(this.#sql.getCompleted, uploadId);
+    return r === undefined ? undefined : toCompleted(r);
+  }
+
+  abortMultipartUpload(uploadId: string): void {
+    this.#mutate(() => {
+      this.#requireUpload(uploadId);
+      const released = rows<{ blob_id: string }>(this.#sql.deleteParts, uploadId).map((r) => r.blob_id);
+      this.#sql.deleteUpload.run(uploadId);
+      return { result: undefined, released };
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Resolves once blobs released by past commits have been unlinked (tests, graceful shutdown). */
+  idle(): Promise<void> {
+    return this.#blobs.idle();
+  }
+
+  // Internals
+
+  /** One write transaction (BEGIN IMMEDIATE … COMMIT). */
+  #write<T>(fn: () => T): T {
+    this.#assertOpen();
+    return transaction(this.#db, fn);
+  }
+
+  /**
+   * One write transaction that may release blobs: those no row references any
+   * more once `fn` ran (checked inside the transaction, so a blob the new rows
+   * reuse stays) are unlinked after COMMIT.
+   */
+  #mutate<T>(fn: () => { result: T; released: string[] }): T {
+    const { result, released } = this.#write(() => {
+      const outcome = fn();
+      return { result: outcome.result, released: outcome.released.filter((id) => !this.#referenced(id)) };
+    });
+    if (released.length > 0) this.#blobs.release(released);
+    return result;
+  }
+
+  /** Deletes the object at `key` if any (PreconditionFailed first when `ifNoneMatch`); returns its blobs. */
+  #replaceExisting(bucket: string, key: string, ifNoneMatch: boolean): string[] {
+    const existing = row<{ id: number }>(this.#sql.objectId, bucket, key);
+    if (existing === undefined) return [];
+    if (ifNoneMatch) throw new StorageError('PreconditionFailed', `${key} already exists`);
+    return this.#removeObject(existing.id);
+  }
+
+  #removeObject(id: number): string[] {
+    const blobs = rows<{ blob_id: string }>(this.#sql.deleteSegments, id).map((r) => r.blob_id);
+    this.#sql.deleteObject.run(id);
+    return blobs;
+  }
+
+  #insertObject(bucket: string, key: string, object: NewObject): ObjectRecord {
+    const objectRow: Omit<ObjectRow, 'id'> = {
+      bucket,
+      key,
+      size: object.size,
+      etag: object.etag,
+      last_modified: this.#clock(),
+      headers: encodeHeaders(object, object.userMetadata),
+      checksum_algorithm: object.checksum?.algorithm ?? null,
+      checksum_type: object.checksum?.type ?? null,
+      checksum_value: object.checksum?.value ?? null,
+      parts_count: object.partsCount ?? null,
+    };
+    const { id } = this.#sql.insertObject.get(objectRow) as { id: number };
+    const segments: ObjectSegment[] = [];
+    for (const [idx, s] of object.segments.entries()) {
+      const segmentRow: SegmentRow = {
+        blob_id: s.blobId,
+        size: s.size,
+        part_number: s.partNumber ?? null,
+        etag: s.etag ?? null,
+        checksum: s.checksum ?? null,
+      };
+      this.#sql.insertSegment.run({ object_id: id, idx, ...segmentRow });
+      segments.push(toSegment(segmentRow));
+    }
+    return toObjectRecord({ id, ...objectRow }, segments);
+  }
+
+  #referenced(blobId: string): boolean {
+    return (row<{ used: number }>(this.#sql.blobReferenced, { id: blobId })?.used ?? 0) === 1;
+  }
+
+  #requireBucket(name: string): void {
+    if (row(this.#sql.getBucket, name) === undefined) {
+      throw new StorageError('NoSuchBucket', `bucket ${name} does not exist`);
+    }
+  }
+
+  #requireUpload(uploadId: string): void {
+    if (row(this.#sql.getUpload, uploadId) === undefined) {
+      throw new StorageError('NoSuchUpload', `upload ${uploadId} does not exist`);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('storage is closed');
+  }
+}
+
+function toObjectRecord(r: ObjectRow, segments: ObjectSegment[]): ObjectRecord {
+  const record: ObjectRecord = {
+    ...decodeHeaders(r.headers),
+    bucket: r.bucket,
+    key: r.key,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    segments,
+  };
+  const checksum = toChecksum(r);
+  if (checksum !== undefined) record.checksum = checksum;
+  if (r.parts_count !== null) record.partsCount = r.parts_count;
+  return record;
+}
+
+/** Keys are stored as UTF-8: a lone surrogate would come back as U+FFFD, another key. */
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || !key.isWellFormed()) throw new TypeError('key must be a well-formed string');
+}
+
+function checkNewObject(object: NewObject): void {
+  let total = 0;
+  const seen = new Set<string>();
+  for (const segment of object.segments) {
+    if (!Number.isSafeInteger(segment.size) || segment.size < 0)
+      throw new TypeError('segment size must be >= 0');
+    if (seen.has(segment.blobId)) throw new TypeError(`blob ${segment.blobId} used twice`);
+    seen.add(segment.blobId);
+    total += segment.size;
+  }
+  if (total !== object.size)
+    throw new TypeError(`object size ${object.size} != sum of segment sizes ${total}`);
+}
+
+function checkListing(prefix: string, delimiter: string, after: string, max: number, name: string): void {
+  for (const value of [prefix, delimiter, after]) {
+    if (typeof value !== 'string' || !value.isWellFormed()) {
+      throw new TypeError('prefix, delimiter and markers must be well-formed strings');
+    }
+  }
+  if (!Number.isSafeInteger(max) || max < 0 || max > 1000) throw new TypeError(`${name} must be 0..1000`);
+}

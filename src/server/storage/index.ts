@@ -1,0 +1,90 @@
+/**
+ * The local server's crash-safe storage: blob files under `<dataDir>/blobs/`,
+ * metadata in `<dataDir>/meta.sqlite`. See types.ts for the contract and
+ * fs-sqlite.ts for the commit protocol.
+ *
+ * @module
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { assertDirectoryOrMissing, BlobStore } from './blobs.ts';
+import { FsSqliteStorage } from './fs-sqlite.ts';
+import { prepareStatements, rows } from './meta.ts';
+import { openDatabase } from './schema.ts';
+
+export { FsSqliteStorage } from './fs-sqlite.ts';
+export * from './types.ts';
+
+export interface StorageOptions {
+  /** Directory holding `meta.sqlite` and `blobs/`; created when missing. */
+  dataDir: string;
+  /**
+   * Milliseconds since the epoch, for createdAt/lastModified/initiated and the
+   * retention of completed uploads.
+   * @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * Sync blobs and commits to disk before acknowledging them. `false` keeps
+   * every guarantee against a process crash but not against a power loss or
+   * kernel crash: for tests and throwaway data only.
+   * @default true
+   */
+  durable?: boolean;
+}
+
+/** How long a completed upload is remembered to answer a repeated CompleteMultipartUpload. */
+export const COMPLETED_UPLOAD_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Opens (creating when needed) the storage in `dataDir`, then recovers from any
+ * crash: blob files no metadata references are deleted, and completed-upload
+ * records older than {@link COMPLETED_UPLOAD_RETENTION_MS} are pruned.
+ * Throws when `dataDir` is a file or is in use by another process.
+ *
+ * @example
+ * const storage = openStorage({ dataDir: '.hoist-data' });
+ */
+export function openStorage(options: StorageOptions): FsSqliteStorage {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const { dataDir, clock = Date.now, durable = true } = options;
+  if (typeof dataDir !== 'string' || dataDir === '') {
+    throw new TypeError('options.dataDir must be a non-empty path');
+  }
+  if (typeof clock !== 'function') throw new TypeError('options.clock must be a function');
+  if (typeof durable !== 'boolean') throw new TypeError('options.durable must be a boolean');
+
+  const root = resolve(dataDir);
+  assertDirectoryOrMissing(root, 'dataDir');
+  mkdirSync(root, { recursive: true });
+  const db = openDatabase(join(root, 'meta.sqlite'), durable);
+  try {
+    const sql = prepareStatements(db);
+    const blobs = new BlobStore(join(root, 'blobs'), durable);
+    if (blobs.created && durable) {
+      syncDirectory(blobs.root);
+      syncDirectory(root);
+    }
+    sql.pruneCompleted.run(clock() - COMPLETED_UPLOAD_RETENTION_MS);
+    // The database is locked by this process from here on, so nothing else writes blobs.
+    blobs.removeOrphans(
+      (dir) =>
+        new Set(
+          rows<{ blob_id: string }>(sql.blobsBetween, { lower: dir, upper: `${dir}g` }).map((r) => r.blob_id),
+        ),
+    );
+    return new FsSqliteStorage(db, sql, blobs, clock);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

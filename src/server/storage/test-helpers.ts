@@ -1,0 +1,60 @@
+/** Shared by the storage tests: temp data dirs, byte sources, blob listings. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import { type FsSqliteStorage, openStorage } from './index.ts';
+import type { NewObject } from './types.ts';
+
+export function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hoist-storage-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A storage in a fresh temp dir, closed after the test; `now.value` drives its
+ * clock. `durable: false` skips fsyncs, for tests that commit thousands of rows.
+ */
+export function tempStorage(
+  t: TestContext,
+  options: { durable?: boolean; now?: { value: number } } = {},
+): { storage: FsSqliteStorage; dataDir: string; now: { value: number } } {
+  const now = options.now ?? { value: 1_700_000_000_000 };
+  const dataDir = join(tempDir(t), 'data');
+  const storage = openStorage({ dataDir, clock: () => now.value, durable: options.durable ?? true });
+  t.after(() => storage.close());
+  return { storage, dataDir, now };
+}
+
+export async function* chunksOf(data: Uint8Array, size = 64 * 1024): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
+
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export function md5Etag(data: Uint8Array): string {
+  return `"${createHash('md5').update(data).digest('hex')}"`;
+}
+
+/** Blob ids of every file under `<dataDir>/blobs`. */
+export function blobFiles(dataDir: string): string[] {
+  const root = join(dataDir, 'blobs');
+  return readdirSync(root).flatMap((dir) => readdirSync(join(root, dir)));
+}
+
+/** Writes `data` as one blob and returns a NewObject holding it. */
+export async function newObject(
+  storage: FsSqliteStorage,
+  data: Uint8Array,
+  extra: Partial<NewObject> = {},
+): Promise<NewObject> {
+  const blob = await storage.writeBlob(chunksOf(data));
+  return { size: data.length, etag: md5Etag(data), userMetadata: {}, segments: [blob], ...extra };
+}
