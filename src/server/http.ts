@@ -5,12 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { S3Error } from '../aws/s3/errors.ts';
+import { isS3ErrorCode, S3Error } from '../aws/s3/errors.ts';
 import { classifyS3Request } from '../aws/s3/operations.ts';
 import { renderXml } from '../aws/s3/xml.ts';
 import { verifyRequest } from '../aws/sigv4/verify.ts';
 import { S3_LIMITS } from '../protocol/limits.ts';
 import { parseTarget } from './addressing.ts';
+import { HashPool } from './checksum/hash-pool.ts';
 import { type CredentialLookup, rootCredentialLookup } from './identity.ts';
 import {
   type ResolvedServerOptions,
@@ -60,28 +61,12 @@ function toErrorLike(error: unknown): ErrorLike | undefined {
   ) {
     return candidate as ErrorLike;
   }
-  if (candidate && typeof candidate.code === 'string' && candidate.code in STORAGE_TO_S3) {
-    return new S3Error(STORAGE_TO_S3[candidate.code] ?? 'InternalError', candidate.message);
+  // Storage and other layers throw domain errors whose codes are S3 codes (NoSuchUpload, InvalidPart, …).
+  if (candidate && typeof candidate.code === 'string' && isS3ErrorCode(candidate.code)) {
+    return new S3Error(candidate.code, candidate.message);
   }
   return undefined;
 }
-
-const STORAGE_TO_S3: Record<
-  string,
-  | 'NoSuchBucket'
-  | 'BucketAlreadyOwnedByYou'
-  | 'BucketNotEmpty'
-  | 'NoSuchKey'
-  | 'NoSuchUpload'
-  | 'PreconditionFailed'
-> = {
-  NoSuchBucket: 'NoSuchBucket',
-  BucketAlreadyOwnedByYou: 'BucketAlreadyOwnedByYou',
-  BucketNotEmpty: 'BucketNotEmpty',
-  NoSuchKey: 'NoSuchKey',
-  NoSuchUpload: 'NoSuchUpload',
-  PreconditionFailed: 'PreconditionFailed',
-};
 
 function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
@@ -155,11 +140,12 @@ async function sendError(
 export interface ServerInternals {
   options: ResolvedServerOptions;
   storage: Storage;
+  hashPool: HashPool;
   lookup: CredentialLookup;
 }
 
 export function createRequestHandler(internals: ServerInternals) {
-  const { options, storage, lookup } = internals;
+  const { options, storage, lookup, hashPool } = internals;
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const baseHeaders: Record<string, string> = {
@@ -218,6 +204,10 @@ export function createRequestHandler(internals: ServerInternals) {
           extra: { Method: req.method ?? '', ResourceType: target.key === undefined ? 'BUCKET' : 'OBJECT' },
         });
       }
+      // Tags are not stored: refuse to take them rather than drop them (GetObjectTagging answers an empty set).
+      if (req.headers['x-amz-tagging'] !== undefined) {
+        throw new S3Error('NotImplemented', undefined, { extra: { Header: 'x-amz-tagging' } });
+      }
       const ctx: S3Context = {
         req,
         res,
@@ -229,6 +219,7 @@ export function createRequestHandler(internals: ServerInternals) {
         auth,
         requestId,
         storage,
+        hashPool,
         options,
         now,
         responseHeaders: baseHeaders,
@@ -267,7 +258,8 @@ export async function startServer(input: ServerOptions): Promise<RunningServer> 
     if (!storage.getBucket(name)) storage.createBucket(name, options.region);
   }
   const lookup = rootCredentialLookup(root);
-  const handle = createRequestHandler({ options, storage, lookup });
+  const hashPool = new HashPool();
+  const handle = createRequestHandler({ options, storage, lookup, hashPool });
   const server = createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 60_000 },
     (req, res) => {
@@ -304,7 +296,7 @@ export async function startServer(input: ServerOptions): Promise<RunningServer> 
       closed ??= new Promise<void>((resolve) => {
         server.close(() => {
           storage.close();
-          resolve();
+          hashPool.close().then(resolve, resolve);
         });
         server.closeAllConnections();
       });

@@ -22,6 +22,7 @@ export const S3_OPERATIONS = {
   GetObject: { action: 's3:GetObject', resource: 'object' },
   HeadObject: { action: 's3:GetObject', resource: 'object' },
   GetObjectAttributes: { action: 's3:GetObjectAttributes', resource: 'object' },
+  GetObjectTagging: { action: 's3:GetObjectTagging', resource: 'object' },
   DeleteObject: { action: 's3:DeleteObject', resource: 'object' },
   CreateMultipartUpload: { action: 's3:PutObject', resource: 'object' },
   UploadPart: { action: 's3:PutObject', resource: 'object' },
@@ -87,6 +88,8 @@ export type Classification =
 
 export function classifyS3Request(shape: RequestShape): Classification {
   const { method, bucket, key, query } = shape;
+  // Reading an object's (always empty) tag set is supported: the AWS CLI v2 asks for it on every multipart copy.
+  if (method === 'GET' && key !== undefined && query.has('tagging')) return { operation: 'GetObjectTagging' };
   for (const name of UNSUPPORTED_SUBRESOURCES) if (query.has(name)) return { unsupported: name };
   if (bucket === undefined) {
     return method === 'GET' ? { operation: 'ListBuckets' } : { methodNotAllowed: true };

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Operation } from '../../aws/s3/operations.ts';
 import { renderXml, type XmlNode } from '../../aws/s3/xml.ts';
 import type { VerifiedRequest } from '../../aws/sigv4/verify.ts';
+import type { HashPool } from '../checksum/hash-pool.ts';
 import type { Identity } from '../identity.ts';
 import type { ResolvedServerOptions } from '../options.ts';
 import type { Storage } from '../storage/types.ts';
@@ -22,6 +23,8 @@ export interface S3Context {
   auth: VerifiedRequest<Identity>;
   requestId: string;
   storage: Storage;
+  /** Worker threads that hash large bodies. */
+  hashPool: HashPool;
   options: ResolvedServerOptions;
   now: number;
   /** Response headers set so far by the pipeline (CORS, request id). */

@@ -163,6 +163,17 @@ export async function getObject(ctx: S3Context): Promise<void> {
   await pipeline(ctx.storage.readRange(object.segments, start, end), ctx.res);
 }
 
+/**
+ * GetObjectTagging. Tags cannot be set here (PutObjectTagging and `x-amz-tagging` are
+ * NotImplemented), so every object's tag set is empty — which is all the AWS CLI v2
+ * needs to copy objects between S3 locations (it reads tags on every multipart copy).
+ */
+export function getObjectTagging(ctx: S3Context): void {
+  existingBucket(ctx);
+  existingObject(ctx, requireBucketName(ctx), requireKey(ctx));
+  sendXml(ctx, 200, 'Tagging', { TagSet: {} });
+}
+
 export function deleteObject(ctx: S3Context): void {
   existingBucket(ctx);
   ctx.storage.deleteObject(requireBucketName(ctx), requireKey(ctx));

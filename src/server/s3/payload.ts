@@ -4,7 +4,6 @@
  * checksum + the signed SHA-256 computed as the bytes stream past, and every
  * digest compared once the last byte is in — before anything is committed.
  */
-import { createHash } from 'node:crypto';
 import { S3Error } from '../../aws/s3/errors.ts';
 import {
   CHECKSUM_ALGORITHMS,
@@ -12,12 +11,8 @@ import {
   checksumHeaderName,
   parseChecksumAlgorithm,
 } from '../../protocol/checksum.ts';
-import {
-  createChecksumHasher,
-  createMd5Hasher,
-  type Hasher,
-  isValidChecksumValue,
-} from '../checksum/index.ts';
+import { type HashAlgorithm, type HashSession, inlineHashSession } from '../checksum/hash-pool.ts';
+import { isValidChecksumValue } from '../checksum/index.ts';
 import { decodeAwsChunked } from './aws-chunked.ts';
 import { header, type S3Context } from './context.ts';
 
@@ -43,6 +38,9 @@ export interface PayloadStream {
   result(): ReceivedPayload;
   declaredSize: number;
 }
+
+/** Bodies from this size on are hashed on a worker thread; smaller ones inline. */
+const WORKER_HASH_THRESHOLD = 1024 * 1024;
 
 const STREAMING_MODES = new Set([
   'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
@@ -163,9 +161,15 @@ export function receivePayload(ctx: S3Context, options: PayloadOptions): Payload
     throw new S3Error('InvalidDigest');
 
   const algorithm = expected?.algorithm ?? options.requireAlgorithm;
-  const checksumHasher: Hasher | undefined = algorithm ? createChecksumHasher(algorithm) : undefined;
-  const md5 = createMd5Hasher();
-  const sha256 = /^[0-9a-f]{64}$/.test(payloadHash) ? createHash('sha256') : undefined;
+  const signedSha256 = /^[0-9a-f]{64}$/.test(payloadHash);
+  const algorithms = new Set<HashAlgorithm>(['MD5']);
+  if (algorithm) algorithms.add(algorithm);
+  if (signedSha256) algorithms.add('SHA256');
+  // Large bodies are hashed on worker threads, beside the socket reads and disk writes.
+  const hashing: HashSession =
+    declaredSize >= WORKER_HASH_THRESHOLD
+      ? ctx.hashPool.open([...algorithms])
+      : inlineHashSession([...algorithms]);
   const expectedSize = declaredSize;
   let result: ReceivedPayload | undefined;
 
@@ -193,32 +197,36 @@ export function receivePayload(ctx: S3Context, options: PayloadOptions): Payload
         size += chunk.length;
         if (size > expectedSize)
           throw new S3Error('IncompleteBody', 'The request body is longer than its declared length.');
-        md5.update(chunk);
-        checksumHasher?.update(chunk);
-        sha256?.update(chunk);
+        const backpressure = hashing.update(chunk);
+        if (backpressure) await backpressure;
         yield chunk;
       }
     } catch (error) {
+      hashing.close();
       if (error instanceof S3Error) throw error;
       if ((error as { code?: string }).code && typeof (error as { status?: unknown }).status === 'number')
         throw error;
       throw new S3Error('IncompleteBody', undefined, { cause: error });
     }
-    if (size !== expectedSize) throw new S3Error('IncompleteBody');
-    const md5Digest = md5.digest();
+    if (size !== expectedSize) {
+      hashing.close();
+      throw new S3Error('IncompleteBody');
+    }
+    const digests = await hashing.digest();
+    const md5Digest = digests.get('MD5') as Buffer;
     if (contentMd5 !== undefined && md5Digest.toString('base64') !== contentMd5) {
       throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
         extra: { ExpectedDigest: contentMd5, CalculatedDigest: md5Digest.toString('base64') },
       });
     }
-    if (sha256 && sha256.digest('hex') !== payloadHash) {
+    if (signedSha256 && digests.get('SHA256')?.toString('hex') !== payloadHash) {
       throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
         extra: { ClientComputedContentSHA256: payloadHash },
       });
     }
     let checksum: ReceivedPayload['checksum'];
-    if (algorithm && checksumHasher) {
-      const digest = checksumHasher.digest();
+    const digest = algorithm ? digests.get(algorithm) : undefined;
+    if (algorithm && digest) {
       const base64 = digest.toString('base64');
       let claimed = expected?.value;
       if (expected?.fromTrailer) {

@@ -21,7 +21,7 @@ import {
   listParts,
   uploadPart,
 } from './multipart.ts';
-import { deleteObject, deleteObjects, getObject, putObject } from './objects.ts';
+import { deleteObject, deleteObjects, getObject, getObjectTagging, putObject } from './objects.ts';
 
 export type S3Handler = (ctx: S3Context) => void | Promise<void>;
 
@@ -45,6 +45,7 @@ export const S3_HANDLERS: Record<S3Operation, S3Handler> = {
   GetObject: getObject,
   HeadObject: getObject,
   GetObjectAttributes: getObjectAttributes,
+  GetObjectTagging: getObjectTagging,
   DeleteObject: deleteObject,
   CreateMultipartUpload: createMultipartUpload,
   UploadPart: uploadPart,
