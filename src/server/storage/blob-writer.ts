@@ -10,6 +10,9 @@ import type { FileHandle } from 'node:fs/promises';
 export const WRITE_SIZE = 1024 * 1024;
 /** Writes outstanding while the source keeps being read. */
 export const MAX_IN_FLIGHT = 2;
+/** Buffers kept between writers, so small blobs do not each allocate fresh megabytes. */
+const POOL_SIZE = 8;
+const pool: Buffer[] = [];
 /**
  * A background fdatasync every so many bytes starts the disk writeback while
  * the upload is still arriving, so the final sync has little left to flush
@@ -20,9 +23,9 @@ export const SYNC_EVERY = 64 * 1024 * 1024;
 
 /**
  * Writes every chunk of `source` to `file` from offset 0 and resolves with the
- * byte count once all writes have completed (the caller does the final sync). When the source or a
- * write fails, it waits for outstanding writes to settle, then rethrows, so the
- * caller may close and unlink the file safely.
+ * byte count once all writes have completed (the caller does the final sync).
+ * When the source or a write fails, it waits for outstanding writes to settle,
+ * then rethrows, so the caller may close and unlink the file safely.
  */
 export async function writeCoalesced(
   file: FileHandle,
@@ -30,9 +33,15 @@ export async function writeCoalesced(
   syncEvery = SYNC_EVERY,
 ): Promise<number> {
   // Chunks are copied (never retained) because a source may reuse its buffer.
+  const owned: Buffer[] = [];
+  const take = (): Buffer => {
+    const taken = pool.pop() ?? Buffer.allocUnsafe(WRITE_SIZE);
+    owned.push(taken);
+    return taken;
+  };
   const spare: Buffer[] = [];
   const inFlight: Promise<Buffer>[] = [];
-  let buffer: Buffer = Buffer.allocUnsafe(WRITE_SIZE);
+  let buffer = take();
   let filled = 0;
   let position = 0;
   let unsynced = 0;
@@ -59,7 +68,7 @@ export async function writeCoalesced(
         },
       );
     }
-    buffer = spare.pop() ?? Buffer.allocUnsafe(WRITE_SIZE);
+    buffer = spare.pop() ?? take();
     filled = 0;
     if (inFlight.length > MAX_IN_FLIGHT) spare.push(await inFlight.shift()!);
   };
@@ -83,6 +92,8 @@ export async function writeCoalesced(
   } finally {
     await Promise.allSettled(inFlight);
     await syncing;
+    // No write uses them any more: hand the buffers to the next writer.
+    for (const released of owned) if (pool.length < POOL_SIZE) pool.push(released);
   }
 }
 

@@ -19,11 +19,9 @@ import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from './blobs.ts';
-import { commonPrefix, type Entry, walk } from './listing.ts';
 import {
   type BucketRow,
   type CompletedRow,
-  decodeHeaders,
   encodeHeaders,
   type ObjectRow,
   type PartRow,
@@ -31,17 +29,16 @@ import {
   rows,
   type SegmentRow,
   type Statements,
-  type SummaryRow,
   toBucket,
-  toChecksum,
   toCompleted,
+  toObjectRecord,
   toPart,
   toSegment,
-  toSummary,
   toUpload,
   transaction,
   type UploadRow,
 } from './meta.ts';
+import { listObjectsPage, listUploadsPage } from './queries.ts';
 import { checkRange, readSegments } from './read.ts';
 import {
   type BlobRef,
@@ -60,6 +57,14 @@ import {
   type Storage,
   StorageError,
 } from './types.ts';
+import { checkKey, checkListing, checkNewObject } from './validate.ts';
+
+export interface RecoveryReport {
+  /** Files removed from `blobs/`: blobs no row references, crash leftovers, anything foreign. */
+  orphansRemoved: number;
+  /** Completed-upload records older than the retention. */
+  completedUploadsPruned: number;
+}
 
 export class FsSqliteStorage implements Storage {
   readonly #db: DatabaseSync;
@@ -67,8 +72,17 @@ export class FsSqliteStorage implements Storage {
   readonly #blobs: BlobStore;
   readonly #clock: () => number;
   #closed = false;
+  /** What the open cleaned up, for logs. */
+  readonly recovered: RecoveryReport;
 
-  constructor(db: DatabaseSync, sql: Statements, blobs: BlobStore, clock: () => number) {
+  constructor(
+    db: DatabaseSync,
+    sql: Statements,
+    blobs: BlobStore,
+    clock: () => number,
+    recovered: RecoveryReport,
+  ) {
+    this.recovered = recovered;
     this.#db = db;
     this.#sql = sql;
     this.#blobs = blobs;
@@ -128,15 +142,18 @@ export class FsSqliteStorage implements Storage {
 
   // Blobs
 
-  writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef> {
+  async writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef> {
     this.#assertOpen();
     return this.#blobs.write(chunks);
   }
 
+  /**
+   * Never removes a blob a row references. After close() it leaves the file
+   * alone (references can no longer be checked): the next open removes it.
+   */
   async discardBlob(blobId: string): Promise<void> {
-    this.#assertOpen();
     this.#blobs.pathOf(blobId);
-    if (this.#referenced(blobId)) return;
+    if (this.#closed || this.#referenced(blobId)) return;
     await this.#blobs.remove(blobId);
   }
 
@@ -200,25 +217,7 @@ export class FsSqliteStorage implements Storage {
     this.#assertOpen();
     checkListing(query.prefix, query.delimiter, query.after, query.maxKeys, 'maxKeys');
     this.#requireBucket(bucket);
-    const result: ListObjectsResult = { contents: [], commonPrefixes: [], isTruncated: false };
-    if (query.maxKeys === 0) return result;
-    const { entries, truncated } = walk<SummaryRow>({
-      ...query,
-      limit: query.maxKeys,
-      keyOf: (r) => r.key,
-      fetch: (lower, upper, limit) =>
-        upper === undefined
-          ? rows(this.#sql.objectsFrom, bucket, lower, limit)
-          : rows(this.#sql.objectsBetween, bucket, lower, upper, limit),
-    });
-    for (const entry of entries) {
-      if (entry.prefix !== undefined) result.commonPrefixes.push(entry.prefix);
-      else result.contents.push(toSummary(entry.row));
-    }
-    result.isTruncated = truncated;
-    const last = entries.at(-1);
-    if (last !== undefined) result.lastReturned = last.prefix ?? last.row.key;
-    return result;
+    return listObjectsPage(this.#sql, bucket, query);
   }
 
   // Multipart
@@ -276,8 +275,9 @@ export class FsSqliteStorage implements Storage {
     maxParts: number,
   ): { parts: PartRecord[]; isTruncated: boolean } {
     this.#assertOpen();
-    if (!Number.isSafeInteger(maxParts) || maxParts < 0)
+    if (!Number.isSafeInteger(maxParts) || maxParts < 0) {
       throw new TypeError('maxParts must be an integer >= 0');
+    }
     this.#requireUpload(uploadId);
     const found = rows<PartRow>(this.#sql.partsAfter, uploadId, marker, maxParts + 1);
     return { parts: found.slice(0, maxParts).map(toPart), isTruncated: found.length > maxParts };
@@ -291,52 +291,9 @@ export class FsSqliteStorage implements Storage {
 
   listMultipartUploads(bucket: string, query: ListUploadsQuery): ListUploadsResult {
     this.#assertOpen();
-    const { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads } = query;
-    checkListing(prefix, delimiter, keyMarker, maxUploads, 'maxUploads');
+    checkListing(query.prefix, query.delimiter, query.keyMarker, query.maxUploads, 'maxUploads');
     this.#requireBucket(bucket);
-    const result: ListUploadsResult = { uploads: [], commonPrefixes: [], isTruncated: false };
-    if (maxUploads === 0) return result;
-    // Uploads of the marker key itself that come after the marker upload (same key: by initiation time).
-    let first: UploadRow[] = [];
-    const marker = uploadIdMarker === '' ? undefined : row<UploadRow>(this.#sql.getUpload, uploadIdMarker);
-    if (
-      marker !== undefined &&
-      marker.bucket === bucket &&
-      marker.key === keyMarker &&
-      keyMarker.startsWith(prefix) &&
-      commonPrefix(keyMarker, prefix, delimiter) === undefined
-    ) {
-      const args = [bucket, keyMarker, marker.initiated, marker.upload_id, maxUploads + 1] as const;
-      first = rows<UploadRow>(this.#sql.uploadsOfKeyAfter, ...args);
-    }
-    // An unknown uploadIdMarker continues with the next key (its position among the key's uploads is lost).
-    const { entries, truncated } =
-      first.length > maxUploads
-        ? { entries: [], truncated: true }
-        : walk<UploadRow>({
-            prefix,
-            delimiter,
-            after: keyMarker,
-            limit: maxUploads - first.length,
-            keyOf: (r) => r.key,
-            fetch: (lower, upper, limit) =>
-              upper === undefined
-                ? rows(this.#sql.uploadsFrom, bucket, lower, limit)
-                : rows(this.#sql.uploadsBetween, bucket, lower, upper, limit),
-          });
-    const all: Entry<UploadRow>[] = [...first.slice(0, maxUploads).map((r) => ({ row: r })), ...entries];
-    for (const entry of all) {
-      if (entry.prefix !== undefined) result.commonPrefixes.push(entry.prefix);
-      else result.uploads.push(toUpload(entry.row));
-    }
-    result.isTruncated = truncated;
-    const last = all.at(-1);
-    if (last?.prefix !== undefined) result.nextKeyMarker = last.prefix;
-    else if (last?.row !== undefined) {
-      result.nextKeyMarker = last.row.key;
-      result.nextUploadIdMarker = last.row.upload_id;
-    }
-    return result;
+    return listUploadsPage(this.#sql, bucket, query);
   }
 
   completeMultipartUpload(
@@ -495,48 +452,4 @@ export class FsSqliteStorage implements Storage {
   #assertOpen(): void {
     if (this.#closed) throw new Error('storage is closed');
   }
-}
-
-function toObjectRecord(r: ObjectRow, segments: ObjectSegment[]): ObjectRecord {
-  const record: ObjectRecord = {
-    ...decodeHeaders(r.headers),
-    bucket: r.bucket,
-    key: r.key,
-    size: r.size,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    segments,
-  };
-  const checksum = toChecksum(r);
-  if (checksum !== undefined) record.checksum = checksum;
-  if (r.parts_count !== null) record.partsCount = r.parts_count;
-  return record;
-}
-
-/** Keys are stored as UTF-8: a lone surrogate would come back as U+FFFD, another key. */
-function checkKey(key: string): void {
-  if (typeof key !== 'string' || !key.isWellFormed()) throw new TypeError('key must be a well-formed string');
-}
-
-function checkNewObject(object: NewObject): void {
-  let total = 0;
-  const seen = new Set<string>();
-  for (const segment of object.segments) {
-    if (!Number.isSafeInteger(segment.size) || segment.size < 0)
-      throw new TypeError('segment size must be >= 0');
-    if (seen.has(segment.blobId)) throw new TypeError(`blob ${segment.blobId} used twice`);
-    seen.add(segment.blobId);
-    total += segment.size;
-  }
-  if (total !== object.size)
-    throw new TypeError(`object size ${object.size} != sum of segment sizes ${total}`);
-}
-
-function checkListing(prefix: string, delimiter: string, after: string, max: number, name: string): void {
-  for (const value of [prefix, delimiter, after]) {
-    if (typeof value !== 'string' || !value.isWellFormed()) {
-      throw new TypeError('prefix, delimiter and markers must be well-formed strings');
-    }
-  }
-  if (!Number.isSafeInteger(max) || max < 0 || max > 1000) throw new TypeError(`${name} must be 0..1000`);
 }

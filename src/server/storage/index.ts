@@ -12,7 +12,7 @@ import { FsSqliteStorage } from './fs-sqlite.ts';
 import { prepareStatements, rows } from './meta.ts';
 import { openDatabase } from './schema.ts';
 
-export { FsSqliteStorage } from './fs-sqlite.ts';
+export { FsSqliteStorage, type RecoveryReport } from './fs-sqlite.ts';
 export * from './types.ts';
 
 export interface StorageOptions {
@@ -65,15 +65,14 @@ export function openStorage(options: StorageOptions): FsSqliteStorage {
       syncDirectory(blobs.root);
       syncDirectory(root);
     }
-    sql.pruneCompleted.run(clock() - COMPLETED_UPLOAD_RETENTION_MS);
+    const pruned = sql.pruneCompleted.run(clock() - COMPLETED_UPLOAD_RETENTION_MS);
     // The database is locked by this process from here on, so nothing else writes blobs.
-    blobs.removeOrphans(
-      (dir) =>
-        new Set(
-          rows<{ blob_id: string }>(sql.blobsBetween, { lower: dir, upper: `${dir}g` }).map((r) => r.blob_id),
-        ),
-    );
-    return new FsSqliteStorage(db, sql, blobs, clock);
+    const orphansRemoved = blobs.removeOrphans((dir) => {
+      const ids = rows<{ blob_id: string }>(sql.blobsBetween, { lower: dir, upper: `${dir}g` });
+      return new Set(ids.map((r) => r.blob_id));
+    });
+    const recovered = { orphansRemoved, completedUploadsPruned: Number(pruned.changes) };
+    return new FsSqliteStorage(db, sql, blobs, clock, recovered);
   } catch (error) {
     db.close();
     throw error;

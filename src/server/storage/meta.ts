@@ -12,6 +12,7 @@ import type {
   MultipartUploadRecord,
   ObjectChecksum,
   ObjectHeaders,
+  ObjectRecord,
   ObjectSegment,
   ObjectSummary,
   PartRecord,
@@ -241,8 +242,9 @@ export function toChecksum(r: {
   checksum_type: string | null;
   checksum_value: string | null;
 }): ObjectChecksum | undefined {
-  if (r.checksum_algorithm === null || r.checksum_type === null || r.checksum_value === null)
+  if (r.checksum_algorithm === null || r.checksum_type === null || r.checksum_value === null) {
     return undefined;
+  }
   return {
     algorithm: r.checksum_algorithm as ChecksumAlgorithm,
     type: r.checksum_type as ChecksumType,
@@ -301,4 +303,20 @@ export function toCompleted(r: CompletedRow): CompletedUploadRecord {
   const checksum = toChecksum(r);
   if (checksum !== undefined) completed.checksum = checksum;
   return completed;
+}
+
+export function toObjectRecord(r: ObjectRow, segments: ObjectSegment[]): ObjectRecord {
+  const record: ObjectRecord = {
+    ...decodeHeaders(r.headers),
+    bucket: r.bucket,
+    key: r.key,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    segments,
+  };
+  const checksum = toChecksum(r);
+  if (checksum !== undefined) record.checksum = checksum;
+  if (r.parts_count !== null) record.partsCount = r.parts_count;
+  return record;
 }

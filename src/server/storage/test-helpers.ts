@@ -43,10 +43,11 @@ export function md5Etag(data: Uint8Array): string {
   return `"${createHash('md5').update(data).digest('hex')}"`;
 }
 
-/** Blob ids of every file under `<dataDir>/blobs`. */
+/** Names of every file under `<dataDir>/blobs` (blob ids, and anything stray). */
 export function blobFiles(dataDir: string): string[] {
-  const root = join(dataDir, 'blobs');
-  return readdirSync(root).flatMap((dir) => readdirSync(join(root, dir)));
+  return readdirSync(join(dataDir, 'blobs'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
 }
 
 /** Writes `data` as one blob and returns a NewObject holding it. */

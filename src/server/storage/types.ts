@@ -182,7 +182,11 @@ export interface Storage {
    * The blob is unreferenced until a commit below uses it; on error it is removed.
    */
   writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef>;
-  /** Removes a blob that no commit will reference. */
+  /**
+   * Removes a blob that no commit will reference. The caller owns a blob from
+   * writeBlob/copyToBlob until a commit using it succeeds, and discards it when
+   * that commit throws. A blob some row references is never removed (no-op).
+   */
   discardBlob(blobId: string): Promise<void>;
   /** Copies a byte range of an object's segments into a new durable blob (CopyObject, UploadPartCopy). */
   copyToBlob(segments: readonly ObjectSegment[], start: number, endInclusive: number): Promise<BlobRef>;
@@ -225,7 +229,9 @@ export interface Storage {
    * Atomically turns the upload into the object `object` (whose segments are blobs
    * of this upload's parts, never copied), removes the upload, removes blobs of
    * parts not used, and records the result for repeated Completes.
-   * With `ifNoneMatch`, throws PreconditionFailed when the key exists.
+   * With `ifNoneMatch`, throws PreconditionFailed when the key exists. Throws
+   * InvalidPart when a segment is no longer the blob of a current part (the part
+   * was re-uploaded since the caller read it); nothing changes then.
    */
   completeMultipartUpload(
     upload: MultipartUploadRecord,
