@@ -23,6 +23,7 @@ import { resolveRootCredentials } from './root-credentials.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { S3_HANDLERS } from './s3/router.ts';
+import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
 import type { Storage } from './storage/types.ts';
@@ -165,6 +166,7 @@ export function createRequestHandler(internals: ServerInternals) {
         return;
       }
       Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
+      rejectSignatureV2(req.headers, target.rawQuery);
       const now = options.clock();
       const auth = await verifyRequest({
         method: req.method ?? 'GET',
@@ -204,10 +206,8 @@ export function createRequestHandler(internals: ServerInternals) {
           extra: { Method: req.method ?? '', ResourceType: target.key === undefined ? 'BUCKET' : 'OBJECT' },
         });
       }
-      // Tags are not stored: refuse to take them rather than drop them (GetObjectTagging answers an empty set).
-      if (req.headers['x-amz-tagging'] !== undefined) {
-        throw new S3Error('NotImplemented', undefined, { extra: { Header: 'x-amz-tagging' } });
-      }
+      // Tags, ACLs, KMS, object lock are not stored: refuse them rather than drop them.
+      rejectUnsupportedHeaders(req.headers);
       const ctx: S3Context = {
         req,
         res,

@@ -186,4 +186,40 @@ describe('wire', () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers.etag, `"${createHash('md5').update(data).digest('hex')}"`);
   });
+  test('features this server lacks are refused, never silently dropped; nothing is written', async () => {
+    const put = (Key: string, extra: Record<string, unknown>) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x', ...extra }));
+    const refusedWith = async (promise: Promise<unknown>, code: string) => {
+      await assert.rejects(promise, (error: Error) => {
+        assert.equal(error.name, code);
+        return true;
+      });
+    };
+    await refusedWith(put('acl', { ACL: 'public-read' }), 'AccessControlListNotSupported');
+    await refusedWith(put('kms', { ServerSideEncryption: 'aws:kms' }), 'NotImplemented');
+    await refusedWith(put('glacier', { StorageClass: 'GLACIER' }), 'InvalidStorageClass');
+    await refusedWith(put('tagged', { Tagging: 'a=b' }), 'NotImplemented');
+    await refusedWith(
+      put('locked', {
+        ObjectLockMode: 'GOVERNANCE',
+        ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000),
+      }),
+      'InvalidRequest',
+    );
+    for (const key of ['acl', 'kms', 'glacier', 'tagged', 'locked'])
+      assert.equal(await exists(key), false, key);
+    // What changes nothing is accepted: a private ACL, SSE-S3, the STANDARD class.
+    await put('harmless', { ACL: 'private', ServerSideEncryption: 'AES256', StorageClass: 'STANDARD' });
+    assert.equal(await exists('harmless'), true);
+  });
+
+  test('Signature Version 2 is refused as in SigV4-only regions', async () => {
+    const response = await fetch(
+      `${server.url}/${bucket}/harmless?AWSAccessKeyId=AKIAEXAMPLE&Expires=9999999999&Signature=abc%3D`,
+    );
+    assert.equal(response.status, 400);
+    const text = await response.text();
+    assert.equal(codeOf(text), 'InvalidRequest');
+    assert.match(text, /Please use AWS4-HMAC-SHA256/);
+  });
 });

@@ -37,6 +37,7 @@ test('method, addressing and query markers name the operation', () => {
     ['GET', 'b', 'k', 'partNumber=2', false, 'GetObject'],
     ['HEAD', 'b', 'k', '', false, 'HeadObject'],
     ['DELETE', 'b', 'k', '', false, 'DeleteObject'],
+    ['GET', 'b', 'k', 'tagging', false, 'GetObjectTagging'],
   ];
   for (const [method, bucket, key, query, copy, expected] of cases) {
     assert.deepEqual(
