@@ -186,12 +186,16 @@ describe('misuse', () => {
   });
 });
 
-test('10,000 parts of odd sizes combine quickly', () => {
+test('10,000 parts of odd sizes combine consistently however they are grouped', () => {
+  // Speed is measured by the benchmarks, not asserted; here the fold must be associative.
   const parts = Array.from({ length: 10_000 }, (_, i) => ({
     crc: crcOf('CRC64NVME', Buffer.from([i & 0xff])),
     length: 5 * 2 ** 20 + 2 * i + 1,
   }));
-  const started = performance.now();
-  combineCrcs('CRC64NVME', parts);
-  assert.ok(performance.now() - started < 2000);
+  const whole = combineCrcs('CRC64NVME', parts);
+  const left = combineCrcs('CRC64NVME', parts.slice(0, 4321));
+  const rightParts = parts.slice(4321);
+  const right = combineCrcs('CRC64NVME', rightParts);
+  const rightLength = rightParts.reduce((sum, p) => sum + p.length, 0);
+  assert.deepEqual(combineCrc('CRC64NVME', left, right, rightLength), whole);
 });

@@ -228,7 +228,8 @@ export class FsSqliteStorage implements Storage {
       this.#requireBucket(init.bucket);
       // 256 random bits, URL-safe: unguessable, and usable as-is in a query string.
       const uploadRow: UploadRow = {
-        upload_id: randomBytes(32).toString('base64url'),
+        // Hex: an id starting with '-' would read as an option to command-line clients.
+        upload_id: randomBytes(32).toString('hex'),
         bucket: init.bucket,
         key: init.key,
         initiated: this.#clock(),
