@@ -2,7 +2,6 @@
  * The local server's one options object, validated at the edge: a bad option is
  * a TypeError that names it.
  */
-import { z } from 'zod';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -33,23 +32,59 @@ export interface ServerOptions {
   buckets?: string[];
 }
 
-const accessKeyId = z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16–128 uppercase letters or digits');
-const secret = z.string().min(16).max(128);
+// Hand-written checks rather than a schema library: the server stays small to load (it starts in every test).
+const CHECKS: Record<string, (value: unknown) => string | undefined> = {
+  dataDir: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'must be a non-empty path'),
+  port: (v) =>
+    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535
+      ? undefined
+      : 'must be an integer 0..65535',
+  host: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'must be a non-empty string'),
+  region: (v) =>
+    typeof v === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : 'must look like us-east-1',
+  rootCredentials: (v) => {
+    const c = v as Partial<RootCredentials> | null;
+    if (typeof c !== 'object' || c === null) return 'must be an object';
+    const extra = Object.keys(c).filter((k) => k !== 'accessKeyId' && k !== 'secretAccessKey');
+    if (extra.length > 0) return `has unknown keys: ${extra.join(', ')}`;
+    if (typeof c.accessKeyId !== 'string' || !/^[A-Z0-9]{16,128}$/.test(c.accessKeyId)) {
+      return 'accessKeyId must be 16–128 uppercase letters or digits';
+    }
+    if (
+      typeof c.secretAccessKey !== 'string' ||
+      c.secretAccessKey.length < 16 ||
+      c.secretAccessKey.length > 128
+    ) {
+      return 'secretAccessKey must be 16–128 characters';
+    }
+    return undefined;
+  },
+  virtualHostDomains: (v) =>
+    Array.isArray(v) && v.every((d) => typeof d === 'string' && d.length > 0)
+      ? undefined
+      : 'must be an array of host names',
+  clock: (v) => (typeof v === 'function' ? undefined : 'must be a function returning ms since the epoch'),
+  idleTimeoutSeconds: (v) =>
+    typeof v === 'number' && v > 0 && v <= 3600 ? undefined : 'must be a number of seconds, at most 3600',
+  buckets: (v) =>
+    Array.isArray(v) && v.every((b) => typeof b === 'string')
+      ? undefined
+      : 'must be an array of bucket names',
+};
 
-const schema = z.object({
-  dataDir: z.string().min(1),
-  port: z.number().int().min(0).max(65535).optional(),
-  host: z.string().min(1).optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must look like us-east-1')
-    .optional(),
-  rootCredentials: z.object({ accessKeyId, secretAccessKey: secret }).strict().optional(),
-  virtualHostDomains: z.array(z.string().min(1)).optional(),
-  clock: z.function().optional(),
-  idleTimeoutSeconds: z.number().positive().max(3600).optional(),
-  buckets: z.array(z.string()).optional(),
-});
+function validate(options: ServerOptions): void {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('Server options must be an object.');
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const check = CHECKS[name];
+    if (!check) throw new TypeError(`Unknown server option "${name}".`);
+    const problem = check(value);
+    if (problem) throw new TypeError(`Invalid server option "${name}": ${problem}`);
+  }
+  if (options.dataDir === undefined)
+    throw new TypeError('Invalid server option "dataDir": must be a non-empty path');
+}
 
 export interface ResolvedServerOptions {
   dataDir: string;
@@ -64,12 +99,7 @@ export interface ResolvedServerOptions {
 }
 
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') || 'options';
-    throw new TypeError(`Invalid server option "${path}": ${issue?.message ?? 'invalid'}`);
-  }
+  validate(options);
   return {
     dataDir: options.dataDir,
     port: options.port ?? 0,

@@ -94,7 +94,8 @@ export class HashPool {
   private nextWorker = 0;
   private nextSession = 1;
 
-  constructor(size = Math.max(1, Math.min(2, availableParallelism()))) {
+  /** One core stays for the event loop: MD5 of one stream cannot be split, so more workers only help parallel uploads. */
+  constructor(size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
     this.size = size;
   }
 
