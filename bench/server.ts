@@ -1,0 +1,449 @@
+/**
+ * Server benchmark: PUT and GET of a 1 GiB object against Hoist's local S3 server,
+ * the ceiling (the cheapest plain node:http server that stores the same bytes as
+ * durably), a naive stream-pipe node:http server, and s3rver as the peer.
+ *
+ *   npm run bench:server -- [--runs 3] [--size-mib 1024] [--targets hoist,ceiling,naive,s3rver]
+ *                           [--scenarios put,multipart,get,get-multipart] [--profile DIR] [--cpu-detail]
+ *
+ * Every server runs in its own child process (CPU seconds and peak RSS read from
+ * /proc); one cheap client (this process) drives them all. Targets are interleaved
+ * within each run (order rotated per run), the system is `sync`ed before each
+ * measurement so one target's writeback doesn't land in another's timing, and
+ * objects are deleted after each run. Medians of the runs are reported.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import {
+  closeClient,
+  deleteObject,
+  getObject,
+  MiB,
+  PART_BYTES,
+  PARTS_IN_FLIGHT,
+  putMultipart,
+  putObject,
+} from './lib/client.ts';
+import { formatProfile } from './lib/cpuprofile.ts';
+import { type CpuTimes, cpuTimes, peakRssMiB, resetPeakRss, rssMiB } from './lib/proc.ts';
+import { READY_PREFIX, type TargetInfo } from './lib/target-child.ts';
+
+const TARGETS = ['hoist', 'ceiling', 'naive', 's3rver'] as const;
+type TargetName = (typeof TARGETS)[number];
+const SCENARIOS = ['put', 'multipart', 'get', 'get-multipart'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const TARGET_LABELS: Record<TargetName, string> = {
+  hoist: 'Hoist',
+  ceiling: 'ceiling',
+  naive: 'naive pipe',
+  s3rver: 's3rver',
+};
+const SCENARIO_LABELS: Record<Scenario, string> = {
+  put: 'single PUT',
+  multipart: 'multipart PUT',
+  get: 'GET single-PUT obj',
+  'get-multipart': 'GET multipart obj',
+};
+const BUDGET_RATIO = 0.9;
+const BUDGET_RSS_MIB = 150;
+const WARMUP_MIB = 64;
+const READY_TIMEOUT_MS = 60_000;
+
+const usage = `usage: node bench/server.ts [--runs N] [--size-mib M] [--targets ${TARGETS.join(',')}]
+                            [--scenarios ${SCENARIOS.join(',')}] [--profile DIR] [--cpu-detail]
+  --runs N        measured runs, median reported (default 3)
+  --size-mib M    object size in MiB (default 1024); multipart uses ${PART_BYTES / MiB} MiB parts, ${PARTS_IN_FLIGHT} in flight
+  --targets       subset of targets (the ceiling is needed for ratios)
+  --scenarios     subset of scenarios
+  --profile DIR   run Hoist's server with --cpu-prof into DIR and print the top functions
+  --cpu-detail    also print server CPU per thread group (JS, worker_threads, V8, libuv pool) and the client's`;
+
+function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
+  if (value === undefined) return [...allowed];
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw new Error(`unknown ${what} ${JSON.stringify(item)} (expected ${allowed.join(', ')})`);
+  }
+  return allowed.filter((item) => items.includes(item));
+}
+
+function positiveInt(value: string | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer`);
+  return n;
+}
+
+// ── children ────────────────────────────────────────────────────────────────
+
+interface Target extends TargetInfo {
+  name: TargetName;
+  child: ChildProcess;
+  pid: number;
+}
+
+const children = new Set<ChildProcess>();
+let workDir: string | undefined;
+
+async function startTarget(name: TargetName, dataDir: string, execArgv: string[]): Promise<Target> {
+  const script = join(import.meta.dirname, 'lib', 'target-child.ts');
+  const child = spawn(process.execPath, [...execArgv, script, name, dataDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const lines = createInterface({ input: child.stdout! });
+  const info = await new Promise<TargetInfo>((resolvePromise, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: not ready after ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: server process exited (${signal ?? code}) before it was ready`));
+    });
+    lines.on('line', (line) => {
+      if (line.startsWith(READY_PREFIX)) {
+        clearTimeout(timer);
+        resolvePromise(JSON.parse(line.slice(READY_PREFIX.length)) as TargetInfo);
+      } else process.stderr.write(`[${name}] ${line}\n`);
+    });
+  });
+  if (child.pid === undefined) throw new Error(`${name}: no pid`);
+  return { ...info, name, child, pid: child.pid };
+}
+
+/** Asks every child to exit (SIGTERM → process.exit, so profiles get written), SIGKILL after `graceMs`. */
+async function stopChildren(graceMs = 5_000): Promise<void> {
+  const waiting = [...children].map(
+    (child) =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+        setTimeout(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        }, graceMs).unref();
+      }),
+  );
+  await Promise.all(waiting);
+}
+
+function removeWorkDir(): void {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  workDir = undefined;
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping servers and removing ${workDir ?? 'nothing'}\n`);
+    void stopChildren(2_000).finally(() => {
+      removeWorkDir();
+      process.exit(130);
+    });
+  });
+}
+
+// ── measuring ───────────────────────────────────────────────────────────────
+
+interface Sample {
+  mbps: number;
+  /** Server CPU seconds during the measurement, all threads and per group. */
+  cpu: CpuTimes;
+  /** This process (the client), for reference. */
+  clientCpuSeconds: number;
+  peakRssMiB: number;
+}
+
+/** Flush every dirty page (s3rver doesn't fsync) so it isn't written back during the next measurement. */
+async function settle(): Promise<void> {
+  spawnSync('sync');
+  await sleep(200);
+}
+
+async function measure(target: Target, bytes: number, op: () => Promise<void>): Promise<Sample> {
+  await settle();
+  resetPeakRss(target.pid);
+  const before = cpuTimes(target.pid);
+  const clientBefore = process.cpuUsage();
+  const started = performance.now();
+  await op();
+  const seconds = (performance.now() - started) / 1000;
+  const after = cpuTimes(target.pid);
+  const client = process.cpuUsage(clientBefore);
+  return {
+    mbps: bytes / 1e6 / seconds,
+    cpu: {
+      total: after.total - before.total,
+      main: after.main - before.main,
+      v8: after.v8 - before.v8,
+      io: after.io - before.io,
+      workers: after.workers - before.workers,
+    },
+    clientCpuSeconds: (client.user + client.system) / 1e6,
+    peakRssMiB: peakRssMiB(target.pid),
+  };
+}
+
+const median = (values: number[]): number => {
+  const sorted = values.toSorted((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const numeric = (i: number): boolean => i >= 2;
+  const line = (row: string[]): string =>
+    `| ${row.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+// ── main ────────────────────────────────────────────────────────────────────
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      'size-mib': { type: 'string' },
+      targets: { type: 'string' },
+      scenarios: { type: 'string' },
+      profile: { type: 'string' },
+      'cpu-detail': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24)
+    throw new Error(
+      `Node ${process.versions.node}: run with Node 24 (node_modules/.bin/node, or npm run bench:server)`,
+    );
+  const runs = positiveInt(values.runs, 3, '--runs');
+  const sizeMiB = positiveInt(values['size-mib'], 1024, '--size-mib');
+  const size = sizeMiB * MiB;
+  const targetNames = parseList(values.targets, TARGETS, 'target');
+  const scenarios = parseList(values.scenarios, SCENARIOS, 'scenario');
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  const wallStarted = Date.now();
+
+  workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-'));
+  const sameDisk = statSync(workDir).dev === statSync(import.meta.dirname).dev;
+  const started = performance.now();
+  console.log(
+    `Server benchmark — Node ${process.versions.node}, ${availableParallelism()} CPUs, object ${sizeMiB} MiB, ` +
+      `multipart ${PART_BYTES / MiB} MiB parts × ${PARTS_IN_FLIGHT} in flight, ${runs} run(s), medians`,
+  );
+  console.log(
+    `load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')} (the machine is shared: compare rows, not runs)`,
+  );
+  console.log(`data dirs under ${workDir} (${sameDisk ? 'same' : 'NOT the same'} filesystem as the repo)`);
+
+  const targets: Target[] = [];
+  try {
+    for (const name of targetNames) {
+      const execArgv: string[] = [];
+      if (name === 'hoist' && profileDir) {
+        mkdirSync(profileDir, { recursive: true });
+        execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+      }
+      targets.push(await startTarget(name, join(workDir, name), execArgv));
+    }
+    console.log(
+      `server RSS when idle after start: ${targets.map((t) => `${TARGET_LABELS[t.name]} ${rssMiB(t.pid).toFixed(0)} MiB`).join(', ')}`,
+    );
+    const samples = new Map<string, Sample[]>();
+    const record = (target: Target, scenario: Scenario, sample: Sample): void => {
+      const id = `${target.name}/${scenario}`;
+      samples.set(id, [...(samples.get(id) ?? []), sample]);
+    };
+
+    const has = (scenario: Scenario): boolean => scenarios.includes(scenario);
+    const oneRound = async (order: Target[], bytes: number, keep: boolean): Promise<void> => {
+      const single = `bench/single-${bytes}`;
+      const multi = `bench/multipart-${bytes}`;
+      if (has('put') || has('get')) {
+        for (const target of order) {
+          const sample = await measure(target, bytes, () => putObject(target, single, bytes));
+          if (keep && has('put')) record(target, 'put', sample);
+        }
+      }
+      if (has('get')) {
+        for (const target of order) {
+          const sample = await measure(target, bytes, () => getObject(target, single, bytes));
+          if (keep) record(target, 'get', sample);
+        }
+      }
+      for (const target of order) if (has('put') || has('get')) await deleteObject(target, single);
+      if (has('multipart') || has('get-multipart')) {
+        for (const target of order) {
+          const sample = await measure(target, bytes, () => putMultipart(target, multi, bytes));
+          if (keep && has('multipart')) record(target, 'multipart', sample);
+        }
+      }
+      if (has('get-multipart')) {
+        for (const target of order) {
+          const sample = await measure(target, bytes, () => getObject(target, multi, bytes));
+          if (keep) record(target, 'get-multipart', sample);
+        }
+      }
+      for (const target of order)
+        if (has('multipart') || has('get-multipart')) await deleteObject(target, multi);
+    };
+
+    process.stdout.write(`warm-up (${Math.min(WARMUP_MIB, sizeMiB)} MiB)…`);
+    await oneRound(targets, Math.min(WARMUP_MIB, sizeMiB) * MiB, false);
+    process.stdout.write(' done\n');
+    for (let run = 0; run < runs; run++) {
+      const order = targets.map((_, i) => targets[(i + run) % targets.length]!);
+      const runStarted = performance.now();
+      process.stdout.write(`run ${run + 1}/${runs} (${order.map((t) => t.name).join(' → ')})…`);
+      await oneRound(order, size, true);
+      process.stdout.write(` ${((performance.now() - runStarted) / 1000).toFixed(0)} s\n`);
+    }
+
+    // ── report ──
+    const medianOf = (name: TargetName, scenario: Scenario): number | undefined => {
+      const list = samples.get(`${name}/${scenario}`);
+      return list ? median(list.map((s) => s.mbps)) : undefined;
+    };
+    const rows: string[][] = [
+      [
+        'target',
+        'scenario',
+        'MB/s (median)',
+        'min–max',
+        'server CPU s/GiB (JS thread)',
+        '× ceiling',
+        'peak RSS MiB',
+      ],
+    ];
+    for (const scenario of scenarios) {
+      for (const name of targetNames) {
+        const list = samples.get(`${name}/${scenario}`);
+        if (!list) continue;
+        const mbps = list.map((s) => s.mbps);
+        const gib = size / (1024 * MiB);
+        const cpu = median(list.map((s) => s.cpu.total)) / gib;
+        const main = median(list.map((s) => s.cpu.main)) / gib;
+        const ceiling = medianOf('ceiling', scenario);
+        rows.push([
+          TARGET_LABELS[name],
+          SCENARIO_LABELS[scenario],
+          median(mbps).toFixed(0),
+          `${Math.min(...mbps).toFixed(0)}–${Math.max(...mbps).toFixed(0)}`,
+          `${cpu.toFixed(2)} (${main.toFixed(2)})`,
+          ceiling ? `${(median(mbps) / ceiling).toFixed(2)}×` : '–',
+          Math.max(...list.map((s) => s.peakRssMiB)).toFixed(0),
+        ]);
+      }
+    }
+    console.log();
+    console.log(table(rows));
+    if (values['cpu-detail']) {
+      const detail: string[][] = [
+        [
+          'target',
+          'scenario',
+          'server total',
+          'JS thread',
+          'worker threads',
+          'V8 (GC…)',
+          'libuv pool',
+          'client',
+        ],
+      ];
+      for (const scenario of scenarios) {
+        for (const name of targetNames) {
+          const list = samples.get(`${name}/${scenario}`);
+          if (!list) continue;
+          const gib = size / (1024 * MiB);
+          const per = (pick: (s: Sample) => number): string => (median(list.map(pick)) / gib).toFixed(2);
+          detail.push([
+            TARGET_LABELS[name],
+            SCENARIO_LABELS[scenario],
+            per((s) => s.cpu.total),
+            per((s) => s.cpu.main),
+            per((s) => s.cpu.workers),
+            per((s) => s.cpu.v8),
+            per((s) => s.cpu.io),
+            per((s) => s.clientCpuSeconds),
+          ]);
+        }
+      }
+      console.log();
+      console.log('CPU seconds per GiB by thread (medians):');
+      console.log(table(detail));
+    }
+    console.log();
+    console.log(
+      'MB/s = 10^6 bytes/s, client-side wall time (PUT: first byte sent → response; multipart: Create → Complete).\n' +
+        'CPU = utime+stime of the server process, all threads (JS thread alone in parentheses). Peak RSS = VmHWM,\n' +
+        'reset before each measurement. ceiling/naive: new file, fdatasync + directory fsync before answering, no auth,\n' +
+        'multipart = the same part PUTs, no complete. s3rver never fsyncs (not durable). GETs are served from the page cache.',
+    );
+    if (targetNames.includes('hoist')) {
+      console.log();
+      for (const scenario of scenarios) {
+        const hoist = medianOf('hoist', scenario);
+        const ceiling = medianOf('ceiling', scenario);
+        if (hoist === undefined || ceiling === undefined) continue;
+        const ratio = hoist / ceiling;
+        console.log(
+          `Hoist ${SCENARIO_LABELS[scenario]}: ${ratio.toFixed(2)}× ceiling (budget ≥ ${BUDGET_RATIO}×) — ${ratio >= BUDGET_RATIO ? 'OK' : 'MISS'}`,
+        );
+      }
+      const peak = Math.max(
+        ...scenarios.flatMap((scenario) => (samples.get(`hoist/${scenario}`) ?? []).map((s) => s.peakRssMiB)),
+      );
+      if (Number.isFinite(peak)) {
+        console.log(
+          `Hoist peak RSS: ${peak.toFixed(0)} MiB (budget ≤ ${BUDGET_RSS_MIB} MiB) — ${peak <= BUDGET_RSS_MIB ? 'OK' : 'MISS'}`,
+        );
+      }
+    }
+    console.log(
+      `\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s, load average now ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}`,
+    );
+  } finally {
+    closeClient();
+    await stopChildren();
+    removeWorkDir();
+  }
+  if (profileDir) {
+    // One profile per JS thread (the server's main thread and any worker_threads), newest run only.
+    const profiles = readdirSync(profileDir)
+      .filter((file) => file.endsWith('.cpuprofile'))
+      .map((file) => join(profileDir, file))
+      .filter((file) => statSync(file).mtimeMs >= wallStarted);
+    for (const file of profiles)
+      console.log(`\nHoist server CPU profile, top functions by self time:\n${formatProfile(file, 25)}`);
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench:server failed: ${(error as Error)?.stack ?? String(error)}\n`);
+  await stopChildren(2_000);
+  removeWorkDir();
+  process.exitCode = 1;
+}
