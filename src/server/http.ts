@@ -11,15 +11,27 @@ import { renderXml } from '../aws/s3/xml.ts';
 import { verifyRequest } from '../aws/sigv4/verify.ts';
 import { S3_LIMITS } from '../protocol/limits.ts';
 import { parseTarget } from './addressing.ts';
+import { type Authorizer, createAuthorizer } from './authz.ts';
 import { HashPool } from './checksum/hash-pool.ts';
-import { type CredentialLookup, rootCredentialLookup } from './identity.ts';
+import { handleIamAction } from './iam/api.ts';
+import { iamSeedFromConfig, loadIamConfig, parseIamConfig } from './iam/config.ts';
+import { openIamStore } from './iam/store.ts';
+import type { IamStore } from './iam/types.ts';
+import {
+  type CredentialLookup,
+  createCredentialLookup,
+  DEFAULT_ACCOUNT_ID,
+  type Identity,
+} from './identity.ts';
 import {
   type ResolvedServerOptions,
   type RootCredentials,
   resolveServerOptions,
   type ServerOptions,
 } from './options.ts';
+import { handleQueryRequest, isQueryRequest, type QueryService } from './query-endpoint.ts';
 import { resolveRootCredentials } from './root-credentials.ts';
+import { s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { S3_HANDLERS } from './s3/router.ts';
@@ -27,6 +39,9 @@ import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-he
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
 import type { Storage } from './storage/types.ts';
+import { StsError } from './sts/errors.ts';
+import { handleStsAction } from './sts/handlers.ts';
+import { loadOrCreateTokenKey } from './sts/token.ts';
 
 export interface RunningServer {
   /** `http://127.0.0.1:PORT` */
@@ -67,6 +82,14 @@ function toErrorLike(error: unknown): ErrorLike | undefined {
     return new S3Error(candidate.code, candidate.message);
   }
   return undefined;
+}
+
+/** `yyyymmddThhmmssZ` → ms since the epoch. */
+function amzDateToMs(datetime: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(datetime);
+  return m
+    ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
+    : 0;
 }
 
 function newRequestId(): string {
@@ -143,10 +166,60 @@ export interface ServerInternals {
   storage: Storage;
   hashPool: HashPool;
   lookup: CredentialLookup;
+  iam: IamStore;
+  authorizer: Authorizer;
+  tokenKey: Buffer;
 }
 
 export function createRequestHandler(internals: ServerInternals) {
-  const { options, storage, lookup, hashPool } = internals;
+  const { options, storage, lookup, hashPool, iam, authorizer, tokenKey } = internals;
+
+  /** STS and IAM actions, once the Query endpoint has authenticated the caller. */
+  function runQueryAction(
+    service: QueryService,
+    params: URLSearchParams,
+    identity: Identity,
+    requestId: string,
+    sourceIp: string,
+  ) {
+    const context = { 'aws:SourceIp': sourceIp };
+    if (service === 'sts') {
+      const body = handleStsAction(params, identity, {
+        iam,
+        tokenKey,
+        now: options.clock(),
+        requestId,
+        mayAssumeRole: (caller, role, actions, extra) =>
+          authorizer.mayAssumeRole(caller, role, actions, { ...context, ...extra }),
+        isAllowed: (caller, action, resource, extra) =>
+          authorizer.isAllowed(caller, action, resource, { ...context, ...extra }),
+        validateSessionPolicy: (json) => {
+          try {
+            authorizer.validateSessionPolicy(json);
+          } catch (error) {
+            throw new StsError('MalformedPolicyDocument', (error as Error).message);
+          }
+        },
+      });
+      return { status: 200, body };
+    }
+    return handleIamAction(params, {
+      store: iam,
+      requestId,
+      ...(identity.kind === 'user' ? { caller: { userName: identity.user.userName } } : {}),
+      authorize: (action, resource) => {
+        if (!authorizer.isAllowed(identity, action, resource, context)) {
+          throw new StsError(
+            'AccessDenied',
+            `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resource}`,
+          );
+        }
+      },
+      onError: (error) =>
+        process.stderr.write(`hoist server: IAM error on request ${requestId}: ${String(error)}\n`),
+    });
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const baseHeaders: Record<string, string> = {
@@ -160,6 +233,16 @@ export function createRequestHandler(internals: ServerInternals) {
       const target = parseTarget(req.url ?? '/', req.headers.host, options.virtualHostDomains);
       bucket = target.bucket;
       resource = target.rawPath;
+      if (isQueryRequest(req.method, target.rawPath, target.rawQuery)) {
+        const sourceIp = req.socket.remoteAddress ?? '';
+        await handleQueryRequest(req, res, target, requestId, {
+          lookup,
+          region: options.region,
+          clock: options.clock,
+          run: (service, params, auth, id) => runQueryAction(service, params, auth.identity, id, sourceIp),
+        });
+        return;
+      }
       if (req.method === 'OPTIONS') {
         const refused = answerPreflight(storage, bucket, req, res, baseHeaders);
         if (refused) await sendError(req, res, refused, baseHeaders, resource);
@@ -208,6 +291,22 @@ export function createRequestHandler(internals: ServerInternals) {
       }
       // Tags, ACLs, KMS, object lock are not stored: refuse them rather than drop them.
       rejectUnsupportedHeaders(req.headers);
+      const facts = {
+        operation: classification.operation,
+        bucket: target.bucket,
+        key: target.key,
+        query,
+        headers: req.headers,
+        presigned: auth.presigned,
+        payloadHash: auth.payloadHash,
+        signatureAgeMs: Math.max(0, now - amzDateToMs(auth.datetime)),
+      };
+      const conditionKeys = { ...s3ConditionKeys(facts), 'aws:SourceIp': req.socket.remoteAddress ?? '' };
+      const authorize = (action: string, resource: string) =>
+        authorizer.isAllowed(auth.identity, action, resource, conditionKeys);
+      for (const request of s3AuthorizationRequests(facts)) {
+        if (!authorize(request.action, request.resource)) throw new S3Error('AccessDenied');
+      }
       const ctx: S3Context = {
         req,
         res,
@@ -222,6 +321,7 @@ export function createRequestHandler(internals: ServerInternals) {
         hashPool,
         options,
         now,
+        authorize,
         responseHeaders: baseHeaders,
       };
       await S3_HANDLERS[classification.operation](ctx);
@@ -257,9 +357,24 @@ export async function startServer(input: ServerOptions): Promise<RunningServer> 
   for (const name of options.buckets) {
     if (!storage.getBucket(name)) storage.createBucket(name, options.region);
   }
-  const lookup = rootCredentialLookup(root);
+  const iamConfig =
+    options.iam === undefined
+      ? undefined
+      : typeof options.iam === 'string'
+        ? loadIamConfig(options.iam)
+        : parseIamConfig(options.iam);
+  const accountId = iamConfig?.accountId ?? options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const iam = openIamStore({
+    dataDir: options.dataDir,
+    accountId,
+    clock: options.clock,
+    ...(iamConfig ? { seed: iamSeedFromConfig(iamConfig) } : {}),
+  });
+  const tokenKey = loadOrCreateTokenKey(options.dataDir);
+  const lookup = createCredentialLookup({ root, accountId, iam, tokenKey, clock: options.clock });
+  const authorizer = createAuthorizer({ iam, clock: options.clock });
   const hashPool = new HashPool();
-  const handle = createRequestHandler({ options, storage, lookup, hashPool });
+  const handle = createRequestHandler({ options, storage, lookup, hashPool, iam, authorizer, tokenKey });
   const server = createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 60_000 },
     (req, res) => {

@@ -2,6 +2,7 @@
  * The local server's one options object, validated at the edge: a bad option is
  * a TypeError that names it.
  */
+import type { IamConfigInput } from './iam/config.ts';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -30,6 +31,13 @@ export interface ServerOptions {
   idleTimeoutSeconds?: number;
   /** Buckets to create at start (idempotent). */
   buckets?: string[];
+  /**
+   * IAM: the account, users, roles and policies (a path to a JSON file, or the object).
+   * Declared entities are (re)applied at every start; ones created through the IAM API persist.
+   */
+  iam?: string | IamConfigInput;
+  /** Account id when no IAM config names one. @default '000000000000' */
+  accountId?: string;
 }
 
 // Hand-written checks rather than a schema library: the server stays small to load (it starts in every test).
@@ -70,6 +78,12 @@ const CHECKS: Record<string, (value: unknown) => string | undefined> = {
     Array.isArray(v) && v.every((b) => typeof b === 'string')
       ? undefined
       : 'must be an array of bucket names',
+  // Its contents are validated (with field paths) by the IAM config parser.
+  iam: (v) =>
+    typeof v === 'string' || (typeof v === 'object' && v !== null)
+      ? undefined
+      : 'must be a file path or a config object',
+  accountId: (v) => (typeof v === 'string' && /^\d{12}$/.test(v) ? undefined : 'must be 12 digits'),
 };
 
 function validate(options: ServerOptions): void {
@@ -96,6 +110,8 @@ export interface ResolvedServerOptions {
   clock: () => number;
   idleTimeoutMs: number;
   buckets: string[];
+  iam: string | IamConfigInput | undefined;
+  accountId: string | undefined;
 }
 
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
@@ -110,5 +126,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     clock: options.clock ?? Date.now,
     idleTimeoutMs: (options.idleTimeoutSeconds ?? 120) * 1000,
     buckets: options.buckets ?? [],
+    iam: options.iam,
+    accountId: options.accountId,
   };
 }

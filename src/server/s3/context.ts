@@ -27,6 +27,8 @@ export interface S3Context {
   hashPool: HashPool;
   options: ResolvedServerOptions;
   now: number;
+  /** Whether the caller's policies allow `action` on `resource` (with this request's condition keys). */
+  authorize(action: string, resource: string): boolean;
   /** Response headers set so far by the pipeline (CORS, request id). */
   responseHeaders: Record<string, string>;
 }

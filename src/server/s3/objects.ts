@@ -5,6 +5,7 @@ import { nodesOf, parseXmlBody, textOf } from '../../aws/s3/xml.ts';
 import { checksumHeaderName } from '../../protocol/checksum.ts';
 import { S3_LIMITS } from '../../protocol/limits.ts';
 import type { ObjectRecord } from '../storage/types.ts';
+import { objectArn } from './authz-requests.ts';
 import { existingBucket } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import {
@@ -203,6 +204,11 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
   for (const key of keys) {
     if (Buffer.byteLength(key) > S3_LIMITS.maxKeyBytes) {
       errors.push({ Key: key, Code: 'KeyTooLongError', Message: 'Your key is too long' });
+      continue;
+    }
+    // Each key is authorized on its own, and refusals are reported per key, as S3 does.
+    if (!ctx.authorize('s3:DeleteObject', objectArn(bucket, key))) {
+      errors.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' });
       continue;
     }
     ctx.storage.deleteObject(bucket, key);
