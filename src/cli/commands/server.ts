@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { type ServerOptions, startServer } from '../../server/index.ts';
 import { describeServer, stopOnSignals } from '../output.ts';
 
-const HELP = `Usage: hoist server [--port P] [--host H] [--data-dir DIR] [--region R] [--config FILE] [--bucket NAME]...
+const HELP = `Usage: hoist server [--port P] [--host H] [--data-dir DIR] [--region R] [--config FILE] [--bucket NAME]... [--iam FILE]
 
 Starts the local S3 server. Root credentials come from HOIST_ROOT_ACCESS_KEY_ID and
 HOIST_ROOT_SECRET_ACCESS_KEY, the config file, or are generated once and kept in DIR.
@@ -15,6 +15,7 @@ HOIST_ROOT_SECRET_ACCESS_KEY, the config file, or are generated once and kept in
   --region R       region to answer for (default us-east-1)
   --config FILE    JSON file with any of the options above (camelCase) and rootCredentials
   --bucket NAME    create this bucket at start (repeatable)
+  --iam FILE       IAM config (account, users, roles, policies) — see README "Local STS and IAM"
   --json           print one JSON line with url and credentials once ready
 `;
 
@@ -28,6 +29,7 @@ export async function runServer(args: string[]): Promise<void> {
       region: { type: 'string' },
       config: { type: 'string' },
       bucket: { type: 'string', multiple: true },
+      iam: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -49,6 +51,7 @@ export async function runServer(args: string[]): Promise<void> {
     host: values.host ?? fromFile.host ?? '127.0.0.1',
     buckets: [...(fromFile.buckets ?? []), ...(values.bucket ?? [])],
   };
+  if (values.iam) options.iam = values.iam;
   const region = values.region ?? fromFile.region;
   if (region) options.region = region;
   const server = await startServer(options);
