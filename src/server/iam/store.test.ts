@@ -232,10 +232,11 @@ describe('IAM store: policies and documents', () => {
 
 describe('IAM store: limits and conflicts', () => {
   test('at most two access keys per user; keys are found by id', (t) => {
-    const { store } = tempStore(t);
+    const { store, now } = tempStore(t);
     store.createUser({ userName: 'u' });
     store.createUser({ userName: 'v' });
     const a = store.createAccessKey('u');
+    now.value += 1000;
     const b = store.createAccessKey('u');
     throwsIam(() => store.createAccessKey('u'), 'LimitExceeded', /AccessKeysPerUser: 2/);
     assert.deepEqual(

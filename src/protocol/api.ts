@@ -1,0 +1,127 @@
+/**
+ * The broker API contract shared by the broker and the upload engine: request and
+ * response shapes of every route. Plain types (no validation library), so the
+ * browser engine stays small; the broker validates requests at its edge.
+ */
+import type { ChecksumAlgorithm } from './checksum.ts';
+
+/** How the client gets the right to upload: STS AssumeRole, GetFederationToken, or presigned URLs only. */
+export type UploadMode = 'sts' | 'federation' | 'presign';
+
+export type UploadStatus = 'created' | 'uploading' | 'completed' | 'rejected' | 'aborted' | 'expired';
+
+/** `POST /uploads` */
+export interface CreateUploadRequest {
+  filename: string;
+  /** Bytes; the broker refuses sizes over its limit before anything is created. */
+  size: number;
+  contentType: string;
+  /** @default 'CRC32C' */
+  checksumAlgorithm?: ChecksumAlgorithm;
+  /** Application metadata stored as x-amz-meta-* (bounded). */
+  metadata?: Record<string, string>;
+}
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** ISO 8601 */
+  expiration: string;
+}
+
+/** A presigned request: the URL plus the headers that were signed and must be sent as they are. */
+export interface PresignedRequest {
+  url: string;
+  method: 'PUT' | 'GET';
+  headers: Record<string, string>;
+  /** ISO 8601 */
+  expiresAt: string;
+}
+
+export interface CreateUploadResponse {
+  id: string;
+  bucket: string;
+  key: string;
+  region: string;
+  /** S3 endpoint URL the client talks to (AWS's or the local server's). */
+  endpoint: string;
+  /** Whether the client must use path-style addressing (local servers). */
+  forcePathStyle: boolean;
+  mode: UploadMode;
+  /** null when the file goes as one PutObject (at or under the single-request size). */
+  uploadId: string | null;
+  partSize: number;
+  partCount: number;
+  checksumAlgorithm: ChecksumAlgorithm;
+  /** sts and federation modes. */
+  credentials?: TemporaryCredentials;
+  /** presign mode, single-request uploads: the PutObject to send. */
+  putRequest?: PresignedRequest;
+  /** When the upload stops being accepted (ISO 8601). */
+  expiresAt: string;
+}
+
+/** `POST /uploads/:id/credentials` */
+export interface CredentialsResponse {
+  credentials: TemporaryCredentials;
+}
+
+/** `POST /uploads/:id/parts` (presign mode) */
+export interface PartUrlsRequest {
+  partNumbers: number[];
+  /** Base64 checksum per part number (of the upload's algorithm), bound into each URL's signature. */
+  checksums?: Record<string, string>;
+}
+
+export interface PartUrlsResponse {
+  parts: (PresignedRequest & { partNumber: number })[];
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+  checksum?: string;
+}
+
+/** `POST /uploads/:id/complete` */
+export interface CompleteUploadRequest {
+  /** Empty for single-request uploads. */
+  parts: CompletedPart[];
+}
+
+export interface UploadPartView {
+  partNumber: number;
+  size: number;
+  etag: string;
+  checksum?: string;
+}
+
+/** `GET /uploads/:id`, items of `GET /uploads`, and the answer of `complete`. */
+export interface UploadView {
+  id: string;
+  status: UploadStatus;
+  filename: string;
+  key: string;
+  size: number;
+  contentType: string;
+  mode: UploadMode;
+  uploadId: string | null;
+  partSize: number;
+  checksumAlgorithm: ChecksumAlgorithm;
+  /** The object's checksum once completed (base64, with "-N" for composite). */
+  checksum?: string;
+  etag?: string;
+  createdAt: string;
+  completedAt?: string;
+  /** Why an upload was rejected. */
+  reason?: string;
+  /** `GET /uploads/:id` only: the parts S3 already has (for resuming). */
+  parts?: UploadPartView[];
+}
+
+export interface UploadListResponse {
+  uploads: UploadView[];
+  /** Opaque; pass as `?cursor=` for the next page. */
+  nextCursor: string | null;
+}
