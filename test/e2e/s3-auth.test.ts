@@ -1,7 +1,7 @@
 /** SigV4 authentication at the wire: what AWS S3 refuses, the local server refuses with the same code. */
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -10,6 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { codeOf, sendBytes, sendRaw, signRaw } from '../helpers/raw.ts';
+import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.ts';
 
 const bucket = 'auth';
@@ -18,24 +19,14 @@ describe('authentication', () => {
   let server: TestServer;
   let s3: S3Client;
   let now = Date.now();
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) }, { clock: () => now });
+    server = await startTestServer(cleanup, { clock: () => now });
     s3 = server.client;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   });
 
-  async function exists(key: string): Promise<boolean> {
-    try {
-      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const exists = (key: string) => objectExists(s3, bucket, key);
 
   test('anonymous requests are AccessDenied', async () => {
     const response = await fetch(`${server.url}/${bucket}/k`, { method: 'PUT', body: 'x' });

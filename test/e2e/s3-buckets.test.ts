@@ -1,6 +1,6 @@
 /** Bucket operations and CORS through the official AWS SDK v3, and preflights as a browser sends them. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
@@ -16,33 +16,15 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: string,
-  status?: number,
-): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${String(error)}`);
-    assert.equal(error.name, code);
-    if (status !== undefined) assert.equal(error.$metadata.httpStatusCode, status);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('buckets', () => {
   let server: TestServer;
   let s3: S3Client;
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) });
+    server = await startTestServer(cleanup);
     s3 = server.client;
   });
 

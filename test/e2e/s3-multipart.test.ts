@@ -1,7 +1,7 @@
 /** Multipart uploads, lib-storage and presigned URLs through the official AWS SDK v3. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -20,21 +20,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${String(error)}`);
-    assert.equal(error.name, code);
-    assert.ok(error.message.length > 0);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 function md5(data: Buffer): Buffer {
   return createHash('md5').update(data).digest();
@@ -44,13 +33,10 @@ describe('multipart', () => {
   let server: TestServer;
   let s3: S3Client;
   const bucket = 'multipart';
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
 
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) });
+    server = await startTestServer(cleanup);
     s3 = server.client;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   });
@@ -187,7 +173,7 @@ describe('multipart', () => {
       ]),
       'EntityTooSmall',
     );
-    assert.equal(tooSmall.$metadata.httpStatusCode, 400);
+    assert.equal(tooSmall.$metadata?.httpStatusCode, 400);
     await rejectsWith(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), 'NotFound');
     // A last part may be small.
     await complete([{ PartNumber: 2, ETag: p2.ETag! }]);

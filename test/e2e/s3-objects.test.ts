@@ -1,7 +1,7 @@
 /** Object operations through the official AWS SDK v3 against the real local server. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -17,23 +17,8 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: string,
-  status?: number,
-): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${String(error)}`);
-    assert.equal(error.name, code);
-    if (status !== undefined) assert.equal(error.$metadata.httpStatusCode, status);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 async function body(client: S3Client, bucket: string, key: string): Promise<Buffer> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -46,14 +31,11 @@ describe('objects', () => {
   const bucket = 'objects';
 
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) });
+    server = await startTestServer(cleanup);
     s3 = server.client;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   });
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
 
   test('PutObject then GetObject round-trips bytes, headers and metadata', async () => {
     const data = randomBytes(100_000);
@@ -366,13 +348,10 @@ describe('listing', () => {
     'per%cent',
     'under_score',
   ];
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
 
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) });
+    server = await startTestServer(cleanup);
     s3 = server.client;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }))));

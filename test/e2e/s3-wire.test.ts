@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import {
   CreateBucketCommand,
@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { codeOf, sendBytes, sendRaw, signRaw } from '../helpers/raw.ts';
+import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.ts';
 
 const bucket = 'wire';
@@ -19,24 +20,14 @@ const bucket = 'wire';
 describe('wire', () => {
   let server: TestServer;
   let s3: S3Client;
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) });
+    server = await startTestServer(cleanup);
     s3 = server.client;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   });
 
-  async function exists(key: string): Promise<boolean> {
-    try {
-      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const exists = (key: string) => objectExists(s3, bucket, key);
 
   test('a streamed SDK body goes as aws-chunked with a checksum trailer and is verified', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);

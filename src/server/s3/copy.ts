@@ -8,7 +8,7 @@ import type { ObjectRecord } from '../storage/types.ts';
 import { existingBucket } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendXml } from './context.ts';
 import { checksumElement, existingUpload, parseUploadPartNumber } from './multipart.ts';
-import { checkConditions, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
+import { checkConditions, contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
 import { conditionalCreate, existingObject } from './objects.ts';
 
 interface CopySource {
@@ -116,7 +116,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     );
   }
   const algorithm = requestedAlgorithm(ctx, source.object.checksum?.algorithm);
-  const headers = directive === 'REPLACE' ? storedHeadersFrom(ctx) : pickHeaders(source.object);
+  const headers = directive === 'REPLACE' ? storedHeadersFrom(ctx) : contentHeadersOf(source.object);
   const userMetadata = directive === 'REPLACE' ? userMetadataFrom(ctx) : source.object.userMetadata;
   const copied = await copyBytes(ctx, source.object, 0, source.object.size - 1, algorithm);
   const checksumValue = copied.checksum?.toString('base64');
@@ -152,19 +152,6 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   sendXml(ctx, 200, 'CopyObjectResult', result);
 }
 
-function pickHeaders(object: ObjectRecord) {
-  const { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, expires } = object;
-  return Object.fromEntries(
-    Object.entries({
-      contentType,
-      contentEncoding,
-      contentDisposition,
-      contentLanguage,
-      cacheControl,
-      expires,
-    }).filter(([, value]) => value !== undefined),
-  );
-}
 
 export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   existingBucket(ctx);

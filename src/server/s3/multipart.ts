@@ -18,7 +18,7 @@ import type { MultipartUploadRecord, ObjectChecksum, ObjectSegment } from '../st
 import { existingBucket, ownerOf } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import { listEncoder, parseMaxKeys } from './listing.ts';
-import { storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
+import { contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
 import { conditionalCreate, preconditionFailedForExisting } from './objects.ts';
 import { readSmallBody, receivePayload } from './payload.ts';
 
@@ -281,7 +281,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   ctx.storage.completeMultipartUpload(
     upload,
     {
-      ...headersOf(upload),
+      ...contentHeadersOf(upload),
       size,
       etag,
       userMetadata: upload.userMetadata,
@@ -294,19 +294,6 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   completeResult(ctx, bucket, key, etag, checksum);
 }
 
-function headersOf(upload: MultipartUploadRecord) {
-  const { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, expires } = upload;
-  return Object.fromEntries(
-    Object.entries({
-      contentType,
-      contentEncoding,
-      contentDisposition,
-      contentLanguage,
-      cacheControl,
-      expires,
-    }).filter(([, value]) => value !== undefined),
-  );
-}
 
 /** The object's checksum: composite over part digests, or the CRC of all bytes folded from part CRCs. */
 function objectChecksum(

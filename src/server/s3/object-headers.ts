@@ -38,6 +38,16 @@ export function storedHeadersFrom(ctx: S3Context): ObjectHeaders {
   return out;
 }
 
+/** The stored content headers of an object or upload record, without the unset ones. */
+export function contentHeadersOf(record: ObjectHeaders): ObjectHeaders {
+  const out: ObjectHeaders = {};
+  for (const [field] of CONTENT_HEADERS) {
+    const value = record[field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
 /** x-amz-meta-* headers, names lowercased, at most 2 KB of names and values together. */
 export function userMetadataFrom(ctx: S3Context): Record<string, string> {
   const metadata: Record<string, string> = {};
