@@ -2,13 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { codeOf, sendBytes, sendRaw, signRaw } from '../helpers/raw.ts';
 import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.ts';

@@ -14,7 +14,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   type S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';

@@ -15,7 +15,6 @@ import {
   ListObjectVersionsCommand,
   PutObjectCommand,
   type S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';

@@ -4,13 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { codeOf, sendBytes, sendRaw, signRaw } from '../helpers/raw.ts';
 import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.ts';
