@@ -23,6 +23,8 @@ export interface HashSession {
 
 const STAGE_BYTES = 1024 * 1024;
 const MAX_PENDING_BYTES = 4 * STAGE_BYTES;
+/** Staging buffers kept for reuse per worker (each session holds at most 5 at a time). */
+const MAX_FREE_BUFFERS = 16;
 
 export function inlineHashSession(algorithms: readonly HashAlgorithm[]): HashSession {
   const hashers = algorithms.map(
@@ -51,12 +53,19 @@ interface SessionState {
 class PooledWorker {
   readonly worker: Worker;
   readonly sessions = new Map<number, SessionState>();
+  readonly free: ArrayBuffer[] = [];
   failure: Error | undefined;
+
+  takeBuffer(): Buffer {
+    const reused = this.free.pop();
+    return reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(STAGE_BYTES);
+  }
 
   constructor() {
     this.worker = new Worker(new URL('./hash-worker.ts', import.meta.url));
     this.worker.unref();
     this.worker.on('message', (message: HashResponse) => {
+      if (message.type === 'ack' && this.free.length < MAX_FREE_BUFFERS) this.free.push(message.bytes);
       const state = this.sessions.get(message.session);
       if (!state) return;
       if (message.type === 'ack') {
@@ -124,7 +133,7 @@ export class HashPool {
     };
     worker.sessions.set(session, state);
     worker.post({ type: 'open', session, algorithms: [...algorithms] });
-    let stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
+    let stage = worker.takeBuffer();
     let staged = 0;
 
     const flush = () => {
@@ -132,7 +141,7 @@ export class HashPool {
       const bytes = stage.buffer as ArrayBuffer;
       worker.post({ type: 'data', session, bytes, length: staged }, [bytes]);
       state.pending += staged;
-      stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
+      stage = worker.takeBuffer();
       staged = 0;
     };
 

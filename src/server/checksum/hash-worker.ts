@@ -16,7 +16,7 @@ export type HashRequest =
   | { type: 'close'; session: number };
 
 export type HashResponse =
-  | { type: 'ack'; session: number; length: number }
+  | { type: 'ack'; session: number; length: number; bytes: ArrayBuffer }
   | { type: 'digest'; session: number; digests: [HashAlgorithm, Uint8Array][] };
 
 function hasherFor(algorithm: HashAlgorithm): Hasher {
@@ -36,11 +36,16 @@ parentPort?.on('message', (message: HashRequest) => {
     case 'data': {
       const view = new Uint8Array(message.bytes, 0, message.length);
       for (const [, hasher] of sessions.get(message.session) ?? []) hasher.update(view);
-      parentPort?.postMessage({
-        type: 'ack',
-        session: message.session,
-        length: message.length,
-      } satisfies HashResponse);
+      // The buffer goes back to the pool for reuse: no allocation (and no GC) per MiB hashed.
+      parentPort?.postMessage(
+        {
+          type: 'ack',
+          session: message.session,
+          length: message.length,
+          bytes: message.bytes,
+        } satisfies HashResponse,
+        [message.bytes],
+      );
       break;
     }
     case 'digest': {
