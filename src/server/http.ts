@@ -226,6 +226,8 @@ export function createRequestHandler(internals: ServerInternals) {
       'x-amz-request-id': requestId,
       'x-amz-id-2': randomBytes(24).toString('base64'),
       server: 'AmazonS3',
+      // From the injected clock, so clients that correct their skew from Date see the server's time.
+      date: new Date(options.clock()).toUTCString(),
     };
     let resource = '/';
     let bucket: string | undefined;

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startTestServer } from '../../test/helpers/server.ts';
+import { openRegistry } from './registry/index.ts';
+import { makeRecord } from './registry/registry.suite.ts';
+import { startSweeper, sweep } from './sweeper.ts';
+import type { Registry, UploadRecord } from './types.ts';
+
+const HOUR = 3_600_000;
+const BUCKET = 'uploads';
+
+async function setup(t: { after(fn: () => unknown): void }) {
+  // The server's clock is shifted to create uploads "two hours ago"; a client signing
+  // with the same offset keeps SigV4's skew check happy.
+  let offset = 0;
+  const server = await startTestServer(t, { buckets: [BUCKET], clock: () => Date.now() + offset });
+  // A new client per request: the SDK "corrects" its offset from node:http's real Date header.
+  const past = () => server.makeClient({ systemClockOffset: -2 * HOUR });
+  const registry = openRegistry('sqlite::memory:');
+  t.after(() => registry.close());
+  const create = async (client: S3Client, key: string) => {
+    const out = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    return out.UploadId!;
+  };
+  const register = async (key: string, uploadId: string | null, overrides: Partial<UploadRecord>) => {
+    const record = makeRecord({ bucket: BUCKET, key, uploadId, ...overrides });
+    await registry.insert(record);
+    return record;
+  };
+  const remaining = async () => {
+    const out = await server.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    return (out.Uploads ?? []).map((u) => u.Key).sort();
+  };
+  return {
+    server,
+    registry,
+    create,
+    register,
+    remaining,
+    inThePast: async <T>(fn: () => Promise<T>) => {
+      offset = -2 * HOUR;
+      try {
+        return await fn();
+      } finally {
+        offset = 0;
+      }
+    },
+    past,
+  };
+}
+
+describe('sweep', () => {
+  it('aborts stale registered uploads and old orphans, keeps fresh and open ones', async (t) => {
+    const { server, registry, create, register, remaining, inThePast, past } = await setup(t);
+    const s3 = server.client;
+    const now = Date.now();
+
+    const old = await inThePast(async () => ({
+      orphan: await create(past(), 'u/eve/o1/orphan.bin'),
+      open: await create(past(), 'u/alice/r1/long-running.bin'),
+      closed: await create(past(), 'u/alice/r2/abort-failed-before.bin'),
+      outside: await create(past(), 'elsewhere/orphan.bin'),
+    }));
+    const longRunning = await register('u/alice/r1/long-running.bin', old.open, {
+      status: 'uploading',
+      expiresAt: now + HOUR,
+    });
+    await register('u/alice/r2/abort-failed-before.bin', old.closed, { status: 'aborted' });
+    const staleId = await create(s3, 'u/alice/r3/stale.bin');
+    const stale = await register('u/alice/r3/stale.bin', staleId, {
+      status: 'uploading',
+      expiresAt: now - 1,
+    });
+    const staleSingle = await register('u/alice/r4/small.txt', null, {
+      status: 'created',
+      expiresAt: now - 1,
+    });
+    const gone = await register('u/alice/r5/gone.bin', 'no-such-upload-id', {
+      status: 'created',
+      expiresAt: now - 1,
+    });
+    await create(s3, 'u/bob/o2/fresh-orphan.bin');
+
+    const result = await sweep({
+      registry,
+      s3,
+      bucket: BUCKET,
+      keyPrefix: 'u/',
+      now,
+      olderThanMs: HOUR,
+      pageSize: 2,
+    });
+
+    assert.deepEqual(result, { expired: 3, aborted: 4, orphans: 2, kept: 2, failed: 0 });
+    assert.deepEqual(await remaining(), [
+      'elsewhere/orphan.bin',
+      'u/alice/r1/long-running.bin',
+      'u/bob/o2/fresh-orphan.bin',
+    ]);
+    for (const record of [stale, staleSingle, gone]) {
+      const after = await registry.get(record.id);
+      assert.equal(after?.status, 'expired');
+      assert.equal(after?.updatedAt, now);
+      assert.ok(after?.reason);
+    }
+    assert.deepEqual(await registry.get(longRunning.id), longRunning);
+
+    const again = await sweep({ registry, s3, bucket: BUCKET, keyPrefix: 'u/', now, olderThanMs: HOUR });
+    assert.deepEqual(again, { expired: 0, aborted: 0, orphans: 0, kept: 2, failed: 0 });
+  });
+
+  it('reports a failed abort and goes on', async (t) => {
+    const { server, registry, register, create } = await setup(t);
+    const now = Date.now();
+    const elsewhere = await register('u/a/r1/x.bin', 'mpu-1', {
+      bucket: 'no-such-bucket',
+      expiresAt: now - 1,
+    });
+    const staleId = await create(server.client, 'u/a/r2/y.bin');
+    await register('u/a/r2/y.bin', staleId, { expiresAt: now - 1 });
+    const errors: { name: string; id: string | undefined }[] = [];
+    const result = await sweep({
+      registry,
+      s3: server.client,
+      bucket: BUCKET,
+      keyPrefix: 'u/',
+      now,
+      olderThanMs: HOUR,
+      onError: (error, upload) => errors.push({ name: (error as Error).name, id: upload.id }),
+    });
+    assert.deepEqual(result, { expired: 2, aborted: 1, orphans: 0, kept: 0, failed: 1 });
+    assert.deepEqual(errors, [{ name: 'NoSuchBucket', id: elsewhere.id }]);
+  });
+
+  it('validates its options', async () => {
+    const registry = openRegistry('sqlite::memory:');
+    const base = {
+      registry,
+      s3: { send() {} } as never,
+      bucket: 'b',
+      keyPrefix: 'u/',
+      now: 0,
+      olderThanMs: 1,
+    };
+    await assert.rejects(sweep({ ...base, bucket: '' }), { name: 'TypeError', message: /bucket/ });
+    await assert.rejects(sweep({ ...base, now: Number.NaN }), /now/);
+    await assert.rejects(sweep({ ...base, olderThanMs: -1 }), /olderThanMs/);
+    await assert.rejects(sweep({ ...base, pageSize: 5000 }), /pageSize/);
+    await assert.rejects(sweep({ ...base, registry: {} as Registry }), /registry/);
+    assert.throws(() => startSweeper({ ...base, intervalMs: 0 }), /intervalMs/);
+    await registry.close();
+  });
+});
+
+describe('startSweeper', () => {
+  it('sweeps with the injected clock, one run at a time, and stops', async (t) => {
+    const { server, registry, register } = await setup(t);
+    const now = 1_800_000_000_000;
+    const record = await register('u/a/r1/x.txt', null, { expiresAt: now - 1 });
+    const sweeper = startSweeper({
+      registry,
+      s3: server.client,
+      bucket: BUCKET,
+      keyPrefix: 'u/',
+      olderThanMs: HOUR,
+      intervalMs: HOUR,
+      clock: () => now,
+    });
+    const [first, second] = await Promise.all([sweeper.run(), sweeper.run()]);
+    assert.equal(first, second, 'a run already under way is joined, not doubled');
+    assert.equal(first.expired, 1);
+    assert.equal((await registry.get(record.id))?.updatedAt, now);
+    await sweeper.stop();
+  });
+});
