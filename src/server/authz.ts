@@ -131,13 +131,18 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
         context['aws:PrincipalType'] = claims.userName ? 'User' : 'Account';
         if (claims.userName) context['aws:username'] = claims.userName;
       }
-      if (claims.userName && claims.kind !== 'AssumeRole') {
-        const user = iam.getUser(claims.userName);
-        for (const [key, value] of Object.entries(user?.tags ?? {}))
-          context[`aws:PrincipalTag/${key}`] = value;
-      }
-      for (const [key, value] of Object.entries(claims.tags ?? {}))
-        context[`aws:PrincipalTag/${key}`] = value;
+      // Principal tags: the role's (or the federating user's) IAM tags, overridden by session tags.
+      // Keys compare without regard to case, so one spelling replaces another.
+      const tags = new Map<string, [string, string]>();
+      const addTags = (source: Record<string, string> | undefined) => {
+        for (const [key, value] of Object.entries(source ?? {})) tags.set(key.toLowerCase(), [key, value]);
+      };
+      if (claims.kind === 'AssumeRole') {
+        const role = claims.roleArn ? iam.getRoleByArn(claims.roleArn) : undefined;
+        if (role && role.roleId === claims.roleId) addTags(role.tags);
+      } else if (claims.userName) addTags(iam.getUser(claims.userName)?.tags);
+      addTags(claims.tags);
+      for (const [key, value] of tags.values()) context[`aws:PrincipalTag/${key}`] = value;
     }
     return context;
   }

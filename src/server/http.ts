@@ -203,6 +203,13 @@ export function createRequestHandler(internals: ServerInternals) {
       });
       return { status: 200, body };
     }
+    // As on AWS: federated-user credentials never call IAM, and GetSessionToken ones only with MFA (not modelled).
+    if (identity.kind === 'session' && identity.session.kind !== 'AssumeRole') {
+      throw new StsError(
+        'AccessDenied',
+        `User: ${identity.arn} is not authorized to perform IAM actions with ${identity.session.kind} credentials.`,
+      );
+    }
     return handleIamAction(params, {
       store: iam,
       requestId,

@@ -58,8 +58,13 @@ export function sessionPrincipal(claims: SessionClaims): { arn: string; userId: 
     };
   }
   // GetSessionToken: the session acts as the user (or root) that created it.
+  // AWS reports the user's ARN (with its path) and unique id (AIDA…); tokens sealed before
+  // those were carried fall back to what the user name gives.
   return claims.userName
-    ? { arn: `arn:aws:iam::${claims.accountId}:user/${claims.userName}`, userId: claims.userName }
+    ? {
+        arn: claims.userArn ?? `arn:aws:iam::${claims.accountId}:user/${claims.userName}`,
+        userId: claims.userId ?? claims.userName,
+      }
     : { arn: `arn:aws:iam::${claims.accountId}:root`, userId: claims.accountId };
 }
 
@@ -104,7 +109,7 @@ export function createCredentialLookup(sources: CredentialSources): CredentialLo
     if (safeEqual(accessKeyId, root.accessKeyId))
       return { secretAccessKey: root.secretAccessKey, identity: rootIdentity };
     const found = iam?.findAccessKey(accessKeyId);
-    if (!found || found.key.status !== 'Active') throw invalidKey(accessKeyId);
+    if (found?.key.status !== 'Active') throw invalidKey(accessKeyId);
     return {
       secretAccessKey: found.key.secretAccessKey,
       identity: {

@@ -86,6 +86,8 @@ export async function handleQueryRequest(
       'content-type': 'text/xml',
       'content-length': String(Buffer.byteLength(body)),
       'x-amzn-requestid': requestId,
+      // The server's own (injectable) clock: SDKs correct their clock skew from this header.
+      date: new Date(deps.clock()).toUTCString(),
     });
     res.end(body);
   };

@@ -152,7 +152,6 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   sendXml(ctx, 200, 'CopyObjectResult', result);
 }
 
-
 export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   existingBucket(ctx);
   const partNumber = parseUploadPartNumber(ctx);

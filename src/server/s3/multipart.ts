@@ -294,7 +294,6 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   completeResult(ctx, bucket, key, etag, checksum);
 }
 
-
 /** The object's checksum: composite over part digests, or the CRC of all bytes folded from part CRCs. */
 function objectChecksum(
   upload: MultipartUploadRecord,

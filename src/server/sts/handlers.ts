@@ -56,6 +56,11 @@ function durationParam(params: URLSearchParams, min: number, max: number, fallba
   return Number(raw);
 }
 
+/** Sessions of the root last an hour at most: AWS cuts a longer request to one hour (no error). */
+function rootCapped(caller: Identity, seconds: number): number {
+  return caller.kind === 'root' ? Math.min(seconds, 3600) : seconds;
+}
+
 function listParam(params: URLSearchParams, prefix: string, field?: string): string[] {
   const out: string[] = [];
   for (let n = 1; n <= 100; n++) {
@@ -129,12 +134,16 @@ function newClaims(
   now: number,
   seconds: number,
 ): SessionClaims {
-  const userName =
+  const user =
     caller.kind === 'user'
-      ? caller.user.userName
+      ? { userName: caller.user.userName, userId: caller.user.userId, userArn: caller.user.arn }
       : caller.kind === 'session'
-        ? caller.session.userName
-        : undefined;
+        ? {
+            userName: caller.session.userName,
+            userId: caller.session.userId,
+            userArn: caller.session.userArn,
+          }
+        : {};
   return {
     v: 1,
     kind,
@@ -143,7 +152,9 @@ function newClaims(
     issuedAt: now,
     expiresAt: now + seconds * 1000,
     accountId: caller.accountId,
-    ...(userName ? { userName } : {}),
+    ...(user.userName ? { userName: user.userName } : {}),
+    ...(user.userId ? { userId: user.userId } : {}),
+    ...(user.userArn ? { userArn: user.userArn } : {}),
   };
 }
 
@@ -177,6 +188,8 @@ function assumeRole(params: URLSearchParams, caller: Identity, deps: StsDeps): s
       "Value at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224",
     );
   }
+  // The parameter's own range (900..43200) is checked before any authorization, as on AWS.
+  durationParam(params, 900, 43200, 3600);
   const chained = caller.kind === 'session' && caller.session.kind === 'AssumeRole';
   const role = deps.iam.getRoleByArn(roleArn);
   const tags = tagsParam(params);
@@ -188,18 +201,35 @@ function assumeRole(params: URLSearchParams, caller: Identity, deps: StsDeps): s
       if (value !== undefined) inherited[key] = value;
     }
   }
+  // Tag keys compare without regard to case; an inherited transitive tag cannot be replaced (AWS).
+  const inheritedKeys = new Set(Object.keys(inherited).map((key) => key.toLowerCase()));
+  if (Object.keys(tags).some((key) => inheritedKeys.has(key.toLowerCase()))) {
+    throw new StsError(
+      'InvalidParameterValue',
+      "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+    );
+  }
   const sessionTags = { ...inherited, ...tags };
-  const transitive = listParam(params, 'TransitiveTagKeys');
-  for (const key of transitive)
-    if (!(key in tags))
-      throw new StsError('InvalidParameterValue', `Transitive tag key ${key} is not a session tag.`);
+  // Each transitive key names one of this request's tags, kept under the tag's own spelling.
+  const transitive = listParam(params, 'TransitiveTagKeys').map((key) => {
+    const tagKey = Object.keys(tags).find((k) => k.toLowerCase() === key.toLowerCase());
+    if (tagKey === undefined) {
+      throw new StsError(
+        'InvalidParameterValue',
+        'The specified transitive tag key must be included in the requested tags.',
+      );
+    }
+    return tagKey;
+  });
   const context: ConditionContext = {
     'sts:RoleSessionName': sessionName,
     'sts:ExternalId': externalId,
     'aws:TagKeys': Object.keys(tags).length > 0 ? Object.keys(tags) : undefined,
   };
   for (const [key, value] of Object.entries(tags)) context[`aws:RequestTag/${key}`] = value;
-  const actions = Object.keys(tags).length > 0 ? ['sts:AssumeRole', 'sts:TagSession'] : ['sts:AssumeRole'];
+  // Inherited transitive tags are session tags of the new session too: they need sts:TagSession.
+  const actions =
+    Object.keys(sessionTags).length > 0 ? ['sts:AssumeRole', 'sts:TagSession'] : ['sts:AssumeRole'];
   if (!role || !deps.mayAssumeRole(caller, role, actions, context))
     throw denied(caller, 'sts:AssumeRole', roleArn);
   const max = chained ? 3600 : role.maxSessionDuration;
@@ -249,8 +279,8 @@ function getFederationToken(params: URLSearchParams, caller: Identity, deps: Sts
   if (caller.kind === 'user' && !deps.isAllowed(caller, 'sts:GetFederationToken', federatedArn, {})) {
     throw denied(caller, 'sts:GetFederationToken', federatedArn);
   }
-  // The root may call it too, for at most an hour, as on AWS.
-  const seconds = durationParam(params, 900, caller.kind === 'root' ? 3600 : 129600, 43200);
+  // The root may call it too; a longer (or default) duration is cut to an hour, as on AWS.
+  const seconds = rootCapped(caller, durationParam(params, 900, 129600, 43200));
   const tags = tagsParam(params);
   const policy = sessionPolicyParams(params, deps, tags);
   const claims: SessionClaims = {
@@ -273,12 +303,7 @@ function getFederationToken(params: URLSearchParams, caller: Identity, deps: Sts
 function getSessionToken(params: URLSearchParams, caller: Identity, deps: StsDeps): string {
   if (caller.kind === 'session')
     throw new StsError('AccessDenied', 'Cannot call GetSessionToken with session credentials');
-  const seconds = durationParam(
-    params,
-    900,
-    caller.kind === 'root' ? 3600 : 129600,
-    caller.kind === 'root' ? 3600 : 43200,
-  );
+  const seconds = rootCapped(caller, durationParam(params, 900, 129600, 43200));
   const claims = newClaims(caller, 'GetSessionToken', deps.now, seconds);
   const token = sealSession(deps.tokenKey, claims);
   return respond('GetSessionToken', credentialsXml(claims, token), deps.requestId);

@@ -22,6 +22,9 @@ export interface SessionClaims {
   accountId: string;
   /** The caller who created the session: a user name (federation, session token) or the role chain's first user. */
   userName?: string;
+  /** That user's unique id (`AIDA…`) and ARN (with its path), as GetCallerIdentity reports them. */
+  userId?: string;
+  userArn?: string;
   roleArn?: string;
   roleId?: string;
   roleSessionName?: string;

@@ -1,0 +1,347 @@
+/**
+ * The AWS CLI's STS flow against the local server, as a broker and a browser would use it:
+ * `aws sts assume-role --policy file://…` with the broker's long-term keys, then `aws s3 cp`
+ * with the returned temporary credentials (AWS_SESSION_TOKEN) inside and outside the one key
+ * the session policy allows, and `aws sts get-caller-identity`. Debian's AWS CLI v2
+ * (`/usr/bin/aws`) always runs; the pyenv AWS CLI v1 too when it is installed. Each CLI runs
+ * with a clean environment (empty config files, its own HOME, no CA bundle, no instance
+ * metadata, one attempt, no pager) and its stdin closed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { type Hook, startTestServer, type TestServer, tmpDir } from '../helpers/server.ts';
+
+const MiB = 1024 * 1024;
+/** Upper bound of one CLI invocation (a Python start plus a 9 MiB loopback transfer). */
+const CLI_TIMEOUT_MS = 60_000;
+
+interface Cli {
+  name: string;
+  bin: string;
+  /** Why this CLI's suite is skipped, or false to run it. */
+  skip: string | false;
+}
+
+const V1_BIN = '/root/.pyenv/shims/aws';
+const CLIS: Cli[] = [
+  // CI installs Debian's awscli; this suite must always run.
+  { name: 'v2', bin: '/usr/bin/aws', skip: false },
+  {
+    name: 'v1',
+    bin: V1_BIN,
+    skip: existsSync(V1_BIN) ? false : `optional second client: AWS CLI v1 is not installed at ${V1_BIN}`,
+  },
+];
+
+const ACCOUNT = '210987654321';
+const BROKER = {
+  accessKeyId: 'AKIASTSCLIBROKER0001',
+  secretAccessKey: 'sts-cli-broker-secret-0123456789abcdef',
+};
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/hoist-upload`;
+const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
+
+const iamConfig = (bucket: string) => ({
+  accountId: ACCOUNT,
+  users: [
+    {
+      name: 'broker',
+      accessKeys: [BROKER],
+      policies: {
+        assume: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ROLE_ARN }],
+        },
+      },
+    },
+  ],
+  roles: [
+    {
+      name: 'hoist-upload',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/broker` },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+      // The role may upload (and read) anywhere under users/; the session policy narrows it to one key.
+      policies: {
+        uploads: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [...UPLOAD_ACTIONS, 's3:GetObject'],
+              Resource: `arn:aws:s3:::${bucket}/users/*`,
+            },
+          ],
+        },
+      },
+    },
+  ],
+});
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface AssumeRoleOutput {
+  Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+  AssumedRoleUser: { AssumedRoleId: string; Arn: string };
+  PackedPolicySize?: number;
+}
+
+// The CLIs start slowly (a Python process per call): the suites, and the tests in each, run concurrently.
+describe('AWS CLI: STS credentials scoped to one key', { concurrency: true }, () => {
+  for (const cli of CLIS) {
+    describe(`AWS CLI ${cli.name} (${cli.bin})`, { skip: cli.skip, concurrency: true }, () => {
+      const bucket = `sts-cli-${cli.name}`;
+      const allowedKey = 'users/alice/u1/video.bin';
+      let server: TestServer;
+      let work: string;
+      let baseEnv: Record<string, string>;
+      const cleanup: (() => unknown)[] = [];
+      const hook: Hook = { after: (fn) => cleanup.push(fn) };
+      after(async () => {
+        for (const fn of cleanup.reverse()) await fn();
+      });
+
+      before(async () => {
+        server = await startTestServer(hook, { iam: iamConfig(bucket), buckets: [bucket] });
+        work = await tmpDir(hook, `hoist-sts-cli-${cli.name}-`);
+        const config = join(work, 'config');
+        const credentials = join(work, 'credentials');
+        await writeFile(config, '');
+        await writeFile(credentials, '');
+        // Built from nothing: no AWS_* variable (AWS_CA_BUNDLE, AWS_PROFILE …) leaks in from the caller.
+        baseEnv = {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: work,
+          AWS_DEFAULT_REGION: 'us-east-1',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_CONFIG_FILE: config,
+          AWS_SHARED_CREDENTIALS_FILE: credentials,
+          AWS_PAGER: '',
+          // A failure must show on the first attempt, not be retried away.
+          AWS_MAX_ATTEMPTS: '1',
+        };
+      });
+
+      /** Runs the CLI against the server with `keys`; never rejects for a non-zero exit. */
+      function aws(
+        args: string[],
+        keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+      ): Promise<CliResult> {
+        const env: Record<string, string> = {
+          ...baseEnv,
+          AWS_ACCESS_KEY_ID: keys.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+          ...(keys.sessionToken ? { AWS_SESSION_TOKEN: keys.sessionToken } : {}),
+        };
+        return new Promise((resolve, reject) => {
+          const child = execFile(
+            cli.bin,
+            [...args, '--endpoint-url', server.url],
+            {
+              env,
+              cwd: work,
+              timeout: CLI_TIMEOUT_MS,
+              killSignal: 'SIGKILL',
+              maxBuffer: 4 * MiB,
+              encoding: 'utf8',
+            },
+            (error, stdout, stderr) => {
+              if (error && typeof error.code !== 'number') {
+                const why = error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message;
+                reject(new Error(`aws ${args.join(' ')}: ${why}\nstderr: ${stderr}`));
+                return;
+              }
+              resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+            },
+          );
+          // No stdin: execFile always pipes it, so close it at once.
+          child.stdin?.end();
+        });
+      }
+
+      async function ok(args: string[], keys: Parameters<typeof aws>[1]): Promise<string> {
+        const result = await aws(args, keys);
+        assert.equal(result.code, 0, `aws ${args.join(' ')} exited ${result.code}\nstderr: ${result.stderr}`);
+        return result.stdout;
+      }
+
+      /** Asserts the CLI failed and its stderr matches `pattern`; returns stderr. */
+      async function fails(
+        args: string[],
+        keys: Parameters<typeof aws>[1],
+        pattern: RegExp,
+      ): Promise<string> {
+        const result = await aws(args, keys);
+        assert.notEqual(result.code, 0, `aws ${args.join(' ')} should have failed\nstdout: ${result.stdout}`);
+        assert.match(result.stderr, pattern);
+        return result.stderr;
+      }
+
+      async function exists(key: string): Promise<boolean> {
+        try {
+          await server.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+          return true;
+        } catch (error) {
+          assert.equal((error as Error).name, 'NotFound');
+          return false;
+        }
+      }
+
+      test('assume-role --policy file://, then s3 cp inside and outside the allowed key', async () => {
+        const policyPath = join(work, 'policy.json');
+        await writeFile(
+          policyPath,
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: UPLOAD_ACTIONS, Resource: `arn:aws:s3:::${bucket}/${allowedKey}` },
+            ],
+          }),
+        );
+        const out = JSON.parse(
+          await ok(
+            [
+              'sts',
+              'assume-role',
+              '--role-arn',
+              ROLE_ARN,
+              '--role-session-name',
+              `cli-${cli.name}-alice`,
+              '--policy',
+              `file://${policyPath}`,
+              '--duration-seconds',
+              '900',
+              '--output',
+              'json',
+            ],
+            BROKER,
+          ),
+        ) as AssumeRoleOutput;
+        const c = out.Credentials;
+        assert.match(c.AccessKeyId, /^ASIA/);
+        assert.ok(c.SecretAccessKey && c.SessionToken);
+        const lifetime = Date.parse(c.Expiration) - Date.now();
+        assert.ok(lifetime > 0 && lifetime <= 900_000, `Expiration ${c.Expiration}`);
+        const sessionArn = `arn:aws:sts::${ACCOUNT}:assumed-role/hoist-upload/cli-${cli.name}-alice`;
+        assert.equal(out.AssumedRoleUser.Arn, sessionArn);
+        assert.equal(typeof out.PackedPolicySize, 'number');
+        const session = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+        };
+
+        // 9 MiB: above the CLI's 8 MiB threshold, so a multipart upload, all of it s3:PutObject.
+        const data = randomBytes(9 * MiB);
+        const file = join(work, 'video.bin');
+        await writeFile(file, data);
+        await ok(['s3', 'cp', file, `s3://${bucket}/${allowedKey}`, '--no-progress'], session);
+        const stored = await server.client.send(new GetObjectCommand({ Bucket: bucket, Key: allowedKey }));
+        assert.ok(Buffer.from(await stored.Body!.transformToByteArray()).equals(data), 'uploaded bytes');
+
+        // Another key, even one the role itself would allow: AccessDenied, nothing written.
+        const otherKey = 'users/alice/u1/other.bin';
+        await fails(
+          ['s3', 'cp', file, `s3://${bucket}/${otherKey}`, '--no-progress'],
+          session,
+          /An error occurred \(AccessDenied\)/,
+        );
+        assert.equal(await exists(otherKey), false);
+        const small = join(work, 'small.txt');
+        await writeFile(small, 'small');
+        await fails(
+          ['s3', 'cp', small, `s3://${bucket}/users/bob/u2/evil.txt`, '--no-progress'],
+          session,
+          /An error occurred \(AccessDenied\)/,
+        );
+        assert.equal(await exists('users/bob/u2/evil.txt'), false);
+
+        // Reading the allowed key back is not allowed (no s3:GetObject in the session policy).
+        // `s3 cp` starts with HeadObject, whose 403 has no body: the CLI reports the status.
+        const downloaded = join(work, 'down.bin');
+        await fails(
+          ['s3', 'cp', `s3://${bucket}/${allowedKey}`, downloaded, '--no-progress'],
+          session,
+          /\(403\)|Forbidden|AccessDenied/,
+        );
+        assert.equal(existsSync(downloaded), false);
+        await fails(
+          ['s3api', 'get-object', '--bucket', bucket, '--key', allowedKey, downloaded],
+          session,
+          /An error occurred \(AccessDenied\) when calling the GetObject operation/,
+        );
+        assert.equal(existsSync(downloaded), false);
+
+        const me = JSON.parse(await ok(['sts', 'get-caller-identity', '--output', 'json'], session)) as {
+          Arn: string;
+          UserId: string;
+          Account: string;
+        };
+        assert.equal(me.Arn, sessionArn);
+        assert.equal(me.UserId, out.AssumedRoleUser.AssumedRoleId);
+        assert.equal(me.Account, ACCOUNT);
+
+        // A session cannot mint itself a wider one.
+        await fails(
+          ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'wider'],
+          session,
+          /An error occurred \(AccessDenied\) when calling the AssumeRole operation/,
+        );
+        // The stored object is still the one uploaded.
+        assert.ok((await readFile(file)).equals(data));
+      });
+
+      test('STS errors reach the CLI with their codes', async () => {
+        const wrong = { ...BROKER, secretAccessKey: 'not-the-broker-secret-00000000000000000' };
+        await fails(
+          ['sts', 'get-caller-identity'],
+          wrong,
+          /An error occurred \(SignatureDoesNotMatch\) when calling the GetCallerIdentity operation[^:]*: \S/,
+        );
+        await fails(
+          [
+            'sts',
+            'assume-role',
+            '--role-arn',
+            `arn:aws:iam::${ACCOUNT}:role/ghost`,
+            '--role-session-name',
+            'x1',
+          ],
+          BROKER,
+          /An error occurred \(AccessDenied\) when calling the AssumeRole operation[^:]*: \S/,
+        );
+        await fails(
+          [
+            'sts',
+            'assume-role',
+            '--role-arn',
+            ROLE_ARN,
+            '--role-session-name',
+            'bad-policy',
+            '--policy',
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Maybe"}]}',
+          ],
+          BROKER,
+          /An error occurred \(MalformedPolicyDocument\) when calling the AssumeRole operation[^:]*: \S/,
+        );
+      });
+    });
+  }
+});
