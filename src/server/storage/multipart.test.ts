@@ -34,7 +34,7 @@ test('multipart: create, upload, replace a part, list, complete without copying'
     checksumAlgorithm: 'CRC32',
     checksumType: 'COMPOSITE',
   });
-  assert.match(upload.uploadId, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(upload.uploadId, /^[0-9a-f]{64}$/);
   assert.equal(upload.initiated, now.value);
   assert.deepEqual(storage.getMultipartUpload('b', 'video.mp4', upload.uploadId), upload);
   assert.equal(storage.getMultipartUpload('b', 'other', upload.uploadId), undefined);
