@@ -2,7 +2,7 @@
  * The local S3 server on node:http: addressing, preflight, SigV4 authentication,
  * routing by operation, and error rendering. Storage sits behind its interface.
  */
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isS3ErrorCode, S3Error } from '../aws/s3/errors.ts';
@@ -168,7 +168,7 @@ export interface ServerInternals {
   lookup: CredentialLookup;
   iam: IamStore;
   authorizer: Authorizer;
-  tokenKey: Buffer;
+  tokenKey: KeyObject;
 }
 
 export function createRequestHandler(internals: ServerInternals) {

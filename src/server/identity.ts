@@ -3,6 +3,7 @@
  * (temporary key + sealed token). Authentication resolves the secret; authorization
  * (authz.ts) later turns the identity into the policies that apply.
  */
+import type { KeyObject } from 'node:crypto';
 import { S3Error } from '../aws/s3/errors.ts';
 import type { IamStore, IamUser } from './iam/types.ts';
 import { safeEqual } from './safe-equal.ts';
@@ -38,7 +39,7 @@ export interface CredentialSources {
   accountId: string;
   iam?: IamStore;
   /** Key that seals session tokens; without it no temporary credential is accepted. */
-  tokenKey?: Buffer;
+  tokenKey?: KeyObject;
   clock: () => number;
 }
 

@@ -2,6 +2,7 @@
  * STS actions on the Query protocol: AssumeRole, GetFederationToken,
  * GetSessionToken, GetCallerIdentity. Each returns AWS's XML; failures are StsErrors.
  */
+import type { KeyObject } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { xmlEscape } from '../../aws/s3/xml.ts';
 import type { IamRole, IamStore } from '../iam/types.ts';
@@ -14,7 +15,7 @@ export type ConditionContext = Record<string, string | string[] | undefined>;
 
 export interface StsDeps {
   iam: IamStore;
-  tokenKey: Buffer;
+  tokenKey: KeyObject;
   now: number;
   requestId: string;
   /** Trust policy and caller's own policies together: may `caller` assume `role`? */

@@ -4,7 +4,7 @@
  * Tokens survive a restart and need no table; a flipped bit, a token from another
  * server, or one paired with another access key id is refused.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -54,8 +54,16 @@ export class TokenError extends Error {
   }
 }
 
-/** The server key: 32 random bytes in `<dataDir>/sts-key` (mode 0600), created once. */
-export function loadOrCreateTokenKey(dataDir: string): Buffer {
+/**
+ * The server key: 32 random bytes in `<dataDir>/sts-key` (mode 0600), created once.
+ * Returned as a KeyObject: Node re-inspects a raw Buffer key on every cipher call,
+ * which costs more than the decryption itself.
+ */
+export function loadOrCreateTokenKey(dataDir: string): KeyObject {
+  return createSecretKey(readOrCreateKeyBytes(dataDir));
+}
+
+function readOrCreateKeyBytes(dataDir: string): Buffer {
   const path = join(dataDir, KEY_FILE);
   try {
     const key = readFileSync(path);
@@ -74,7 +82,7 @@ export function loadOrCreateTokenKey(dataDir: string): Buffer {
   return key;
 }
 
-export function sealSession(key: Buffer, claims: SessionClaims): string {
+export function sealSession(key: KeyObject, claims: SessionClaims): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(AAD);
@@ -83,7 +91,7 @@ export function sealSession(key: Buffer, claims: SessionClaims): string {
 }
 
 /** Opens a token; throws TokenError for anything not sealed by this key. Expiry is the caller's check. */
-export function openSession(key: Buffer, token: string): SessionClaims {
+export function openSession(key: KeyObject, token: string): SessionClaims {
   if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) {
     throw new TokenError('The security token is malformed.');
   }
