@@ -7,6 +7,15 @@ import { runServer } from './commands/server.ts';
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; summary: string }> = {
   dev: { run: runDev, summary: 'start the local development stack (local S3 with a dev bucket)' },
   server: { run: runServer, summary: 'start the local S3 server' },
+  // Loaded on use: the broker pulls in the AWS SDK, which the other commands do not need.
+  broker: {
+    run: async (args) => (await import('./commands/broker.ts')).runBroker(args),
+    summary: 'start the credential broker (HTTP API)',
+  },
+  sweep: {
+    run: async (args) => (await import('./commands/broker.ts')).runSweep(args),
+    summary: 'abort stale multipart uploads once (as the broker does on an interval)',
+  },
 };
 
 function usage(): string {

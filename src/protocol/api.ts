@@ -20,6 +20,11 @@ export interface CreateUploadRequest {
   checksumAlgorithm?: ChecksumAlgorithm;
   /** Application metadata stored as x-amz-meta-* (bounded). */
   metadata?: Record<string, string>;
+  /**
+   * Base64 checksum of the whole file (of `checksumAlgorithm`), for single-request uploads:
+   * bound into the presigned PUT and checked at completion.
+   */
+  checksum?: string;
 }
 
 export interface TemporaryCredentials {

@@ -1,0 +1,85 @@
+/**
+ * The broker on Node: `startBroker(config)` serves the Hono app with @hono/node-server and
+ * runs the sweeper on its interval. `close()` stops both and waits for open requests.
+ *
+ * @example
+ * ```ts
+ * const broker = await startBroker(loadBrokerConfig({ file: 'broker.json' }));
+ * console.log(broker.url);
+ * ```
+ * @module
+ */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type BrokerApp, type BrokerDeps, createBroker } from './app.ts';
+import type { BrokerConfig } from './config.ts';
+import { type Sweeper, startSweeper } from './sweeper.ts';
+
+export interface RunningBroker {
+  /** `http://host:port` */
+  url: string;
+  app: BrokerApp;
+  close(): Promise<void>;
+}
+
+export interface StartBrokerOptions extends BrokerDeps {
+  /** Run the sweeper every `config.sweepIntervalSeconds` (0 disables it). @default true */
+  sweeper?: boolean;
+}
+
+export async function startBroker(
+  config: BrokerConfig,
+  options: StartBrokerOptions = {},
+): Promise<RunningBroker> {
+  const { sweeper: runSweeper = true, ...deps } = options;
+  const app = createBroker(config, deps);
+  await app.registry.migrate();
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(s as Server),
+    );
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 5000;
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  let sweeper: Sweeper | undefined;
+  if (runSweeper && config.sweepIntervalSeconds > 0) {
+    sweeper = startSweeper({
+      registry: app.registry,
+      s3: app.aws.s3,
+      bucket: config.s3.bucket,
+      keyPrefix: config.keyPrefix,
+      olderThanMs: config.uploadTtlSeconds * 1000,
+      intervalMs: config.sweepIntervalSeconds * 1000,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      onResult: (result) => {
+        if (result.expired + result.aborted + result.failed > 0) app.logger.info({ sweep: result }, 'sweep');
+      },
+      onSweepError: (error) => app.logger.warn({ err: error }, 'sweep failed'),
+      onError: (error, upload) => app.logger.warn({ err: error, key: upload.key }, 'abort failed'),
+    });
+  }
+  app.logger.info({ url, mode: config.mode, bucket: config.s3.bucket }, 'broker listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    close() {
+      closing ??= (async () => {
+        await sweeper?.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

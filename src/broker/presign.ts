@@ -1,0 +1,121 @@
+/**
+ * Presigned requests for clients (presign mode, and downloads), signed just in time with the
+ * broker's own credentials. What must not change is a signed header — length, type,
+ * disposition, checksum — so S3 refuses a request that differs (SignatureDoesNotMatch).
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { PresignedRequest } from '../protocol/api.ts';
+import { type ChecksumAlgorithm, checksumHeaderName } from '../protocol/checksum.ts';
+import { CHECKSUM_FIELD } from './aws.ts';
+
+interface Timing {
+  /** Lifetime of the URL, seconds. */
+  expiresIn: number;
+  /** ms since epoch: the signing time. */
+  now: number;
+}
+
+function expiresAt({ expiresIn, now }: Timing): string {
+  return new Date(now + expiresIn * 1000).toISOString();
+}
+
+export interface PartTarget extends Timing {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  partNumber: number;
+  contentLength: number;
+  algorithm: ChecksumAlgorithm;
+  /** Base64; bound into the signature (as a header, not hoisted into the query) when given. */
+  checksum?: string | undefined;
+}
+
+export async function presignUploadPart(presigner: S3Client, target: PartTarget): Promise<PresignedRequest> {
+  const header = checksumHeaderName(target.algorithm);
+  const headers: Record<string, string> = { 'content-length': String(target.contentLength) };
+  if (target.checksum) headers[header] = target.checksum;
+  const url = await getSignedUrl(
+    presigner,
+    new UploadPartCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      UploadId: target.uploadId,
+      PartNumber: target.partNumber,
+      ContentLength: target.contentLength,
+      ...(target.checksum ? { [CHECKSUM_FIELD[target.algorithm]]: target.checksum } : {}),
+    }),
+    {
+      expiresIn: target.expiresIn,
+      signableHeaders: new Set(['content-length']),
+      unhoistableHeaders: new Set([header]),
+      signingDate: new Date(target.now),
+    },
+  );
+  return { url, method: 'PUT', headers, expiresAt: expiresAt(target) };
+}
+
+export interface PutTarget extends Timing {
+  bucket: string;
+  key: string;
+  contentType: string;
+  contentLength: number;
+  contentDisposition: string;
+  /** x-amz-meta-*: signed headers the client sends as given (ASCII values). */
+  metadata: Record<string, string>;
+  algorithm: ChecksumAlgorithm;
+  checksum?: string | undefined;
+}
+
+export async function presignPutObject(presigner: S3Client, target: PutTarget): Promise<PresignedRequest> {
+  const header = checksumHeaderName(target.algorithm);
+  const headers: Record<string, string> = {
+    'content-type': target.contentType,
+    'content-length': String(target.contentLength),
+    'content-disposition': target.contentDisposition,
+  };
+  if (target.checksum) headers[header] = target.checksum;
+  // Kept as headers rather than hoisted into the query: not every S3 reads metadata there.
+  const metadataHeaders = Object.keys(target.metadata).map((name) => `x-amz-meta-${name.toLowerCase()}`);
+  for (const [name, value] of Object.entries(target.metadata))
+    headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+  const url = await getSignedUrl(
+    presigner,
+    new PutObjectCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      ContentType: target.contentType,
+      ContentLength: target.contentLength,
+      ContentDisposition: target.contentDisposition,
+      Metadata: target.metadata,
+      ...(target.checksum ? { [CHECKSUM_FIELD[target.algorithm]]: target.checksum } : {}),
+    }),
+    {
+      expiresIn: target.expiresIn,
+      // The presigner leaves Content-Type unsigned unless told: here it is the point.
+      signableHeaders: new Set(['content-type', 'content-length', 'content-disposition']),
+      unhoistableHeaders: new Set([header, ...metadataHeaders]),
+      signingDate: new Date(target.now),
+    },
+  );
+  return { url, method: 'PUT', headers, expiresAt: expiresAt(target) };
+}
+
+export interface GetTarget extends Timing {
+  bucket: string;
+  key: string;
+  responseContentDisposition: string;
+}
+
+export async function presignGetObject(presigner: S3Client, target: GetTarget): Promise<PresignedRequest> {
+  const url = await getSignedUrl(
+    presigner,
+    new GetObjectCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      ResponseContentDisposition: target.responseContentDisposition,
+    }),
+    { expiresIn: target.expiresIn, signingDate: new Date(target.now) },
+  );
+  return { url, method: 'GET', headers: {}, expiresAt: expiresAt(target) };
+}

@@ -1,0 +1,705 @@
+/**
+ * The broker end to end: a real broker over HTTP in front of the real local S3 + STS
+ * server, parts sent by the official SDK with the issued credentials (or by fetch with the
+ * presigned URLs), and the stored bytes checked — in each of the three modes.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { before, describe, test } from 'node:test';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { verifyWebhookSignature } from '../../src/broker/webhook.ts';
+import type {
+  CompletedPart,
+  CreateUploadResponse,
+  PartUrlsResponse,
+  UploadMode,
+} from '../../src/protocol/api.ts';
+import { crc32c } from '../../src/server/checksum/crc32c.ts';
+import {
+  BUCKET,
+  brokerConfig,
+  clientFor,
+  PREFIX,
+  startBrokerBackend,
+  startTestBroker,
+  type TestBroker,
+} from '../helpers/broker.ts';
+import { suiteCleanup } from '../helpers/s3.ts';
+import type { TestServer } from '../helpers/server.ts';
+
+const MiB = 1024 * 1024;
+const MODES: UploadMode[] = ['sts', 'federation', 'presign'];
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+const crc32cBase64 = (data: Uint8Array) => {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32c(data) >>> 0);
+  return out.toString('base64');
+};
+
+/** A copy fetch's types accept as a body. */
+const bytes = (data: Buffer) => new Uint8Array(data);
+
+async function denied(promise: Promise<unknown>, status = 403): Promise<void> {
+  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+    assert.equal(error.$metadata?.httpStatusCode, status, `${error.name}: ${error.message}`);
+    return true;
+  });
+}
+
+describe('broker end to end', () => {
+  const t = suiteCleanup();
+  let server: TestServer;
+  let root: S3Client;
+  const brokers = {} as Record<UploadMode, TestBroker>;
+
+  before(async () => {
+    server = await startBrokerBackend(t);
+    root = server.client;
+    for (const mode of MODES) {
+      brokers[mode] = await startTestBroker(
+        t,
+        brokerConfig(server, mode, {
+          limits: {
+            maxObjectSize: '64MiB',
+            maxConcurrentUploadsPerUser: 100,
+            maxCredentialMintsPerMinute: 1000,
+          },
+        }),
+      );
+    }
+  });
+
+  async function stored(key: string): Promise<Buffer> {
+    const out = await root.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  }
+
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function openMultipartKeys(): Promise<string[]> {
+    const out = await root.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${PREFIX}/` }));
+    return (out.Uploads ?? []).map((u) => u.Key!);
+  }
+
+  async function create(mode: UploadMode, body: Record<string, unknown>, user: 'alice' | 'bob' = 'alice') {
+    const res = await brokers[mode].api<CreateUploadResponse>(user, 'POST', '/uploads', body);
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body;
+  }
+
+  /** Sends every part the way the engine would in this mode; returns what `complete` needs. */
+  async function sendParts(
+    mode: UploadMode,
+    created: CreateUploadResponse,
+    data: Buffer,
+  ): Promise<CompletedPart[]> {
+    const slices = Array.from({ length: created.partCount }, (_, i) =>
+      data.subarray(i * created.partSize, Math.min(data.length, (i + 1) * created.partSize)),
+    );
+    if (mode === 'presign') {
+      const checksums = Object.fromEntries(slices.map((s, i) => [String(i + 1), crc32cBase64(s)]));
+      const res = await brokers.presign.api<PartUrlsResponse>(
+        'alice',
+        'POST',
+        `/uploads/${created.id}/parts`,
+        {
+          partNumbers: slices.map((_, i) => i + 1),
+          checksums,
+        },
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const parts: CompletedPart[] = [];
+      for (const part of res.body.parts) {
+        assert.doesNotMatch(part.url, /X-Amz-Security-Token/);
+        const body = slices[part.partNumber - 1]!;
+        const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: bytes(body) });
+        assert.equal(put.status, 200, await put.text());
+        parts.push({
+          partNumber: part.partNumber,
+          etag: put.headers.get('etag')!,
+          checksum: checksums[part.partNumber]!,
+        });
+      }
+      return parts;
+    }
+    const s3 = clientFor(created);
+    try {
+      const parts: CompletedPart[] = [];
+      for (const [i, body] of slices.entries()) {
+        const out = await s3.send(
+          new UploadPartCommand({
+            Bucket: created.bucket,
+            Key: created.key,
+            UploadId: created.uploadId!,
+            PartNumber: i + 1,
+            Body: body,
+            ChecksumAlgorithm: 'CRC32C',
+          }),
+        );
+        parts.push({ partNumber: i + 1, etag: out.ETag!, checksum: out.ChecksumCRC32C! });
+      }
+      return parts;
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  async function sendSingle(
+    mode: UploadMode,
+    created: CreateUploadResponse,
+    data: Buffer,
+    contentType: string,
+  ) {
+    if (mode === 'presign') {
+      const put = created.putRequest!;
+      const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: bytes(data) });
+      assert.equal(res.status, 200, await res.text());
+      return;
+    }
+    const s3 = clientFor(created);
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: created.bucket,
+          Key: created.key,
+          Body: data,
+          ContentType: contentType,
+          ChecksumAlgorithm: 'CRC32C',
+        }),
+      );
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  for (const mode of MODES) {
+    test(`${mode}: a 12 MiB multipart upload through the API, stored byte for byte`, async () => {
+      const data = randomBytes(12 * MiB);
+      const created = await create(mode, {
+        filename: 'Ünïcode film ✓.MP4',
+        size: data.length,
+        contentType: 'video/mp4',
+      });
+      assert.equal(created.mode, mode);
+      assert.ok(created.uploadId);
+      assert.equal(created.partCount, 3);
+      assert.match(created.key, new RegExp(`^${PREFIX}/alice/${created.id}/Unicode_film.mp4$`));
+      assert.equal(created.credentials === undefined, mode === 'presign');
+      const parts = await sendParts(mode, created, data);
+
+      const open = await brokers[mode].api('alice', 'GET', `/uploads/${created.id}`);
+      assert.equal(open.status, 200);
+      assert.deepEqual(
+        open.body.parts.map((p: { size: number }) => p.size),
+        [5 * MiB, 5 * MiB, 2 * MiB],
+      );
+
+      const done = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(done.body.status, 'completed');
+      assert.match(done.body.checksum, /-3$/);
+      assert.equal(sha256(await stored(created.key)), sha256(data));
+      const head = await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: created.key }));
+      assert.equal(head.ContentType, 'video/mp4');
+      assert.match(head.ContentDisposition!, /filename\*=UTF-8''%C3%9Cn%C3%AFcode%20film%20%E2%9C%93.MP4/);
+      assert.equal(head.Metadata?.['hoist-user'], 'alice');
+
+      // Completing again answers the same; the download URL serves the bytes.
+      const again = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
+      assert.equal(again.status, 200);
+      const link = await brokers[mode].api('alice', 'GET', `/uploads/${created.id}/download`);
+      assert.equal(link.status, 200);
+      const got = await fetch(link.body.url);
+      assert.equal(got.status, 200);
+      assert.equal(sha256(Buffer.from(await got.arrayBuffer())), sha256(data));
+      assert.match(got.headers.get('content-disposition')!, /^attachment; filename="Unicode film _.MP4"/);
+    });
+
+    test(`${mode}: a single-request upload, verified at completion`, async () => {
+      const data = randomBytes(300 * 1024);
+      const created = await create(mode, {
+        filename: 'notes.txt',
+        size: data.length,
+        contentType: 'text/plain',
+        ...(mode === 'presign' ? { checksum: crc32cBase64(data) } : {}),
+      });
+      assert.equal(created.uploadId, null);
+      assert.equal(created.partCount, 1);
+      assert.equal(created.putRequest === undefined, mode !== 'presign');
+      assert.equal((await openMultipartKeys()).includes(created.key), false);
+      // Completing before anything was sent is a conflict, not a rejection.
+      const early = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, {
+        parts: [],
+      });
+      assert.equal(early.status, 409);
+      await sendSingle(mode, created, data, 'text/plain');
+      const done = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts: [] });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(done.body.status, 'completed');
+      assert.equal(done.body.checksum, crc32cBase64(data));
+      assert.equal(sha256(await stored(created.key)), sha256(data));
+      if (mode === 'presign') {
+        // The presigned PUT fixed the metadata too.
+        const head = await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: created.key }));
+        assert.equal(head.Metadata?.['hoist-user'], 'alice');
+        assert.equal(head.ContentDisposition, `attachment; filename="notes.txt"; filename*=UTF-8''notes.txt`);
+      }
+    });
+  }
+
+  for (const mode of ['sts', 'federation'] as const) {
+    test(`${mode}: issued credentials reach only their own key`, async () => {
+      const bobs = await create(
+        mode,
+        { filename: 'bob.bin', size: 6 * MiB, contentType: 'application/octet-stream' },
+        'bob',
+      );
+      const alices = await create(mode, {
+        filename: 'alice.bin',
+        size: 6 * MiB,
+        contentType: 'application/octet-stream',
+      });
+      const s3 = clientFor(alices);
+      t.after(() => s3.destroy());
+      const sibling = alices.key.replace(/alice\.bin$/, 'other.bin');
+      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: sibling, Body: 'x' })));
+      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${alices.key}x`, Body: 'x' })));
+      await denied(s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: sibling })));
+      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobs.key, Body: 'x' })));
+      await denied(
+        s3.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key: bobs.key,
+            UploadId: bobs.uploadId!,
+            PartNumber: 1,
+            Body: 'x',
+          }),
+        ),
+      );
+      await denied(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: alices.key })));
+      await denied(s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: alices.key })));
+      await denied(s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${PREFIX}/` })));
+      await denied(s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET })));
+      assert.equal(await exists(sibling), false);
+      assert.equal(await exists(bobs.key), false);
+
+      // A refresh gives new credentials for the same key only.
+      const fresh = await brokers[mode].api('alice', 'POST', `/uploads/${alices.id}/credentials`);
+      assert.equal(fresh.status, 200);
+      assert.notEqual(fresh.body.credentials.accessKeyId, alices.credentials!.accessKeyId);
+      const s3b = clientFor(alices, fresh.body.credentials);
+      t.after(() => s3b.destroy());
+      await denied(s3b.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobs.key, Body: 'x' })));
+      await s3b.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: alices.key,
+          UploadId: alices.uploadId!,
+          PartNumber: 1,
+          Body: randomBytes(1024),
+          ChecksumAlgorithm: 'CRC32C',
+        }),
+      );
+      // Bob cannot refresh, read or complete Alice's upload: it does not exist for him.
+      for (const [method, path] of [
+        ['POST', `/uploads/${alices.id}/credentials`],
+        ['GET', `/uploads/${alices.id}`],
+        ['POST', `/uploads/${alices.id}/complete`],
+        ['DELETE', `/uploads/${alices.id}`],
+        ['GET', `/uploads/${alices.id}/download`],
+      ] as const) {
+        const res = await brokers[mode].api(
+          'bob',
+          method,
+          path,
+          method === 'POST' ? { parts: [] } : undefined,
+        );
+        assert.equal(res.status, 404, `${method} ${path}`);
+        assert.equal(res.body.type, 'https://hoist.dev/problems/not-found');
+      }
+      for (const upload of [alices, bobs]) {
+        const user = upload === alices ? 'alice' : 'bob';
+        assert.equal(
+          (await brokers[mode].api(user, 'DELETE', `/uploads/${upload.id}`)).body.status,
+          'aborted',
+        );
+        assert.equal((await openMultipartKeys()).includes(upload.key), false);
+      }
+    });
+  }
+
+  test('presign: the signed headers fix length, type and checksum', async () => {
+    const data = randomBytes(4096);
+    const created = await create('presign', {
+      filename: 'photo.png',
+      size: data.length,
+      contentType: 'image/png',
+      checksum: crc32cBase64(data),
+    });
+    const put = created.putRequest!;
+    assert.equal(put.headers['content-type'], 'image/png');
+    const refused = async (headers: Record<string, string>, body: Buffer) => {
+      const res = await fetch(put.url, { method: 'PUT', headers, body: bytes(body) });
+      assert.equal(res.status, 403, await res.text());
+    };
+    await refused({ ...put.headers, 'content-type': 'text/html' }, data);
+    const { 'content-length': _, ...noLength } = put.headers;
+    await refused(noLength, Buffer.concat([data, Buffer.from('more')]));
+    const { 'x-amz-checksum-crc32c': __, ...noChecksum } = put.headers;
+    await refused(noChecksum, data);
+    assert.equal(await exists(created.key), false);
+
+    // Part URLs too: a part of another length is refused.
+    const big = await create('presign', {
+      filename: 'big.bin',
+      size: 11 * MiB,
+      contentType: 'application/octet-stream',
+    });
+    const urls = await brokers.presign.api<PartUrlsResponse>('alice', 'POST', `/uploads/${big.id}/parts`, {
+      partNumbers: [3],
+    });
+    assert.equal(urls.status, 200);
+    assert.equal(urls.body.parts[0]!.headers['content-length'], String(1 * MiB));
+    const { 'content-length': ___, ...rest } = urls.body.parts[0]!.headers;
+    const res = await fetch(urls.body.parts[0]!.url, {
+      method: 'PUT',
+      headers: rest,
+      body: bytes(randomBytes(2 * MiB)),
+    });
+    assert.equal(res.status, 403);
+    const past = await brokers.presign.api('alice', 'POST', `/uploads/${big.id}/parts`, { partNumbers: [4] });
+    assert.equal(past.status, 400);
+    // Credentials are not a thing in presign mode; part URLs are not a thing in sts mode.
+    assert.equal((await brokers.presign.api('alice', 'POST', `/uploads/${big.id}/credentials`)).status, 409);
+    const sts = await create('sts', {
+      filename: 'x.bin',
+      size: 11 * MiB,
+      contentType: 'application/octet-stream',
+    });
+    assert.equal(
+      (await brokers.sts.api('alice', 'POST', `/uploads/${sts.id}/parts`, { partNumbers: [1] })).status,
+      409,
+    );
+  });
+
+  test('oversize declared: 413 and nothing created', async () => {
+    const before = await openMultipartKeys();
+    const res = await brokers.sts.api('alice', 'POST', '/uploads', {
+      filename: 'huge.bin',
+      size: 65 * MiB,
+      contentType: 'application/octet-stream',
+    });
+    assert.equal(res.status, 413);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+    assert.equal(res.body.type, 'https://hoist.dev/problems/too-large');
+    assert.equal(res.body.instance, res.headers.get('x-request-id'));
+    assert.deepEqual(await openMultipartKeys(), before);
+    const listed = await brokers.sts.api('alice', 'GET', '/uploads?limit=100');
+    assert.equal(
+      listed.body.uploads.some((u: { filename: string }) => u.filename === 'huge.bin'),
+      false,
+    );
+  });
+
+  test('wrong type uploaded (single request, sts): rejected at completion, object gone', async () => {
+    const data = randomBytes(2048);
+    const created = await create('sts', {
+      filename: 'clip.mp4',
+      size: data.length,
+      contentType: 'video/mp4',
+    });
+    await sendSingle('sts', created, data, 'text/html');
+    assert.equal(await exists(created.key), true);
+    const res = await brokers.sts.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts: [] });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.type, 'https://hoist.dev/problems/upload-rejected');
+    assert.match(res.body.detail, /type is text\/html/);
+    assert.equal(await exists(created.key), false);
+    const view = await brokers.sts.api('alice', 'GET', `/uploads/${created.id}`);
+    assert.equal(view.body.status, 'rejected');
+    assert.match(view.body.reason, /text\/html/);
+    assert.equal((await brokers.sts.api('alice', 'GET', `/uploads/${created.id}/download`)).status, 409);
+  });
+
+  test('wrong size uploaded: rejected at completion, multipart upload and object gone', async () => {
+    // Multipart: declared 12 MiB, only 10 MiB sent.
+    const data = randomBytes(12 * MiB);
+    const created = await create('federation', {
+      filename: 'short.bin',
+      size: data.length,
+      contentType: 'application/octet-stream',
+    });
+    const parts = await sendParts('federation', created, data.subarray(0, 10 * MiB));
+    const res = await brokers.federation.api('alice', 'POST', `/uploads/${created.id}/complete`, {
+      parts: parts.slice(0, 2),
+    });
+    assert.equal(res.status, 422, JSON.stringify(res.body));
+    assert.match(res.body.detail, /not the declared/);
+    assert.equal((await openMultipartKeys()).includes(created.key), false);
+    assert.equal(await exists(created.key), false);
+
+    // Single request: declared 1000 bytes, 1001 sent with the credentials.
+    const single = await create('sts', { filename: 'n.txt', size: 1000, contentType: 'text/plain' });
+    await sendSingle('sts', single, randomBytes(1001), 'text/plain');
+    const r2 = await brokers.sts.api('alice', 'POST', `/uploads/${single.id}/complete`, { parts: [] });
+    assert.equal(r2.status, 422);
+    assert.equal(await exists(single.key), false);
+  });
+
+  test('an object written around the broker is never completed over, and is rejected', async () => {
+    const data = randomBytes(11 * MiB);
+    const created = await create('sts', {
+      filename: 'v.bin',
+      size: data.length,
+      contentType: 'application/octet-stream',
+    });
+    const parts = await sendParts('sts', created, data);
+    // The credentials allow PutObject on the key: a client can write it directly.
+    const s3 = clientFor(created);
+    t.after(() => s3.destroy());
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: created.key,
+        Body: 'sneaky',
+        ContentType: 'application/octet-stream',
+      }),
+    );
+    const res = await brokers.sts.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
+    assert.equal(res.status, 422, JSON.stringify(res.body));
+    assert.match(res.body.detail, /did not complete/);
+    assert.equal(await exists(created.key), false);
+    assert.equal((await openMultipartKeys()).includes(created.key), false);
+  });
+
+  test('a multipart upload the client completed itself is verified, not lost', async () => {
+    const data = randomBytes(11 * MiB);
+    const created = await create('federation', {
+      filename: 'self.bin',
+      size: data.length,
+      contentType: 'application/octet-stream',
+    });
+    const parts = await sendParts('federation', created, data);
+    const s3 = clientFor(created);
+    t.after(() => s3.destroy());
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: created.key,
+        UploadId: created.uploadId!,
+        MultipartUpload: {
+          Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumCRC32C: p.checksum! })),
+        },
+      }),
+    );
+    const res = await brokers.federation.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'completed');
+    assert.equal(sha256(await stored(created.key)), sha256(data));
+
+    // Written again with the still-valid credentials: no download link for the changed object.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: created.key, Body: 'replaced' }));
+    const link = await brokers.federation.api('alice', 'GET', `/uploads/${created.id}/download`);
+    assert.equal(link.status, 409);
+  });
+
+  test('rate limit and quotas: 429 with Retry-After, before anything is created', async () => {
+    const limited = await startTestBroker(
+      t,
+      brokerConfig(server, 'sts', {
+        limits: {
+          maxConcurrentUploadsPerUser: 2,
+          maxCredentialMintsPerMinute: 3,
+          allowedContentTypes: ['video/*'],
+        },
+      }),
+    );
+    const body = { filename: 'a.mp4', size: 10, contentType: 'video/mp4' };
+    const first = await limited.api('bob', 'POST', '/uploads', body);
+    assert.equal(first.status, 201);
+    const type = await limited.api('bob', 'POST', '/uploads', { ...body, contentType: 'text/html' });
+    assert.equal(type.status, 415);
+    assert.equal((await limited.api('bob', 'POST', `/uploads/${first.body.id}/credentials`)).status, 200);
+    const second = await limited.api('bob', 'POST', '/uploads', body);
+    assert.equal(second.status, 201);
+    const quota = await limited.api('bob', 'POST', '/uploads', body);
+    assert.equal(quota.status, 429);
+    assert.equal(quota.body.type, 'https://hoist.dev/problems/quota-exceeded');
+    assert.equal((await limited.api('bob', 'DELETE', `/uploads/${second.body.id}`)).status, 200);
+    const rate = await limited.api('bob', 'POST', '/uploads', body);
+    assert.equal(rate.status, 429);
+    assert.equal(rate.body.type, 'https://hoist.dev/problems/rate-limited');
+    assert.ok(Number(rate.headers.get('retry-after')) >= 1);
+    const listed = await limited.api('bob', 'GET', '/uploads');
+    assert.equal(listed.body.uploads.length, 2);
+  });
+
+  test('a completion is announced by a signed webhook', async () => {
+    const secret = 'webhook-secret-0123456789';
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => receiver.close(resolve)));
+    const { port } = receiver.address() as AddressInfo;
+    const hooked = await startTestBroker(
+      t,
+      brokerConfig(server, 'presign', { webhook: { url: `http://127.0.0.1:${port}/hook`, secret } }),
+    );
+    const data = randomBytes(100);
+    const created = (
+      await hooked.api('alice', 'POST', '/uploads', {
+        filename: 'hook.txt',
+        size: data.length,
+        contentType: 'text/plain',
+        metadata: { project: 'p1' },
+      })
+    ).body as CreateUploadResponse;
+    const put = created.putRequest!;
+    assert.equal(
+      (await fetch(put.url, { method: 'PUT', headers: put.headers, body: bytes(data) })).status,
+      200,
+    );
+    assert.equal(
+      (await hooked.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts: [] })).status,
+      200,
+    );
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(received.length, 1);
+    const [delivery] = received;
+    assert.ok(
+      verifyWebhookSignature(
+        secret,
+        delivery!.headers['x-hoist-timestamp'] as string,
+        delivery!.body,
+        delivery!.headers['x-hoist-signature'] as string,
+      ),
+    );
+    const event = JSON.parse(delivery!.body);
+    assert.equal(event.type, 'upload.completed');
+    assert.equal(event.data.id, created.id);
+    assert.equal(event.data.key, created.key);
+    assert.equal(event.data.size, 100);
+    assert.deepEqual(event.data.metadata, { project: 'p1' });
+  });
+
+  test('an expired upload can no longer be refreshed or completed, but can be aborted', async () => {
+    let now = Date.now();
+    const timed = await startTestBroker(t, brokerConfig(server, 'sts', { uploadTtlSeconds: 60 }), {
+      clock: () => now,
+    });
+    const res = await timed.api('alice', 'POST', '/uploads', {
+      filename: 'late.bin',
+      size: 6 * MiB,
+      contentType: 'application/octet-stream',
+    });
+    assert.equal(res.status, 201);
+    const created = res.body as CreateUploadResponse;
+    assert.equal(Date.parse(created.expiresAt), now + 60_000);
+    now += 61_000;
+    assert.equal((await timed.api('alice', 'POST', `/uploads/${created.id}/credentials`)).status, 409);
+    const done = await timed.api('alice', 'POST', `/uploads/${created.id}/complete`, {
+      parts: [{ partNumber: 1, etag: '"0"' }],
+    });
+    assert.equal(done.status, 409);
+    assert.match(done.body.detail, /expired/);
+    const aborted = await timed.api('alice', 'DELETE', `/uploads/${created.id}`);
+    assert.equal(aborted.body.status, 'aborted');
+    assert.equal((await openMultipartKeys()).includes(created.key), false);
+  });
+
+  test('invalid requests, auth and the list', async () => {
+    const api = brokers.sts.api;
+    const anon = await api(null, 'POST', '/uploads', { filename: 'a', size: 1, contentType: 'text/plain' });
+    assert.equal(anon.status, 401);
+    assert.equal(anon.headers.get('www-authenticate'), 'Bearer');
+    const bad = await api('alice', 'POST', '/uploads', {
+      filename: '',
+      size: -1,
+      contentType: 'nope',
+      extra: 1,
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.errors.map((e: { path: string }) => e.path).sort(), [
+      'body',
+      'contentType',
+      'filename',
+      'size',
+    ]);
+    const notJson = await fetch(`${brokers.sts.url}/uploads`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer alice-token-0123456789' },
+      body: '{',
+    });
+    assert.equal(notJson.status, 400);
+    assert.equal((await api('alice', 'GET', '/uploads/not%20an%20id')).status, 404);
+    assert.equal((await api('alice', 'GET', '/uploads/zzzzzzzz')).status, 404);
+    assert.equal((await api('alice', 'GET', '/nowhere')).status, 404);
+    const reserved = await api('alice', 'POST', '/uploads', {
+      filename: 'a.txt',
+      size: 1,
+      contentType: 'text/plain',
+      metadata: { 'hoist-user': 'mallory' },
+    });
+    assert.equal(reserved.status, 400);
+
+    for (const name of ['one.txt', 'two.txt'])
+      await create('sts', { filename: name, size: 10, contentType: 'text/plain' }, 'bob');
+    const page1 = await api('bob', 'GET', '/uploads?limit=1');
+    assert.equal(page1.status, 200);
+    assert.equal(page1.body.uploads.length, 1);
+    assert.ok(page1.body.uploads.every((u: { key: string }) => u.key.startsWith(`${PREFIX}/bob/`)));
+    const page2 = await api('bob', 'GET', `/uploads?limit=1&cursor=${page1.body.nextCursor}`);
+    assert.equal(page2.status, 200);
+    assert.notEqual(page2.body.uploads[0]?.id, page1.body.uploads[0].id);
+    assert.equal((await api('bob', 'GET', '/uploads?limit=1000')).status, 400);
+  });
+
+  test('healthz, metrics and an OpenAPI document naming every route', async () => {
+    const broker = brokers.sts;
+    const health = await broker.api(null, 'GET', '/healthz');
+    assert.deepEqual([health.status, health.body], [200, { status: 'ok' }]);
+    const metrics = await broker.api(null, 'GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /hoist_uploads_completed_total\{mode="sts"\} [1-9]/);
+    assert.match(metrics.body, /hoist_http_requests_total\{method="POST",route="\/uploads\/:id\/complete"/);
+    const doc = (await broker.api(null, 'GET', '/openapi.json')).body;
+    assert.equal(doc.openapi, '3.1.0');
+    const routes = broker.app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*'));
+    assert.ok(routes.length >= 11);
+    for (const route of routes) {
+      const path = route.path.replace(/:(\w+)/g, '{$1}');
+      assert.ok(doc.paths[path]?.[route.method.toLowerCase()], `${route.method} ${route.path} is documented`);
+    }
+  });
+});
