@@ -83,7 +83,10 @@ describe('hoist broker / hoist sweep', () => {
     });
     assert.equal(created.status, 201);
     // Log lines are written asynchronously: wait for the audit line rather than racing it.
-    await waitFor(() => (/"audit":"credential-issued"/.test(broker.stdout()) ? true : undefined), 'the audit line');
+    await waitFor(
+      () => (/"audit":"credential-issued"/.test(broker.stdout()) ? true : undefined),
+      'the audit line',
+    );
     assert.doesNotMatch(broker.stdout(), /secretAccessKey|sessionToken|alice-token/);
     broker.child.kill('SIGINT');
     assert.equal(await broker.exited, 0);
