@@ -5,42 +5,35 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isS3ErrorCode, S3Error } from '../aws/s3/errors.ts';
+import { S3Error } from '../aws/s3/errors.ts';
 import { classifyS3Request } from '../aws/s3/operations.ts';
-import { renderXml } from '../aws/s3/xml.ts';
 import { verifyRequest } from '../aws/sigv4/verify.ts';
 import { S3_LIMITS } from '../protocol/limits.ts';
 import { parseTarget } from './addressing.ts';
 import { type Authorizer, createAuthorizer } from './authz.ts';
 import { HashPool } from './checksum/hash-pool.ts';
-import { handleIamAction } from './iam/api.ts';
 import { iamSeedFromConfig, loadIamConfig, parseIamConfig } from './iam/config.ts';
 import { openIamStore } from './iam/store.ts';
 import type { IamStore } from './iam/types.ts';
-import {
-  type CredentialLookup,
-  createCredentialLookup,
-  DEFAULT_ACCOUNT_ID,
-  type Identity,
-} from './identity.ts';
+import { type CredentialLookup, createCredentialLookup, DEFAULT_ACCOUNT_ID } from './identity.ts';
 import {
   type ResolvedServerOptions,
   type RootCredentials,
   resolveServerOptions,
   type ServerOptions,
 } from './options.ts';
-import { handleQueryRequest, isQueryRequest, type QueryService } from './query-endpoint.ts';
+import { createQueryActionRunner } from './query-actions.ts';
+import { handleQueryRequest, isQueryRequest } from './query-endpoint.ts';
 import { resolveRootCredentials } from './root-credentials.ts';
 import { s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
+import { newRequestId, renderErrorXml, sendError, toErrorLike } from './s3/error-response.ts';
 import { S3_HANDLERS } from './s3/router.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
 import type { Storage } from './storage/types.ts';
-import { StsError } from './sts/errors.ts';
-import { handleStsAction } from './sts/handlers.ts';
 import { loadOrCreateTokenKey } from './sts/token.ts';
 
 export interface RunningServer {
@@ -55,110 +48,12 @@ export interface RunningServer {
 
 /** Largest request head accepted (request line + headers); S3 refuses heads past 8 KB of headers. */
 const MAX_HEADER_BYTES = 16 * 1024;
-/** Unread request bodies up to this size are drained before an error is sent, so clients see the error. */
-const DRAIN_LIMIT = 8 * 1024 * 1024;
-
-interface ErrorLike {
-  code: string;
-  status: number;
-  message: string;
-  extra?: Record<string, string>;
-  headers?: Record<string, string>;
-}
-
-function toErrorLike(error: unknown): ErrorLike | undefined {
-  if (error instanceof S3Error) return error;
-  const candidate = error as Partial<ErrorLike> | undefined;
-  if (
-    candidate &&
-    typeof candidate.code === 'string' &&
-    typeof candidate.status === 'number' &&
-    typeof candidate.message === 'string'
-  ) {
-    return candidate as ErrorLike;
-  }
-  // Storage and other layers throw domain errors whose codes are S3 codes (NoSuchUpload, InvalidPart, …).
-  if (candidate && typeof candidate.code === 'string' && isS3ErrorCode(candidate.code)) {
-    return new S3Error(candidate.code, candidate.message);
-  }
-  return undefined;
-}
-
 /** `yyyymmddThhmmssZ` → ms since the epoch. */
 function amzDateToMs(datetime: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(datetime);
   return m
     ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
     : 0;
-}
-
-function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
-}
-
-export function renderErrorXml(
-  error: ErrorLike,
-  resource: string,
-  requestId: string,
-  hostId: string,
-): string {
-  return renderXml(
-    'Error',
-    {
-      Code: error.code,
-      Message: error.message || error.code,
-      ...(error.extra ?? {}),
-      Resource: resource,
-      RequestId: requestId,
-      HostId: hostId,
-    },
-    { xmlns: false },
-  );
-}
-
-async function drain(req: IncomingMessage): Promise<void> {
-  if (req.complete || req.readableEnded) return;
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (!(declared <= DRAIN_LIMIT)) return;
-  try {
-    for await (const _ of req) {
-      // discard
-    }
-  } catch {
-    // the client went away; nothing to answer
-  }
-}
-
-async function sendError(
-  req: IncomingMessage,
-  res: ServerResponse,
-  error: ErrorLike,
-  baseHeaders: Record<string, string>,
-  resource: string,
-): Promise<void> {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  await drain(req);
-  const requestId = baseHeaders['x-amz-request-id'] ?? newRequestId();
-  const hostId = baseHeaders['x-amz-id-2'] ?? '';
-  const headers: Record<string, string> = { ...baseHeaders, ...(error.headers ?? {}) };
-  const bodyUnread = !req.complete;
-  if (bodyUnread) headers.connection = 'close';
-  if (error.status === 304 || req.method === 'HEAD') {
-    res.writeHead(error.status, headers);
-    res.end();
-  } else {
-    const body = Buffer.from(renderErrorXml(error, resource, requestId, hostId));
-    res.writeHead(error.status, {
-      ...headers,
-      'content-type': 'application/xml',
-      'content-length': String(body.length),
-    });
-    res.end(body);
-  }
-  if (bodyUnread) res.once('finish', () => req.socket.destroySoon());
 }
 
 export interface ServerInternals {
@@ -174,58 +69,7 @@ export interface ServerInternals {
 export function createRequestHandler(internals: ServerInternals) {
   const { options, storage, lookup, hashPool, iam, authorizer, tokenKey } = internals;
 
-  /** STS and IAM actions, once the Query endpoint has authenticated the caller. */
-  function runQueryAction(
-    service: QueryService,
-    params: URLSearchParams,
-    identity: Identity,
-    requestId: string,
-    sourceIp: string,
-  ) {
-    const context = { 'aws:SourceIp': sourceIp };
-    if (service === 'sts') {
-      const body = handleStsAction(params, identity, {
-        iam,
-        tokenKey,
-        now: options.clock(),
-        requestId,
-        mayAssumeRole: (caller, role, actions, extra) =>
-          authorizer.mayAssumeRole(caller, role, actions, { ...context, ...extra }),
-        isAllowed: (caller, action, resource, extra) =>
-          authorizer.isAllowed(caller, action, resource, { ...context, ...extra }),
-        validateSessionPolicy: (json) => {
-          try {
-            authorizer.validateSessionPolicy(json);
-          } catch (error) {
-            throw new StsError('MalformedPolicyDocument', (error as Error).message);
-          }
-        },
-      });
-      return { status: 200, body };
-    }
-    // As on AWS: federated-user credentials never call IAM, and GetSessionToken ones only with MFA (not modelled).
-    if (identity.kind === 'session' && identity.session.kind !== 'AssumeRole') {
-      throw new StsError(
-        'AccessDenied',
-        `User: ${identity.arn} is not authorized to perform IAM actions with ${identity.session.kind} credentials.`,
-      );
-    }
-    return handleIamAction(params, {
-      store: iam,
-      requestId,
-      ...(identity.kind === 'user' ? { caller: { userName: identity.user.userName } } : {}),
-      authorize: (action, resource) => {
-        if (!authorizer.isAllowed(identity, action, resource, context)) {
-          throw new StsError(
-            'AccessDenied',
-            `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resource}`,
-          );
-        }
-      },
-      onError: (error) =>
-        process.stderr.write(`hoist server: IAM error on request ${requestId}: ${String(error)}\n`),
-    });
-  }
+  const runQueryAction = createQueryActionRunner({ options, iam, authorizer, tokenKey });
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
