@@ -183,6 +183,9 @@ test('keyPrefix: ASCII, no leading/trailing slash, no IAM wildcard characters', 
     'a/../b',
     'vidéos',
     'a b',
+    'a#b',
+    'a:b',
+    "a'b",
     '',
   ]) {
     configError(() => parseBrokerConfig({ ...minimal, keyPrefix: bad }), /^keyPrefix: /);

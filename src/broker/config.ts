@@ -105,7 +105,7 @@ export interface RegistryConfig {
 }
 
 export interface WebhookConfig {
-  /** URL POSTed to when an upload completes. */
+  /** URL POSTed to when an upload completes or is rejected. */
   url: string;
   /** HMAC-SHA256 signing secret, at least 16 characters. */
   secret: string;
@@ -119,7 +119,7 @@ export interface BrokerConfig {
   mode: UploadMode;
   federation: FederationConfig;
   presign: PresignConfig;
-  /** First segment(s) of every object key: ASCII, no leading/trailing `/`, no `*?$`. @default 'uploads' */
+  /** First segment(s) of every object key: `A-Za-z0-9._@=+-` and inner `/`. @default 'uploads' */
   keyPrefix: string;
   /** Multipart part size, whole MiB in 5 MiB..5 GiB. @default 8 MiB */
   partSize: number;
@@ -255,6 +255,8 @@ const keyPrefix = z
   .max(256, 'must be at most 256 characters')
   .refine((v) => /^[\x21-\x7e]+$/.test(v), 'must be printable ASCII without spaces')
   .refine((v) => !/[*?$]/.test(v), 'must not contain *, ? or $ (IAM wildcards and variables)')
+  // Exactly what the key builder (keys.ts) accepts: a prefix valid here never fails an upload.
+  .refine((v) => /^[A-Za-z0-9._@=+/-]*$/.test(v), 'may contain only A-Z a-z 0-9 . _ @ = + - and /')
   .refine((v) => !v.startsWith('/') && !v.endsWith('/'), 'must not start or end with /')
   .refine(
     (v) => v.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
@@ -571,7 +573,7 @@ const FIELDS: readonly (readonly [
     'HOIST_KEY_PREFIX',
     'string',
     'uploads',
-    'Key prefix: keys are {prefix}/{user}/{id}/{name}; ASCII, no leading or trailing /, no * ? $',
+    'Key prefix: keys are {prefix}/{user}/{id}/{name}; A-Z a-z 0-9 . _ @ = + - and inner /',
   ],
   ['partSize', 'HOIST_PART_SIZE', 'size', '8MiB', 'Multipart part size, whole MiB, 5MiB..5GiB'],
   [
@@ -658,7 +660,7 @@ const FIELDS: readonly (readonly [
     'sqlite:.hoist-data/broker.sqlite',
     'Upload registry: sqlite:<path> or postgres://…',
   ],
-  ['webhook.url', 'HOIST_WEBHOOK_URL', 'string', '', 'URL POSTed to when an upload completes'],
+  ['webhook.url', 'HOIST_WEBHOOK_URL', 'string', '', 'URL POSTed to when an upload completes or is rejected'],
   [
     'webhook.secret',
     'HOIST_WEBHOOK_SECRET',

@@ -110,6 +110,24 @@ describe('sweep', () => {
     assert.deepEqual(again, { expired: 0, aborted: 0, orphans: 0, kept: 2, failed: 0 });
   });
 
+  it('treats the prefix as a folder: "u" never reaches "u2/…"', async (t) => {
+    const { server, registry, create, remaining, inThePast, past } = await setup(t);
+    await inThePast(async () => {
+      await create(past(), 'u/eve/o1/orphan.bin');
+      await create(past(), 'u2/not-ours.bin');
+    });
+    const result = await sweep({
+      registry,
+      s3: server.client,
+      bucket: BUCKET,
+      keyPrefix: 'u',
+      now: Date.now(),
+      olderThanMs: HOUR,
+    });
+    assert.deepEqual(result, { expired: 0, aborted: 1, orphans: 1, kept: 0, failed: 0 });
+    assert.deepEqual(await remaining(), ['u2/not-ours.bin']);
+  });
+
   it('reports a failed abort and goes on', async (t) => {
     const { server, registry, register, create } = await setup(t);
     const now = Date.now();

@@ -27,7 +27,10 @@ export interface SweepOptions {
   s3: S3Client;
   /** Bucket whose multipart uploads pass 2 lists. */
   bucket: string;
-  /** Only uploads under this key prefix are listed (the broker's `keyPrefix`). */
+  /**
+   * Only uploads under this key prefix are listed (the broker's `keyPrefix`). It is a folder:
+   * `uploads` lists `uploads/…`, never `uploads-old/…`.
+   */
   keyPrefix: string;
   /** ms since epoch. */
   now: number;
@@ -107,7 +110,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     }
   }
 
-  // Pass 2.
+  // Pass 2. The prefix as a folder, so a sibling prefix's uploads are never ours to abort.
+  const prefix = keyPrefix === '' || keyPrefix.endsWith('/') ? keyPrefix : `${keyPrefix}/`;
   const cutoff = now - olderThanMs;
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
@@ -115,7 +119,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     const page: ListMultipartUploadsCommandOutput = await s3.send(
       new ListMultipartUploadsCommand({
         Bucket: bucket,
-        Prefix: keyPrefix,
+        Prefix: prefix,
         MaxUploads: pageSize,
         ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
         ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),

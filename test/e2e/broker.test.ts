@@ -4,7 +4,7 @@
  * presigned URLs), and the stored bytes checked — in each of the three modes.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
@@ -21,37 +21,30 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { verifyWebhookSignature } from '../../src/broker/webhook.ts';
-import type {
-  CompletedPart,
-  CreateUploadResponse,
-  PartUrlsResponse,
-  UploadMode,
-} from '../../src/protocol/api.ts';
-import { crc32c } from '../../src/server/checksum/crc32c.ts';
+import type { CreateUploadResponse, PartUrlsResponse, UploadMode } from '../../src/protocol/api.ts';
 import {
   BUCKET,
   brokerConfig,
+  bytes,
   clientFor,
+  crc32cBase64,
+  createUpload,
+  E2E_LIMITS,
+  openMultipartKeys as listOpenMultipartKeys,
+  MiB,
   PREFIX,
+  sha256,
   startBrokerBackend,
   startTestBroker,
+  storedBytes,
   type TestBroker,
+  uploadParts,
+  uploadSingle,
 } from '../helpers/broker.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import type { TestServer } from '../helpers/server.ts';
 
-const MiB = 1024 * 1024;
 const MODES: UploadMode[] = ['sts', 'federation', 'presign'];
-
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-const crc32cBase64 = (data: Uint8Array) => {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(crc32c(data) >>> 0);
-  return out.toString('base64');
-};
-
-/** A copy fetch's types accept as a body. */
-const bytes = (data: Buffer) => new Uint8Array(data);
 
 async function denied(promise: Promise<unknown>, status = 403): Promise<void> {
   await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
@@ -70,23 +63,11 @@ describe('broker end to end', () => {
     server = await startBrokerBackend(t);
     root = server.client;
     for (const mode of MODES) {
-      brokers[mode] = await startTestBroker(
-        t,
-        brokerConfig(server, mode, {
-          limits: {
-            maxObjectSize: '64MiB',
-            maxConcurrentUploadsPerUser: 100,
-            maxCredentialMintsPerMinute: 1000,
-          },
-        }),
-      );
+      brokers[mode] = await startTestBroker(t, brokerConfig(server, mode, { limits: E2E_LIMITS }));
     }
   });
 
-  async function stored(key: string): Promise<Buffer> {
-    const out = await root.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    return Buffer.from(await out.Body!.transformToByteArray());
-  }
+  const stored = (key: string) => storedBytes(root, key);
 
   async function exists(key: string): Promise<boolean> {
     try {
@@ -97,101 +78,14 @@ describe('broker end to end', () => {
     }
   }
 
-  async function openMultipartKeys(): Promise<string[]> {
-    const out = await root.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${PREFIX}/` }));
-    return (out.Uploads ?? []).map((u) => u.Key!);
-  }
+  const openMultipartKeys = () => listOpenMultipartKeys(root);
 
-  async function create(mode: UploadMode, body: Record<string, unknown>, user: 'alice' | 'bob' = 'alice') {
-    const res = await brokers[mode].api<CreateUploadResponse>(user, 'POST', '/uploads', body);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body;
-  }
+  const create = (mode: UploadMode, body: Record<string, unknown>, user: 'alice' | 'bob' = 'alice') =>
+    createUpload(brokers[mode].api, body, user);
 
   /** Sends every part the way the engine would in this mode; returns what `complete` needs. */
-  async function sendParts(
-    mode: UploadMode,
-    created: CreateUploadResponse,
-    data: Buffer,
-  ): Promise<CompletedPart[]> {
-    const slices = Array.from({ length: created.partCount }, (_, i) =>
-      data.subarray(i * created.partSize, Math.min(data.length, (i + 1) * created.partSize)),
-    );
-    if (mode === 'presign') {
-      const checksums = Object.fromEntries(slices.map((s, i) => [String(i + 1), crc32cBase64(s)]));
-      const res = await brokers.presign.api<PartUrlsResponse>(
-        'alice',
-        'POST',
-        `/uploads/${created.id}/parts`,
-        {
-          partNumbers: slices.map((_, i) => i + 1),
-          checksums,
-        },
-      );
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const parts: CompletedPart[] = [];
-      for (const part of res.body.parts) {
-        assert.doesNotMatch(part.url, /X-Amz-Security-Token/);
-        const body = slices[part.partNumber - 1]!;
-        const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: bytes(body) });
-        assert.equal(put.status, 200, await put.text());
-        parts.push({
-          partNumber: part.partNumber,
-          etag: put.headers.get('etag')!,
-          checksum: checksums[part.partNumber]!,
-        });
-      }
-      return parts;
-    }
-    const s3 = clientFor(created);
-    try {
-      const parts: CompletedPart[] = [];
-      for (const [i, body] of slices.entries()) {
-        const out = await s3.send(
-          new UploadPartCommand({
-            Bucket: created.bucket,
-            Key: created.key,
-            UploadId: created.uploadId!,
-            PartNumber: i + 1,
-            Body: body,
-            ChecksumAlgorithm: 'CRC32C',
-          }),
-        );
-        parts.push({ partNumber: i + 1, etag: out.ETag!, checksum: out.ChecksumCRC32C! });
-      }
-      return parts;
-    } finally {
-      s3.destroy();
-    }
-  }
-
-  async function sendSingle(
-    mode: UploadMode,
-    created: CreateUploadResponse,
-    data: Buffer,
-    contentType: string,
-  ) {
-    if (mode === 'presign') {
-      const put = created.putRequest!;
-      const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: bytes(data) });
-      assert.equal(res.status, 200, await res.text());
-      return;
-    }
-    const s3 = clientFor(created);
-    try {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: created.bucket,
-          Key: created.key,
-          Body: data,
-          ContentType: contentType,
-          ChecksumAlgorithm: 'CRC32C',
-        }),
-      );
-    } finally {
-      s3.destroy();
-    }
-  }
+  const sendParts = (mode: UploadMode, created: CreateUploadResponse, data: Buffer) =>
+    uploadParts(brokers[mode].api, created, data);
 
   for (const mode of MODES) {
     test(`${mode}: a 12 MiB multipart upload through the API, stored byte for byte`, async () => {
@@ -253,7 +147,7 @@ describe('broker end to end', () => {
         parts: [],
       });
       assert.equal(early.status, 409);
-      await sendSingle(mode, created, data, 'text/plain');
+      await uploadSingle(created, data, 'text/plain');
       const done = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts: [] });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.status, 'completed');
@@ -430,7 +324,7 @@ describe('broker end to end', () => {
       size: data.length,
       contentType: 'video/mp4',
     });
-    await sendSingle('sts', created, data, 'text/html');
+    await uploadSingle(created, data, 'text/html');
     assert.equal(await exists(created.key), true);
     const res = await brokers.sts.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts: [] });
     assert.equal(res.status, 422);
@@ -462,7 +356,7 @@ describe('broker end to end', () => {
 
     // Single request: declared 1000 bytes, 1001 sent with the credentials.
     const single = await create('sts', { filename: 'n.txt', size: 1000, contentType: 'text/plain' });
-    await sendSingle('sts', single, randomBytes(1001), 'text/plain');
+    await uploadSingle(single, randomBytes(1001), 'text/plain');
     const r2 = await brokers.sts.api('alice', 'POST', `/uploads/${single.id}/complete`, { parts: [] });
     assert.equal(r2.status, 422);
     assert.equal(await exists(single.key), false);

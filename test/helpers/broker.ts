@@ -3,12 +3,28 @@
  * broker user (allowed to assume the upload role and to call GetFederationToken), real
  * brokers on ephemeral ports in front of it, and a small JSON client for the API.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { BrokerDeps } from '../../src/broker/app.ts';
 import { type BrokerConfig, parseBrokerConfig } from '../../src/broker/config.ts';
 import { createLogger } from '../../src/broker/log.ts';
 import { type RunningBroker, startBroker } from '../../src/broker/node.ts';
-import type { CreateUploadResponse, TemporaryCredentials, UploadMode } from '../../src/protocol/api.ts';
+import type {
+  CompletedPart,
+  CreateUploadResponse,
+  PartUrlsResponse,
+  TemporaryCredentials,
+  UploadMode,
+} from '../../src/protocol/api.ts';
+import { crc32c } from '../../src/server/checksum/crc32c.ts';
 import { type Hook, startTestServer, type TestServer } from './server.ts';
 
 export const ACCOUNT = '111122223333';
@@ -20,6 +36,13 @@ export const BROKER_KEYS = Object.freeze({
   secretAccessKey: 'broker-secret-0123456789-abcdefghijklmn',
 });
 export const TOKENS = Object.freeze({ alice: 'alice-token-0123456789', bob: 'bob-token-0123456789' });
+export const MiB = 1024 * 1024;
+/** Limits of the end-to-end brokers: room for every scenario, 64 MiB to test "too large" against. */
+export const E2E_LIMITS = Object.freeze({
+  maxObjectSize: '64MiB',
+  maxConcurrentUploadsPerUser: 100,
+  maxCredentialMintsPerMinute: 1000,
+});
 const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
 
 /** The broker user may do its own S3 calls on the bucket, assume the upload role and federate. */
@@ -182,4 +205,121 @@ export function clientFor(
     },
     maxAttempts: 1,
   });
+}
+
+export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+export const crc32cBase64 = (data: Uint8Array): string => {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32c(data) >>> 0);
+  return out.toString('base64');
+};
+
+/** A copy fetch's types accept as a body. */
+export const bytes = (data: Buffer): Uint8Array<ArrayBuffer> => new Uint8Array(data);
+
+/** `POST /uploads` as `user`, which must answer 201. */
+export async function createUpload(
+  api: Api,
+  body: Record<string, unknown>,
+  user: keyof typeof TOKENS = 'alice',
+): Promise<CreateUploadResponse> {
+  const res = await api<CreateUploadResponse>(user, 'POST', '/uploads', body);
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body;
+}
+
+/**
+ * Sends every part the way the engine would in the upload's mode (the SDK with the issued
+ * credentials, or fetch with part URLs asked of `api` as alice); returns what `complete` needs.
+ */
+export async function uploadParts(
+  api: Api,
+  created: CreateUploadResponse,
+  data: Buffer,
+): Promise<CompletedPart[]> {
+  const slices = Array.from({ length: created.partCount }, (_, i) =>
+    data.subarray(i * created.partSize, Math.min(data.length, (i + 1) * created.partSize)),
+  );
+  if (created.mode === 'presign') {
+    const checksums = Object.fromEntries(slices.map((s, i) => [String(i + 1), crc32cBase64(s)]));
+    const res = await api<PartUrlsResponse>('alice', 'POST', `/uploads/${created.id}/parts`, {
+      partNumbers: slices.map((_, i) => i + 1),
+      checksums,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const parts: CompletedPart[] = [];
+    for (const part of res.body.parts) {
+      assert.doesNotMatch(part.url, /X-Amz-Security-Token/);
+      const body = slices[part.partNumber - 1]!;
+      const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: bytes(body) });
+      assert.equal(put.status, 200, await put.text());
+      parts.push({
+        partNumber: part.partNumber,
+        etag: put.headers.get('etag')!,
+        checksum: checksums[part.partNumber]!,
+      });
+    }
+    return parts;
+  }
+  const s3 = clientFor(created);
+  try {
+    const parts: CompletedPart[] = [];
+    for (const [i, body] of slices.entries()) {
+      const out = await s3.send(
+        new UploadPartCommand({
+          Bucket: created.bucket,
+          Key: created.key,
+          UploadId: created.uploadId!,
+          PartNumber: i + 1,
+          Body: body,
+          ChecksumAlgorithm: 'CRC32C',
+        }),
+      );
+      parts.push({ partNumber: i + 1, etag: out.ETag!, checksum: out.ChecksumCRC32C! });
+    }
+    return parts;
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Sends a single-request upload: the presigned PUT, or PutObject with the issued credentials. */
+export async function uploadSingle(
+  created: CreateUploadResponse,
+  data: Buffer,
+  contentType: string,
+): Promise<void> {
+  if (created.mode === 'presign') {
+    const put = created.putRequest!;
+    const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: bytes(data) });
+    assert.equal(res.status, 200, await res.text());
+    return;
+  }
+  const s3 = clientFor(created);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: created.bucket,
+        Key: created.key,
+        Body: data,
+        ContentType: contentType,
+        ChecksumAlgorithm: 'CRC32C',
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** The bytes stored at `key` in the test bucket. */
+export async function storedBytes(s3: S3Client, key: string): Promise<Buffer> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+/** Keys of the multipart uploads open under the broker's prefix. */
+export async function openMultipartKeys(s3: S3Client): Promise<string[]> {
+  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: `${PREFIX}/` }));
+  return (out.Uploads ?? []).map((u) => u.Key!);
 }

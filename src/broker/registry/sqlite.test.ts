@@ -43,7 +43,11 @@ describe('openRegistry', () => {
     assert.deepEqual(await memory.get(record.id), record);
     await memory.close();
 
-    for (const url of [nextFile(), `sqlite://${nextFile()}`]) {
+    for (const url of [
+      nextFile(),
+      `sqlite://${nextFile()}`,
+      `sqlite:${join(dir, 'new', 'dir', 'r.sqlite')}`,
+    ]) {
       const registry = openRegistry(url);
       assert.ok(registry instanceof SqliteRegistry);
       await registry.migrate();

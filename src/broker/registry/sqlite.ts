@@ -4,6 +4,8 @@
  * `UPDATE … WHERE status IN (…) RETURNING *`, so of two concurrent transitions exactly
  * one applies.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { UploadStatus } from '../../protocol/api.ts';
 import type { ListUploadsPage, Registry, UploadRecord } from '../types.ts';
@@ -41,13 +43,18 @@ export class SqliteRegistry implements Registry {
   #ready: Promise<void> | undefined;
   #closed = false;
 
-  /** `path` is a file path or `:memory:`. Migrations run on the first call (or migrate()). */
+  /**
+   * `path` is a file path (its directory is created when missing) or `:memory:`. Migrations
+   * run on the first call (or migrate()).
+   */
   constructor(path: string, options: SqliteRegistryOptions = {}) {
     checkString('path', path);
     const { clock = Date.now, busyTimeoutMs = 5000 } = options;
     if (typeof clock !== 'function') throw new TypeError('options.clock must be a function');
     checkInteger('options.busyTimeoutMs', busyTimeoutMs);
     this.#clock = clock;
+    // The default, .hoist-data/broker.sqlite, must work in a fresh directory.
+    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path, { timeout: busyTimeoutMs });
     try {
       this.#db.exec('PRAGMA journal_mode = WAL');
