@@ -12,6 +12,7 @@ import type { BrokerConfig } from '../../src/broker/config.ts';
 import { parseBrokerConfig } from '../../src/broker/config.ts';
 import type { UploadMode } from '../../src/protocol/api.ts';
 import type { IamConfigInput } from '../../src/server/iam/config.ts';
+import { brokerIamConfig, brokerOwnStatements } from '../../test/helpers/iam-fixtures.ts';
 
 export const ACCOUNT = '111122223333';
 export const BUCKET = 'uploads';
@@ -36,66 +37,15 @@ export const USERS: readonly { id: string; token: string }[] = Array.from({ leng
   token: `bench-token-${String(i + 1).padStart(2, '0')}-0123456789abcdef`,
 }));
 
-const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
-
-export const IAM_CONFIG: IamConfigInput = {
+export const IAM_CONFIG: IamConfigInput = brokerIamConfig({
   accountId: ACCOUNT,
-  users: [
-    {
-      name: 'broker',
-      accessKeys: [{ ...BROKER_KEYS }],
-      policies: {
-        broker: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: ROLE_ARN },
-            { Effect: 'Allow', Action: 'sts:GetFederationToken', Resource: '*' },
-            {
-              Effect: 'Allow',
-              Action: [
-                's3:PutObject',
-                's3:GetObject',
-                's3:DeleteObject',
-                's3:AbortMultipartUpload',
-                's3:ListMultipartUploadParts',
-              ],
-              Resource: `arn:aws:s3:::${BUCKET}/${PREFIX}/*`,
-            },
-            {
-              Effect: 'Allow',
-              Action: ['s3:ListBucketMultipartUploads', 's3:ListBucket'],
-              Resource: `arn:aws:s3:::${BUCKET}`,
-            },
-          ],
-        },
-      },
-    },
-  ],
-  roles: [
-    {
-      name: 'hoist-upload',
-      maxSessionDuration: 3600,
-      trustPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/broker` },
-            Action: ['sts:AssumeRole', 'sts:TagSession'],
-          },
-        ],
-      },
-      policies: {
-        uploads: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: UPLOAD_ACTIONS, Resource: `arn:aws:s3:::${BUCKET}/${PREFIX}/*` },
-          ],
-        },
-      },
-    },
-  ],
-};
+  accessKey: BROKER_KEYS,
+  bucket: BUCKET,
+  prefix: PREFIX,
+  tagSession: true,
+  maxSessionDuration: 3600,
+  userStatements: brokerOwnStatements(BUCKET, PREFIX),
+});
 
 /** A validated broker config for `mode` against the local server at `s3Url`, registry in `registryPath`. */
 export function benchBrokerConfig(mode: UploadMode, s3Url: string, registryPath: string): BrokerConfig {

@@ -9,49 +9,33 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
+import {
+  assertCliFailed,
+  assertCliOk,
+  CLIS,
+  type CliResult,
+  cleanCliEnv,
+  runCli,
+} from '../helpers/aws-cli.ts';
+import { suiteCleanup } from '../helpers/s3.ts';
 import { type Hook, startTestServer, TEST_CREDENTIALS, type TestServer, tmpDir } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
 /** Upper bound of one CLI invocation (the 50 MiB transfers take a few seconds). */
 const CLI_TIMEOUT_MS = 90_000;
 
-interface Cli {
-  name: string;
-  bin: string;
-  /** Why this CLI's suite is skipped, or false to run it. */
-  skip: string | false;
-}
-
-const V1_BIN = '/root/.pyenv/shims/aws';
-const CLIS: Cli[] = [
-  // CI installs Debian's awscli; this suite must always run.
-  { name: 'v2', bin: '/usr/bin/aws', skip: false },
-  {
-    name: 'v1',
-    bin: V1_BIN,
-    skip: existsSync(V1_BIN) ? false : `optional second client: AWS CLI v1 is not installed at ${V1_BIN}`,
-  },
-];
-
 interface RunOptions {
   /** Variables added to (or overriding) the CLI's environment. */
   env?: Record<string, string>;
   /** Another endpoint than the server's own (the TLS front). */
   endpoint?: string;
-}
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 function sha256(data: Buffer): string {
@@ -171,11 +155,7 @@ describe('AWS CLI against the local S3 server', { concurrency: true }, () => {
       let server: TestServer;
       let work: string;
       let env: Record<string, string>;
-      const cleanup: (() => unknown)[] = [];
-      const hook = { after: (fn: () => unknown) => cleanup.push(fn) };
-      after(async () => {
-        for (const fn of cleanup.reverse()) await fn();
-      });
+      const hook = suiteCleanup();
 
       before(async () => {
         // A copy: the SDK client the helper creates must not share (and decorate) the object.
@@ -185,58 +165,27 @@ describe('AWS CLI against the local S3 server', { concurrency: true }, () => {
           buckets: ['s3api', 'https', 'errors'].map((name) => `cli-${cli.name}-${name}`),
         });
         work = await tmpDir(hook, `hoist-aws-cli-${cli.name}-`);
-        const config = join(work, 'config');
-        const credentials = join(work, 'credentials');
-        await writeFile(config, '');
-        await writeFile(credentials, '');
         env = {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: work,
+          ...(await cleanCliEnv(work)),
           AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
           AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_CONFIG_FILE: config,
-          AWS_SHARED_CREDENTIALS_FILE: credentials,
-          AWS_PAGER: '',
-          // A failure must show on the first attempt, not be retried away.
-          AWS_MAX_ATTEMPTS: '1',
         };
       });
 
       /** Runs the CLI against the server; never rejects for a non-zero exit (the caller asserts). */
       function aws(args: string[], options: RunOptions = {}): Promise<CliResult> {
-        return new Promise((resolve, reject) => {
-          const child = execFile(
-            cli.bin,
-            [...args, '--endpoint-url', options.endpoint ?? server.url],
-            {
-              env: { ...env, ...options.env },
-              cwd: work,
-              timeout: CLI_TIMEOUT_MS,
-              killSignal: 'SIGKILL',
-              maxBuffer: 16 * MiB,
-              encoding: 'utf8',
-            },
-            (error, stdout, stderr) => {
-              if (error && typeof error.code !== 'number') {
-                const why = error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message;
-                reject(new Error(`aws ${args.join(' ')}: ${why}\nstderr: ${stderr}`));
-                return;
-              }
-              resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-            },
-          );
-          // No stdin: execFile always pipes it, so close it at once.
-          child.stdin?.end();
+        return runCli(cli, args, {
+          env: { ...env, ...options.env },
+          cwd: work,
+          endpoint: options.endpoint ?? server.url,
+          timeoutMs: CLI_TIMEOUT_MS,
+          maxBuffer: 16 * MiB,
         });
       }
 
       /** Runs the CLI and asserts success; returns stdout. */
       async function ok(args: string[], options: RunOptions = {}): Promise<string> {
-        const result = await aws(args, options);
-        assert.equal(result.code, 0, `aws ${args.join(' ')} exited ${result.code}\nstderr: ${result.stderr}`);
-        return result.stdout;
+        return assertCliOk(args, await aws(args, options));
       }
 
       /** `aws s3api …` with JSON output, parsed. */
@@ -250,14 +199,13 @@ describe('AWS CLI against the local S3 server', { concurrency: true }, () => {
 
       /** Runs the CLI, asserts it failed with `An error occurred (<code>)` in stderr, returns stderr. */
       async function fails(args: string[], code: string, options: RunOptions = {}): Promise<string> {
-        const result = await aws(args, options);
-        assert.notEqual(result.code, 0, `aws ${args.join(' ')} should have failed\nstdout: ${result.stdout}`);
+        const stderr = assertCliFailed(args, await aws(args, options));
         assert.match(
-          result.stderr,
+          stderr,
           new RegExp(`An error occurred \\(${code}\\)`),
-          `expected ${code} in stderr: ${result.stderr}`,
+          `expected ${code} in stderr: ${stderr}`,
         );
-        return result.stderr;
+        return stderr;
       }
 
       test('aws s3: mb, multipart cp up, mv (multipart copy), ls, ranged cp down, small cp, sync with unicode names, rm, rb', async () => {

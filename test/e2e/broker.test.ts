@@ -41,7 +41,7 @@ import {
   uploadParts,
   uploadSingle,
 } from '../helpers/broker.ts';
-import { suiteCleanup } from '../helpers/s3.ts';
+import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const MODES: UploadMode[] = ['sts', 'federation', 'presign'];
@@ -69,14 +69,7 @@ describe('broker end to end', () => {
 
   const stored = (key: string) => storedBytes(root, key);
 
-  async function exists(key: string): Promise<boolean> {
-    try {
-      await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const exists = (key: string) => objectExists(root, BUCKET, key);
 
   const openMultipartKeys = () => listOpenMultipartKeys(root);
 

@@ -8,36 +8,27 @@
  * metadata, one attempt, no pager) and its stdin closed.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { type Hook, startTestServer, type TestServer, tmpDir } from '../helpers/server.ts';
+import { before, describe, test } from 'node:test';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import {
+  assertCliFailed,
+  assertCliOk,
+  CLIS,
+  type CliResult,
+  cleanCliEnv,
+  runCli,
+} from '../helpers/aws-cli.ts';
+import { brokerIamConfig, UPLOAD_ACTIONS } from '../helpers/iam-fixtures.ts';
+import { objectExists, suiteCleanup } from '../helpers/s3.ts';
+import { startTestServer, type TestServer, tmpDir } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
 /** Upper bound of one CLI invocation (a Python start plus a 9 MiB loopback transfer). */
 const CLI_TIMEOUT_MS = 60_000;
-
-interface Cli {
-  name: string;
-  bin: string;
-  /** Why this CLI's suite is skipped, or false to run it. */
-  skip: string | false;
-}
-
-const V1_BIN = '/root/.pyenv/shims/aws';
-const CLIS: Cli[] = [
-  // CI installs Debian's awscli; this suite must always run.
-  { name: 'v2', bin: '/usr/bin/aws', skip: false },
-  {
-    name: 'v1',
-    bin: V1_BIN,
-    skip: existsSync(V1_BIN) ? false : `optional second client: AWS CLI v1 is not installed at ${V1_BIN}`,
-  },
-];
 
 const ACCOUNT = '210987654321';
 const BROKER = {
@@ -45,57 +36,15 @@ const BROKER = {
   secretAccessKey: 'sts-cli-broker-secret-0123456789abcdef',
 };
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/hoist-upload`;
-const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
-
-const iamConfig = (bucket: string) => ({
-  accountId: ACCOUNT,
-  users: [
-    {
-      name: 'broker',
-      accessKeys: [BROKER],
-      policies: {
-        assume: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ROLE_ARN }],
-        },
-      },
-    },
-  ],
-  roles: [
-    {
-      name: 'hoist-upload',
-      trustPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/broker` },
-            Action: 'sts:AssumeRole',
-          },
-        ],
-      },
-      // The role may upload (and read) anywhere under users/; the session policy narrows it to one key.
-      policies: {
-        uploads: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: [...UPLOAD_ACTIONS, 's3:GetObject'],
-              Resource: `arn:aws:s3:::${bucket}/users/*`,
-            },
-          ],
-        },
-      },
-    },
-  ],
-});
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+// The role may upload (and read) anywhere under users/; the session policy narrows it to one key.
+const iamConfig = (bucket: string) =>
+  brokerIamConfig({
+    accountId: ACCOUNT,
+    accessKey: BROKER,
+    bucket,
+    prefix: 'users',
+    roleActions: ['s3:GetObject'],
+  });
 
 interface AssumeRoleOutput {
   Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
@@ -112,31 +61,12 @@ describe('AWS CLI: STS credentials scoped to one key', { concurrency: true }, ()
       let server: TestServer;
       let work: string;
       let baseEnv: Record<string, string>;
-      const cleanup: (() => unknown)[] = [];
-      const hook: Hook = { after: (fn) => cleanup.push(fn) };
-      after(async () => {
-        for (const fn of cleanup.reverse()) await fn();
-      });
+      const hook = suiteCleanup();
 
       before(async () => {
         server = await startTestServer(hook, { iam: iamConfig(bucket), buckets: [bucket] });
         work = await tmpDir(hook, `hoist-sts-cli-${cli.name}-`);
-        const config = join(work, 'config');
-        const credentials = join(work, 'credentials');
-        await writeFile(config, '');
-        await writeFile(credentials, '');
-        // Built from nothing: no AWS_* variable (AWS_CA_BUNDLE, AWS_PROFILE …) leaks in from the caller.
-        baseEnv = {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: work,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_CONFIG_FILE: config,
-          AWS_SHARED_CREDENTIALS_FILE: credentials,
-          AWS_PAGER: '',
-          // A failure must show on the first attempt, not be retried away.
-          AWS_MAX_ATTEMPTS: '1',
-        };
+        baseEnv = await cleanCliEnv(work);
       });
 
       /** Runs the CLI against the server with `keys`; never rejects for a non-zero exit. */
@@ -150,36 +80,17 @@ describe('AWS CLI: STS credentials scoped to one key', { concurrency: true }, ()
           AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
           ...(keys.sessionToken ? { AWS_SESSION_TOKEN: keys.sessionToken } : {}),
         };
-        return new Promise((resolve, reject) => {
-          const child = execFile(
-            cli.bin,
-            [...args, '--endpoint-url', server.url],
-            {
-              env,
-              cwd: work,
-              timeout: CLI_TIMEOUT_MS,
-              killSignal: 'SIGKILL',
-              maxBuffer: 4 * MiB,
-              encoding: 'utf8',
-            },
-            (error, stdout, stderr) => {
-              if (error && typeof error.code !== 'number') {
-                const why = error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message;
-                reject(new Error(`aws ${args.join(' ')}: ${why}\nstderr: ${stderr}`));
-                return;
-              }
-              resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-            },
-          );
-          // No stdin: execFile always pipes it, so close it at once.
-          child.stdin?.end();
+        return runCli(cli, args, {
+          env,
+          cwd: work,
+          endpoint: server.url,
+          timeoutMs: CLI_TIMEOUT_MS,
+          maxBuffer: 4 * MiB,
         });
       }
 
       async function ok(args: string[], keys: Parameters<typeof aws>[1]): Promise<string> {
-        const result = await aws(args, keys);
-        assert.equal(result.code, 0, `aws ${args.join(' ')} exited ${result.code}\nstderr: ${result.stderr}`);
-        return result.stdout;
+        return assertCliOk(args, await aws(args, keys));
       }
 
       /** Asserts the CLI failed and its stderr matches `pattern`; returns stderr. */
@@ -188,21 +99,12 @@ describe('AWS CLI: STS credentials scoped to one key', { concurrency: true }, ()
         keys: Parameters<typeof aws>[1],
         pattern: RegExp,
       ): Promise<string> {
-        const result = await aws(args, keys);
-        assert.notEqual(result.code, 0, `aws ${args.join(' ')} should have failed\nstdout: ${result.stdout}`);
-        assert.match(result.stderr, pattern);
-        return result.stderr;
+        const stderr = assertCliFailed(args, await aws(args, keys));
+        assert.match(stderr, pattern);
+        return stderr;
       }
 
-      async function exists(key: string): Promise<boolean> {
-        try {
-          await server.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-          return true;
-        } catch (error) {
-          assert.equal((error as Error).name, 'NotFound');
-          return false;
-        }
-      }
+      const exists = (key: string) => objectExists(server.client, bucket, key);
 
       test('assume-role --policy file://, then s3 cp inside and outside the allowed key', async () => {
         const policyPath = join(work, 'policy.json');

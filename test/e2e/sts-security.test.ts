@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   AbortMultipartUploadCommand,
@@ -31,6 +31,8 @@ import {
   GetFederationTokenCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
+import { brokerIamConfig, UPLOAD_ACTIONS } from '../helpers/iam-fixtures.ts';
+import { objectExists, rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer, tmpDir } from '../helpers/server.ts';
 
 const ACCOUNT = '111122223333';
@@ -41,52 +43,20 @@ const BROKER = {
   secretAccessKey: 'broker-secret-0123456789-abcdefghijklmn',
 };
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/hoist-upload`;
-const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
 
-const iamConfig = {
+const iamConfig = brokerIamConfig({
   accountId: ACCOUNT,
-  users: [
-    {
-      name: 'broker',
-      accessKeys: [BROKER],
-      policies: {
-        broker: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: ROLE_ARN },
-            { Effect: 'Allow', Action: 'sts:GetFederationToken', Resource: '*' },
-            // Federation sessions get (user policy ∩ session policy): the user needs the upload actions itself.
-            { Effect: 'Allow', Action: UPLOAD_ACTIONS, Resource: `arn:aws:s3:::${BUCKET}/users/*` },
-          ],
-        },
-      },
-    },
+  accessKey: BROKER,
+  bucket: BUCKET,
+  prefix: 'users',
+  tagSession: true,
+  maxSessionDuration: 7200,
+  userStatements: [
+    { Effect: 'Allow', Action: 'sts:GetFederationToken', Resource: '*' },
+    // Federation sessions get (user policy ∩ session policy): the user needs the upload actions itself.
+    { Effect: 'Allow', Action: UPLOAD_ACTIONS, Resource: `arn:aws:s3:::${BUCKET}/users/*` },
   ],
-  roles: [
-    {
-      name: 'hoist-upload',
-      maxSessionDuration: 7200,
-      trustPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/broker` },
-            Action: ['sts:AssumeRole', 'sts:TagSession'],
-          },
-        ],
-      },
-      policies: {
-        uploads: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: UPLOAD_ACTIONS, Resource: `arn:aws:s3:::${BUCKET}/users/*` },
-          ],
-        },
-      },
-    },
-  ],
-};
+});
 
 function sessionPolicy(key: string): string {
   return JSON.stringify({
@@ -101,22 +71,14 @@ interface TempCredentials {
   sessionToken: string;
 }
 
-async function denied(promise: Promise<unknown>, code = 'AccessDenied', status?: number): Promise<void> {
-  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(error.name, code, `${error.name}: ${error.message}`);
-    if (status !== undefined) assert.equal(error.$metadata?.httpStatusCode, status);
-    return true;
-  });
-}
+const denied = (promise: Promise<unknown>, code = 'AccessDenied', status?: number) =>
+  rejectsWith(promise, code, status);
 
 describe('STS credentials scoped to one object', () => {
   let server: TestServer;
   let root: S3Client;
   let now = Date.now();
-  const cleanup: (() => unknown)[] = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
+  const cleanup = suiteCleanup();
 
   const sts = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
     new STSClient({
@@ -128,7 +90,7 @@ describe('STS credentials scoped to one object', () => {
   const s3As = (credentials: TempCredentials) => server.makeClient({ credentials: { ...credentials } });
 
   before(async () => {
-    server = await startTestServer({ after: (fn) => cleanup.push(fn) }, { iam: iamConfig, clock: () => now });
+    server = await startTestServer(cleanup, { iam: iamConfig, clock: () => now });
     root = server.client;
     await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await root.send(
@@ -169,14 +131,7 @@ describe('STS credentials scoped to one object', () => {
     };
   }
 
-  async function objectExists(key: string): Promise<boolean> {
-    try {
-      await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const exists = (key: string) => objectExists(root, BUCKET, key);
 
   for (const [label, mint] of [
     ['AssumeRole', assumeRoleFor],
@@ -220,7 +175,7 @@ describe('STS credentials scoped to one object', () => {
           },
         }),
       );
-      assert.equal(await objectExists(ALICE_KEY), true);
+      assert.equal(await exists(ALICE_KEY), true);
       const second = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: ALICE_KEY }));
       await s3.send(
         new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: ALICE_KEY, UploadId: second.UploadId }),
@@ -280,8 +235,8 @@ describe('STS credentials scoped to one object', () => {
         ),
       );
       // Nothing was written or changed by any refused request.
-      assert.equal(await objectExists(other), false);
-      assert.equal(await objectExists('users/bob/u2/evil.txt'), false);
+      assert.equal(await exists(other), false);
+      assert.equal(await exists('users/bob/u2/evil.txt'), false);
       const bob = await root.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'users/bob/u2/secret.txt' }));
       assert.equal(await bob.Body!.transformToString(), 'bob private');
     });

@@ -25,6 +25,7 @@ import type {
   UploadMode,
 } from '../../src/protocol/api.ts';
 import { crc32c } from '../../src/server/checksum/crc32c.ts';
+import { brokerIamConfig, brokerOwnStatements } from './iam-fixtures.ts';
 import { type Hook, startTestServer, type TestServer } from './server.ts';
 
 export const ACCOUNT = '111122223333';
@@ -43,67 +44,17 @@ export const E2E_LIMITS = Object.freeze({
   maxConcurrentUploadsPerUser: 100,
   maxCredentialMintsPerMinute: 1000,
 });
-const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];
 
 /** The broker user may do its own S3 calls on the bucket, assume the upload role and federate. */
-export const BROKER_IAM = {
+export const BROKER_IAM = brokerIamConfig({
   accountId: ACCOUNT,
-  users: [
-    {
-      name: 'broker',
-      accessKeys: [{ ...BROKER_KEYS }],
-      policies: {
-        broker: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: ROLE_ARN },
-            { Effect: 'Allow', Action: 'sts:GetFederationToken', Resource: '*' },
-            {
-              Effect: 'Allow',
-              Action: [
-                's3:PutObject',
-                's3:GetObject',
-                's3:DeleteObject',
-                's3:AbortMultipartUpload',
-                's3:ListMultipartUploadParts',
-              ],
-              Resource: `arn:aws:s3:::${BUCKET}/${PREFIX}/*`,
-            },
-            {
-              Effect: 'Allow',
-              Action: ['s3:ListBucketMultipartUploads', 's3:ListBucket'],
-              Resource: `arn:aws:s3:::${BUCKET}`,
-            },
-          ],
-        },
-      },
-    },
-  ],
-  roles: [
-    {
-      name: 'hoist-upload',
-      maxSessionDuration: 3600,
-      trustPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/broker` },
-            Action: ['sts:AssumeRole', 'sts:TagSession'],
-          },
-        ],
-      },
-      policies: {
-        uploads: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: UPLOAD_ACTIONS, Resource: `arn:aws:s3:::${BUCKET}/${PREFIX}/*` },
-          ],
-        },
-      },
-    },
-  ],
-};
+  accessKey: BROKER_KEYS,
+  bucket: BUCKET,
+  prefix: PREFIX,
+  tagSession: true,
+  maxSessionDuration: 3600,
+  userStatements: brokerOwnStatements(BUCKET, PREFIX),
+});
 
 /** A local S3 + STS server with the broker's IAM config and the bucket. */
 export async function startBrokerBackend(t: Hook): Promise<TestServer> {
