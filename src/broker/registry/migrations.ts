@@ -3,7 +3,7 @@
  * append: a released entry is never edited. `schema_migrations` records which ran.
  *
  * Indexes: (user_id, created_at DESC, id DESC) serves listByUser's keyset pages,
- * countActive and bytesSince; (status, expires_at) serves the sweeper's listStale;
+ * and bytesSince; (user_id, status) serves countActive; (status, expires_at) serves the sweeper's listStale;
  * upload_id lets the sweeper match S3's multipart uploads to records.
  */
 
@@ -75,6 +75,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX uploads_by_status_expiry ON uploads (status, expires_at);
       CREATE INDEX uploads_by_upload_id ON uploads (upload_id) WHERE upload_id IS NOT NULL;
     `,
+  },
+  {
+    // countActive ran over every upload a user ever made; this keeps it to the open ones.
+    version: 2,
+    name: 'uploads_by_user_status',
+    sqlite: 'CREATE INDEX uploads_by_user_status ON uploads (user_id, status);',
+    postgres: 'CREATE INDEX uploads_by_user_status ON uploads (user_id, status);',
   },
 ];
 

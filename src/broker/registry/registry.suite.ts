@@ -2,11 +2,13 @@
  * The registry contract as tests, run against every implementation (sqlite.test.ts,
  * postgres.test.ts) so both behave alike.
  */
+
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { BrokerProblem } from '../errors.ts';
 import type { Registry, UploadRecord } from '../types.ts';
 import { openRegistry } from './index.ts';
+import { MIGRATIONS } from './migrations.ts';
 
 export interface RegistryFixture {
   /** The URL of a fresh, empty registry (a new file or database). */
@@ -300,7 +302,11 @@ export function registrySuite(fixture: RegistryFixture): void {
     const record = makeRecord();
     await a.insert(record);
     assert.deepEqual(await c.get(record.id), record);
-    assert.deepEqual(await fixture.schemaVersions(url), [1]);
+    // Every migration ran exactly once.
+    assert.deepEqual(
+      await fixture.schemaVersions(url),
+      MIGRATIONS.map((m) => m.version),
+    );
   });
 
   it('keeps its data across close and reopen', async (t) => {

@@ -85,7 +85,12 @@ describe('openRegistry', () => {
       "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name",
     );
     const names = indexes.map((i) => i.name).filter((n) => !n.startsWith('sqlite_autoindex'));
-    assert.deepEqual(names, ['uploads_by_status_expiry', 'uploads_by_upload_id', 'uploads_by_user']);
+    assert.deepEqual(names, [
+      'uploads_by_status_expiry',
+      'uploads_by_upload_id',
+      'uploads_by_user',
+      'uploads_by_user_status',
+    ]);
     const plan = query<{ detail: string }>(
       path,
       "EXPLAIN QUERY PLAN SELECT * FROM uploads WHERE user_id = 'a' ORDER BY created_at DESC, id DESC LIMIT 10",
