@@ -671,6 +671,12 @@ export class UploadService {
 
   #upstreamProblem(operation: string, error: unknown): Error {
     if (error instanceof BrokerProblem || error instanceof TypeError) return error;
+    // S3 answers racing conditional writes (two Completes of one upload) with 409: a conflict, not an outage.
+    if ((error as { name?: string }).name === 'ConditionalRequestConflict') {
+      return new BrokerProblem('conflict', `${operation} raced another request for this upload; retry`, {
+        cause: error,
+      });
+    }
     // The SDK's message may name keys and request ids; it goes to the log, not to the client.
     this.#log.error({ err: error, operation }, 'storage call failed');
     return new BrokerProblem('upstream-error', `${operation} failed`, { cause: error });
