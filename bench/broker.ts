@@ -29,7 +29,6 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
-  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -42,6 +41,7 @@ import type { ChildInfo } from './lib/broker-child.ts';
 import { MODES, USERS } from './lib/broker-fixture.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { type LoadRequest, type LoadResult, runLoad, stopLoad } from './lib/load.ts';
+import { BenchResources } from './lib/resources.ts';
 import { hasSchedstat, schedTimes } from './lib/schedstat.ts';
 import { READY_PREFIX } from './lib/target-child.ts';
 
@@ -192,7 +192,7 @@ interface Child {
   child: ChildProcess;
 }
 
-const children = new Set<ChildProcess>();
+const resources = new BenchResources();
 let workDir: string | undefined;
 
 async function startChild(name: string, args: string[], execArgv: string[]): Promise<Child> {
@@ -200,8 +200,7 @@ async function startChild(name: string, args: string[], execArgv: string[]): Pro
   const child = spawn(process.execPath, [...execArgv, script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  resources.track(child);
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<ChildInfo>((resolvePromise, reject) => {
     const timer = setTimeout(
@@ -223,42 +222,9 @@ async function startChild(name: string, args: string[], execArgv: string[]): Pro
   return { name, url: info.url, pid: child.pid, child };
 }
 
-/** Asks every child to exit (SIGTERM → process.exit, so profiles get written), SIGKILL after `graceMs`. */
-async function stopChildren(graceMs = 5_000): Promise<void> {
-  const waiting = [...children].map(
-    (child) =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-        setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        }, graceMs).unref();
-      }),
-  );
-  await Promise.all(waiting);
-}
-
-function removeWorkDir(): void {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-  workDir = undefined;
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(
-      `\n${signal}: stopping the load, the children, and removing ${workDir ?? 'nothing'}\n`,
-    );
-    stopLoad();
-    void stopChildren(2_000).finally(() => {
-      removeWorkDir();
-      process.exit(130);
-    });
-  });
-}
+const stopChildren = (graceMs?: number): Promise<void> => resources.stopChildren(graceMs);
+const removeWorkDir = (): void => resources.removeWorkDir();
+resources.stopOnInterrupt('the load and the children', () => stopLoad());
 
 // ── the API, for setup and checks ───────────────────────────────────────────
 
@@ -456,7 +422,7 @@ async function main(): Promise<void> {
   const wallStarted = Date.now();
   const started = performance.now();
 
-  workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-broker-'));
+  workDir = resources.workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-broker-'));
   console.log(
     `Broker benchmark — Node ${process.versions.node}, ${availableParallelism()} CPUs, load average ${loadAverage()} ` +
       '(the machine is shared: compare rows within a table, not runs)',

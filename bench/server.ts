@@ -13,7 +13,7 @@
  * objects are deleted after each run. Medians of the runs are reported.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +31,7 @@ import {
 } from './lib/client.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { type CpuTimes, cpuTimes, peakRssMiB, resetPeakRss, rssMiB } from './lib/proc.ts';
+import { BenchResources } from './lib/resources.ts';
 import { READY_PREFIX, type TargetInfo } from './lib/target-child.ts';
 
 const TARGETS = ['hoist', 'ceiling', 'naive', 's3rver'] as const;
@@ -89,7 +90,7 @@ interface Target extends TargetInfo {
   pid: number;
 }
 
-const children = new Set<ChildProcess>();
+const resources = new BenchResources();
 let workDir: string | undefined;
 
 async function startTarget(name: TargetName, dataDir: string, execArgv: string[]): Promise<Target> {
@@ -97,8 +98,7 @@ async function startTarget(name: TargetName, dataDir: string, execArgv: string[]
   const child = spawn(process.execPath, [...execArgv, script, name, dataDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  resources.track(child);
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<TargetInfo>((resolvePromise, reject) => {
     const timer = setTimeout(
@@ -120,39 +120,9 @@ async function startTarget(name: TargetName, dataDir: string, execArgv: string[]
   return { ...info, name, child, pid: child.pid };
 }
 
-/** Asks every child to exit (SIGTERM → process.exit, so profiles get written), SIGKILL after `graceMs`. */
-async function stopChildren(graceMs = 5_000): Promise<void> {
-  const waiting = [...children].map(
-    (child) =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-        setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        }, graceMs).unref();
-      }),
-  );
-  await Promise.all(waiting);
-}
-
-function removeWorkDir(): void {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-  workDir = undefined;
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${signal}: stopping servers and removing ${workDir ?? 'nothing'}\n`);
-    void stopChildren(2_000).finally(() => {
-      removeWorkDir();
-      process.exit(130);
-    });
-  });
-}
+const stopChildren = (graceMs?: number): Promise<void> => resources.stopChildren(graceMs);
+const removeWorkDir = (): void => resources.removeWorkDir();
+resources.stopOnInterrupt('servers');
 
 // ── measuring ───────────────────────────────────────────────────────────────
 
@@ -241,7 +211,7 @@ async function main(): Promise<void> {
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   const wallStarted = Date.now();
 
-  workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-'));
+  workDir = resources.workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-'));
   const sameDisk = statSync(workDir).dev === statSync(import.meta.dirname).dev;
   const started = performance.now();
   console.log(

@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +43,7 @@ import type { ConditionContext, StsDeps } from '../src/server/sts/handlers.ts';
 import { handleStsAction } from '../src/server/sts/handlers.ts';
 import { openSession } from '../src/server/sts/token.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
+import { BenchResources } from './lib/resources.ts';
 import { hasSchedstat, openThreadClock, schedTimes } from './lib/schedstat.ts';
 import {
   type BenchHttp,
@@ -153,7 +154,7 @@ interface Server {
   child: ChildProcess;
 }
 
-const children = new Set<ChildProcess>();
+const resources = new BenchResources();
 let workDir: string | undefined;
 
 async function startServerChild(dataDir: string, execArgv: string[]): Promise<Server> {
@@ -161,8 +162,7 @@ async function startServerChild(dataDir: string, execArgv: string[]): Promise<Se
   const child = spawn(process.execPath, [...execArgv, script, dataDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  resources.track(child);
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolvePromise, reject) => {
     const timer = setTimeout(
@@ -184,39 +184,9 @@ async function startServerChild(dataDir: string, execArgv: string[]): Promise<Se
   return { url, pid: child.pid, child };
 }
 
-/** Asks every child to exit (SIGTERM → process.exit, so profiles get written), SIGKILL after `graceMs`. */
-async function stopChildren(graceMs = 5_000): Promise<void> {
-  const waiting = [...children].map(
-    (child) =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-        setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        }, graceMs).unref();
-      }),
-  );
-  await Promise.all(waiting);
-}
-
-function removeWorkDir(): void {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-  workDir = undefined;
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${signal}: stopping the server and removing ${workDir ?? 'nothing'}\n`);
-    void stopChildren(2_000).finally(() => {
-      removeWorkDir();
-      process.exit(130);
-    });
-  });
-}
+const stopChildren = (graceMs?: number): Promise<void> => resources.stopChildren(graceMs);
+const removeWorkDir = (): void => resources.removeWorkDir();
+resources.stopOnInterrupt('the server');
 
 // ── 2a: in-process evaluation ───────────────────────────────────────────────
 
@@ -795,7 +765,7 @@ async function main(): Promise<void> {
   if (!hasSchedstat()) throw new Error('/proc/<pid>/schedstat is not readable here (needed for server CPU)');
   const wallStarted = Date.now();
   const started = performance.now();
-  workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-sts-'));
+  workDir = resources.workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-sts-'));
   console.log(
     `STS benchmark — Node ${process.versions.node}, ${availableParallelism()} CPUs, load average ${loadAverage()} ` +
       '(the machine is shared: compare rows within a table, not runs)',
