@@ -161,7 +161,13 @@ export async function getObject(ctx: S3Context): Promise<void> {
     ctx.res.end();
     return;
   }
-  await pipeline(ctx.storage.readRange(object.segments, start, end), ctx.res);
+  try {
+    await pipeline(ctx.storage.readRange(object.segments, start, end), ctx.res);
+  } catch (error) {
+    // A client that stops reading (a cancelled or ranged download) is not a server failure.
+    if ((error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' && ctx.res.destroyed) return;
+    throw error;
+  }
 }
 
 /**
