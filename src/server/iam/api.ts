@@ -173,7 +173,96 @@ function userNameOrCaller(ctx: Context): string {
 
 // --- handlers, one per action ---
 
+/** Who can own inline policies (users and roles), for the four inline-policy actions. */
+interface PolicyOwner {
+  /** `Role` or `User`: action names are `Put${noun}Policy` etc., the parameter `${noun}Name`. */
+  noun: 'Role' | 'User';
+  arn: (ctx: Context, name: string) => string;
+  checkName: (name: string) => string | undefined;
+  find: (store: IamStore, name: string) => { name: string; policies: Record<string, string> } | undefined;
+  put: (store: IamStore, name: string, policyName: string, document: string) => void;
+  get: (store: IamStore, name: string, policyName: string) => string;
+  remove: (store: IamStore, name: string, policyName: string) => void;
+}
+
+const ROLE_OWNER: PolicyOwner = {
+  noun: 'Role',
+  arn: (ctx, name) => roleArn(ctx, name),
+  checkName: (name) => checkRoleName(name),
+  find: (store, name) => {
+    const role = store.getRole(name);
+    return role && { name: role.roleName, policies: role.policies };
+  },
+  put: (store, name, policyName, document) => store.putRolePolicy(name, policyName, document),
+  get: (store, name, policyName) => store.getRolePolicy(name, policyName),
+  remove: (store, name, policyName) => store.deleteRolePolicy(name, policyName),
+};
+
+const USER_OWNER: PolicyOwner = {
+  noun: 'User',
+  arn: (ctx, name) => userArn(ctx, name),
+  checkName: (name) => checkUserName(name),
+  find: (store, name) => {
+    const user = store.getUser(name);
+    return user && { name: user.userName, policies: user.policies };
+  },
+  put: (store, name, policyName, document) => store.putUserPolicy(name, policyName, document),
+  get: (store, name, policyName) => store.getUserPolicy(name, policyName),
+  remove: (store, name, policyName) => store.deleteUserPolicy(name, policyName),
+};
+
+/** Put/Get/Delete/List{Role,User}Policy: one implementation for both owners. */
+function inlinePolicyHandlers(owner: PolicyOwner): Record<string, Handler> {
+  const { noun } = owner;
+  const nameParam = `${noun}Name`;
+  return {
+    [`Put${noun}Policy`](ctx) {
+      const name = ctx.params.target(nameParam);
+      authorize(ctx, `iam:Put${noun}Policy`, owner.arn(ctx, name));
+      const policyName = ctx.params.required('PolicyName');
+      const document = ctx.params.required('PolicyDocument');
+      ctx.params.check(owner.checkName(name));
+      ctx.params.done();
+      owner.put(ctx.store, name, policyName, document);
+      return undefined;
+    },
+    [`Get${noun}Policy`](ctx) {
+      const name = ctx.params.target(nameParam);
+      authorize(ctx, `iam:Get${noun}Policy`, owner.arn(ctx, name));
+      const policyName = ctx.params.required('PolicyName');
+      ctx.params.check(owner.checkName(name), checkPolicyName(policyName));
+      ctx.params.done();
+      const document = owner.get(ctx.store, name, policyName);
+      const found = owner.find(ctx.store, name)!;
+      return { [nameParam]: found.name, PolicyName: policyName, PolicyDocument: encodePolicy(document) };
+    },
+    [`Delete${noun}Policy`](ctx) {
+      const name = ctx.params.target(nameParam);
+      authorize(ctx, `iam:Delete${noun}Policy`, owner.arn(ctx, name));
+      const policyName = ctx.params.required('PolicyName');
+      ctx.params.check(owner.checkName(name), checkPolicyName(policyName));
+      ctx.params.done();
+      owner.remove(ctx.store, name, policyName);
+      return undefined;
+    },
+    [`List${noun}Policies`](ctx) {
+      const name = ctx.params.target(nameParam);
+      authorize(ctx, `iam:List${noun}Policies`, owner.arn(ctx, name));
+      ctx.params.check(owner.checkName(name));
+      const found = owner.find(ctx.store, name);
+      if (!found) {
+        ctx.params.done();
+        throw new IamError('NoSuchEntity', `The ${noun.toLowerCase()} with name ${name} cannot be found.`);
+      }
+      const page = paginate(ctx.params, Object.keys(found.policies).sort(), (policy) => policy);
+      return { PolicyNames: members(page.items), ...paged(page) };
+    },
+  };
+}
+
 const HANDLERS: Record<string, Handler> = {
+  ...inlinePolicyHandlers(ROLE_OWNER),
+  ...inlinePolicyHandlers(USER_OWNER),
   CreateRole(ctx) {
     const { params, store } = ctx;
     const roleName = params.target('RoleName');
@@ -241,51 +330,6 @@ const HANDLERS: Record<string, Handler> = {
     ctx.params.done();
     ctx.store.updateAssumeRolePolicy(roleName, document);
     return undefined;
-  },
-
-  PutRolePolicy(ctx) {
-    const roleName = ctx.params.target('RoleName');
-    authorize(ctx, 'iam:PutRolePolicy', roleArn(ctx, roleName));
-    const policyName = ctx.params.required('PolicyName');
-    const document = ctx.params.required('PolicyDocument');
-    ctx.params.check(checkRoleName(roleName));
-    ctx.params.done();
-    ctx.store.putRolePolicy(roleName, policyName, document);
-    return undefined;
-  },
-
-  GetRolePolicy(ctx) {
-    const roleName = ctx.params.target('RoleName');
-    authorize(ctx, 'iam:GetRolePolicy', roleArn(ctx, roleName));
-    const policyName = ctx.params.required('PolicyName');
-    ctx.params.check(checkRoleName(roleName), checkPolicyName(policyName));
-    ctx.params.done();
-    const document = ctx.store.getRolePolicy(roleName, policyName);
-    const role = ctx.store.getRole(roleName)!;
-    return { RoleName: role.roleName, PolicyName: policyName, PolicyDocument: encodePolicy(document) };
-  },
-
-  DeleteRolePolicy(ctx) {
-    const roleName = ctx.params.target('RoleName');
-    authorize(ctx, 'iam:DeleteRolePolicy', roleArn(ctx, roleName));
-    const policyName = ctx.params.required('PolicyName');
-    ctx.params.check(checkRoleName(roleName), checkPolicyName(policyName));
-    ctx.params.done();
-    ctx.store.deleteRolePolicy(roleName, policyName);
-    return undefined;
-  },
-
-  ListRolePolicies(ctx) {
-    const roleName = ctx.params.target('RoleName');
-    authorize(ctx, 'iam:ListRolePolicies', roleArn(ctx, roleName));
-    ctx.params.check(checkRoleName(roleName));
-    const role = ctx.store.getRole(roleName);
-    if (!role) {
-      ctx.params.done();
-      throw new IamError('NoSuchEntity', `The role with name ${roleName} cannot be found.`);
-    }
-    const page = paginate(ctx.params, Object.keys(role.policies).sort(), (name) => name);
-    return { PolicyNames: members(page.items), ...paged(page) };
   },
 
   CreateUser(ctx) {
@@ -383,51 +427,6 @@ const HANDLERS: Record<string, Handler> = {
       AccessKeyMetadata: members(page.items.map(keyMetadataXml)),
       ...paged(page),
     };
-  },
-
-  PutUserPolicy(ctx) {
-    const userName = ctx.params.target('UserName');
-    authorize(ctx, 'iam:PutUserPolicy', userArn(ctx, userName));
-    const policyName = ctx.params.required('PolicyName');
-    const document = ctx.params.required('PolicyDocument');
-    ctx.params.check(checkUserName(userName));
-    ctx.params.done();
-    ctx.store.putUserPolicy(userName, policyName, document);
-    return undefined;
-  },
-
-  GetUserPolicy(ctx) {
-    const userName = ctx.params.target('UserName');
-    authorize(ctx, 'iam:GetUserPolicy', userArn(ctx, userName));
-    const policyName = ctx.params.required('PolicyName');
-    ctx.params.check(checkUserName(userName), checkPolicyName(policyName));
-    ctx.params.done();
-    const document = ctx.store.getUserPolicy(userName, policyName);
-    const user = ctx.store.getUser(userName)!;
-    return { UserName: user.userName, PolicyName: policyName, PolicyDocument: encodePolicy(document) };
-  },
-
-  DeleteUserPolicy(ctx) {
-    const userName = ctx.params.target('UserName');
-    authorize(ctx, 'iam:DeleteUserPolicy', userArn(ctx, userName));
-    const policyName = ctx.params.required('PolicyName');
-    ctx.params.check(checkUserName(userName), checkPolicyName(policyName));
-    ctx.params.done();
-    ctx.store.deleteUserPolicy(userName, policyName);
-    return undefined;
-  },
-
-  ListUserPolicies(ctx) {
-    const userName = ctx.params.target('UserName');
-    authorize(ctx, 'iam:ListUserPolicies', userArn(ctx, userName));
-    ctx.params.check(checkUserName(userName));
-    const user = ctx.store.getUser(userName);
-    if (!user) {
-      ctx.params.done();
-      throw new IamError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
-    }
-    const page = paginate(ctx.params, Object.keys(user.policies).sort(), (name) => name);
-    return { PolicyNames: members(page.items), ...paged(page) };
   },
 };
 
