@@ -39,6 +39,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { ChildInfo } from './lib/broker-child.ts';
 import { MODES, USERS } from './lib/broker-fixture.ts';
+import { median, parseList, percentile, positiveInt, requireNode24 } from './lib/cli.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { type LoadRequest, type LoadResult, runLoad, stopLoad } from './lib/load.ts';
 import { BenchResources } from './lib/resources.ts';
@@ -101,42 +102,7 @@ const usage = `usage: node bench/broker.ts [--runs N] [--seconds S] [--connectio
   --log-level L    the brokers' log level (default info, as in production; lines go to /dev/null)
   --profile DIR    run the brokers with --cpu-prof into DIR and print their top functions`;
 
-function parseList<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  fallback: readonly T[],
-  what: string,
-): T[] {
-  if (value === undefined) return [...fallback];
-  const items = value.split(',').map((item) => item.trim());
-  for (const item of items) {
-    if (!allowed.includes(item as T))
-      throw new Error(`unknown ${what} ${JSON.stringify(item)} (expected ${allowed.join(', ')})`);
-  }
-  return allowed.filter((item) => items.includes(item));
-}
-
-function positiveInt(value: string | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer`);
-  return n;
-}
-
 // ── statistics and formatting ───────────────────────────────────────────────
-
-const median = (values: number[]): number => {
-  const sorted = values.toSorted((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-/** Nearest-rank percentile, p in 0..1. */
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = values.toSorted((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 
 /** ms (or any small quantity) with precision that suits its size. */
 function num(n: number): string {
@@ -403,11 +369,7 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24)
-    throw new Error(
-      `Node ${process.versions.node}: run with Node 24 (node_modules/.bin/node, or npm run bench:broker)`,
-    );
+  requireNode24('bench:broker');
   const runs = positiveInt(values.runs, 3, '--runs');
   const seconds = positiveInt(values.seconds, 4, '--seconds');
   const connectionCounts = (values.connections ?? '1,8')
@@ -415,7 +377,7 @@ async function main(): Promise<void> {
     .map((c) => positiveInt(c.trim(), 1, '--connections'));
   const sizeMiB = positiveInt(values['size-mib'], 100, '--size-mib');
   const sizeBytes = sizeMiB * MiB;
-  const cases = parseList(values.cases, CASES, DEFAULT_CASES, 'case');
+  const cases = parseList(values.cases, CASES, 'case', DEFAULT_CASES);
   const logLevel = values['log-level'] ?? 'info';
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   if (!hasSchedstat()) throw new Error('/proc/<pid>/schedstat is not readable here (needed for CPU time)');

@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { median, parseList, positiveInt, requireNode24 } from './lib/cli.ts';
 import {
   closeClient,
   deleteObject,
@@ -64,23 +65,6 @@ const usage = `usage: node bench/server.ts [--runs N] [--size-mib M] [--targets 
   --scenarios     subset of scenarios
   --profile DIR   run Hoist's server with --cpu-prof into DIR and print the top functions
   --cpu-detail    also print server CPU per thread group (JS, worker_threads, V8, libuv pool) and the client's`;
-
-function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
-  if (value === undefined) return [...allowed];
-  const items = value.split(',').map((item) => item.trim());
-  for (const item of items) {
-    if (!allowed.includes(item as T))
-      throw new Error(`unknown ${what} ${JSON.stringify(item)} (expected ${allowed.join(', ')})`);
-  }
-  return allowed.filter((item) => items.includes(item));
-}
-
-function positiveInt(value: string | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer`);
-  return n;
-}
 
 // ── children ────────────────────────────────────────────────────────────────
 
@@ -165,12 +149,6 @@ async function measure(target: Target, bytes: number, op: () => Promise<void>): 
   };
 }
 
-const median = (values: number[]): number => {
-  const sorted = values.toSorted((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const numeric = (i: number): boolean => i >= 2;
@@ -198,11 +176,7 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24)
-    throw new Error(
-      `Node ${process.versions.node}: run with Node 24 (node_modules/.bin/node, or npm run bench:server)`,
-    );
+  requireNode24('bench:server');
   const runs = positiveInt(values.runs, 3, '--runs');
   const sizeMiB = positiveInt(values['size-mib'], 1024, '--size-mib');
   const size = sizeMiB * MiB;

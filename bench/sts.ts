@@ -42,6 +42,7 @@ import { StsError } from '../src/server/sts/errors.ts';
 import type { ConditionContext, StsDeps } from '../src/server/sts/handlers.ts';
 import { handleStsAction } from '../src/server/sts/handlers.ts';
 import { openSession } from '../src/server/sts/token.ts';
+import { median, parseList, percentile, positiveNumber, requireNode24 } from './lib/cli.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { BenchResources } from './lib/resources.ts';
 import { hasSchedstat, openThreadClock, schedTimes } from './lib/schedstat.ts';
@@ -89,36 +90,7 @@ const usage = `usage: node bench/sts.ts [--runs N] [--seconds S] [--sections ${S
   --sections      subset of sections: assume (1), eval (2a, in-process), e2e (2b)
   --profile DIR   run the server with --cpu-prof into DIR and print its top functions`;
 
-function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
-  if (value === undefined) return [...allowed];
-  const items = value.split(',').map((item) => item.trim());
-  for (const item of items) {
-    if (!allowed.includes(item as T))
-      throw new Error(`unknown ${what} ${JSON.stringify(item)} (expected ${allowed.join(', ')})`);
-  }
-  return allowed.filter((item) => items.includes(item));
-}
-
-function positiveNumber(value: string | undefined, fallback: number, what: string, integer: boolean): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`${what} must be a positive number`);
-  return n;
-}
-
 // ── statistics and formatting ───────────────────────────────────────────────
-
-const median = (values: number[]): number => {
-  const sorted = values.toSorted((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-/** Nearest-rank percentile, p in 0..1. */
-function percentile(values: number[], p: number): number {
-  const sorted = values.toSorted((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 
 /** µs (or any small quantity) with precision that suits its size. */
 function num(n: number): string {
@@ -752,11 +724,7 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24)
-    throw new Error(
-      `Node ${process.versions.node}: run with Node 24 (node_modules/.bin/node, or npm run bench:sts)`,
-    );
+  requireNode24('bench:sts');
   const runs = positiveNumber(values.runs, 3, '--runs', true);
   const seconds = positiveNumber(values.seconds, 2, '--seconds', false);
   const sections = parseList(values.sections, SECTIONS, 'section');
