@@ -14,6 +14,9 @@ const EXPECTED: Record<string, string[]> = {
   './broker/lambda': ['handler'],
   './aws': ['evaluate', 'parsePolicy', 'verifyRequest', 'signRequest', 'S3Error'],
   './protocol': ['choosePartSize', 'PROBLEMS', 'S3_LIMITS', 'CHECKSUM_ALGORITHMS'],
+  './client': ['createUpload', 'Upload', 'UploadError', 'BrokerClient'],
+  './client/node': ['createNodeUpload', 'uploadFile', 'createJsonFileStore', 'createNodeTransport'],
+  './client/browser': ['createBrowserUpload', 'createXhrTransport', 'createIndexedDbStore', 'blobSource'],
 };
 
 test('package subpaths resolve to modules with their documented exports', async () => {

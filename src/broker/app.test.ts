@@ -58,6 +58,33 @@ test('request ids: a valid incoming id is kept, others replaced; problems name i
   });
 });
 
+test("an app's own authenticator needs no tokens or JWT in the config; without one the config is refused", async (t) => {
+  const { app } = broker(
+    { auth: {} },
+    {
+      authenticator: {
+        async authenticate(headers) {
+          return headers.get('x-app-session') === 'carol-session' ? { id: 'carol' } : undefined;
+        },
+      },
+    },
+  );
+  t.after(() => app.close());
+  const mine = await app.request('/uploads', { headers: { 'x-app-session': 'carol-session' } });
+  assert.equal(mine.status, 200, await mine.clone().text());
+  assert.deepEqual(await mine.json(), { uploads: [], nextCursor: null });
+  assert.equal((await app.request('/uploads', { headers: { 'x-app-session': 'nope' } })).status, 401);
+  assert.equal(
+    (await app.request('/uploads', { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    401,
+  );
+
+  assert.throws(() => broker({ auth: {} }), {
+    name: 'BrokerConfigError',
+    message: /auth: Required: static tokens or JWT/,
+  });
+});
+
 test('CORS: configured origins only, preflight without auth, headers on errors too', async (t) => {
   const { app } = broker();
   t.after(() => app.close());

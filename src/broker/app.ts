@@ -21,7 +21,7 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { createAuthenticator } from './auth.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from './aws.ts';
-import type { BrokerConfig } from './config.ts';
+import { type BrokerConfig, requireAuthConfig } from './config.ts';
 import { BrokerProblem } from './errors.ts';
 import { checkCreateUpload, createRateLimiter } from './limits.ts';
 import { auditCredentialIssued, createLogger, type Logger } from './log.ts';
@@ -34,14 +34,17 @@ import { healthRoutes } from './routes/health.ts';
 import { partRoutes } from './routes/parts.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import type { Authenticator, Registry, UploadRecord } from './types.ts';
-import { UploadService } from './uploads.ts';
+import { RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
 import { createWebhookSender, type WebhookSender } from './webhook.ts';
 
 /** Everything the broker uses that a test (or an app embedding it) may provide instead. */
 export interface BrokerDeps {
   /** @default openRegistry(config.registry.url) — closed by `close()` only when created here */
   registry?: Registry;
-  /** @default createAuthenticator(config.auth) */
+  /**
+   * The application's own authentication; `config.auth` may then be empty.
+   * @default createAuthenticator(config.auth) — which needs static tokens or JWT configured
+   */
   authenticator?: Authenticator;
   /** ms since epoch. @default Date.now */
   clock?: () => number;
@@ -76,6 +79,8 @@ export type BrokerApp = Hono<BrokerEnv> & {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): BrokerApp {
+  // Before anything is opened, so a broker nobody could call fails at once, naming `auth`.
+  if (!deps.authenticator) requireAuthConfig(config);
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger();
   const ownsRegistry = deps.registry === undefined;
@@ -292,6 +297,9 @@ function webhookData(record: UploadRecord): Record<string, unknown> {
     ...(record.etag ? { etag: record.etag } : {}),
     ...(record.checksum ? { checksum: record.checksum, checksumAlgorithm: record.checksumAlgorithm } : {}),
     ...(record.reason ? { reason: record.reason } : {}),
-    metadata: record.metadata,
+    // The application's metadata only: the broker's own entries (the declared checksum…) stay inside.
+    metadata: Object.fromEntries(
+      Object.entries(record.metadata).filter(([name]) => !name.startsWith(RESERVED_METADATA_PREFIX)),
+    ),
   };
 }

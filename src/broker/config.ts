@@ -150,6 +150,24 @@ export class BrokerConfigError extends Error {
   }
 }
 
+/**
+ * Throws `BrokerConfigError` on `auth` when the config has neither static tokens nor JWT:
+ * what `createBroker` checks unless the application passes its own authenticator.
+ */
+export function requireAuthConfig(config: Pick<BrokerConfig, 'auth'>): void {
+  const { tokens, jwt } = config.auth;
+  if ((tokens && Object.keys(tokens).length > 0) || jwt) return;
+  throw new BrokerConfigError([
+    {
+      path: 'auth',
+      message:
+        'Required: static tokens or JWT (or an authenticator passed to createBroker). For development set ' +
+        'HOIST_TOKENS="alice:token1,bob:token2"; for JWTs set HOIST_JWT_SECRET or HOIST_JWKS_URL ' +
+        '(or auth.tokens / auth.jwt in the config file)',
+    },
+  ]);
+}
+
 /** The variable naming the config file when `loadBrokerConfig` gets no `file`. */
 export const CONFIG_FILE_ENV = 'HOIST_CONFIG';
 
@@ -252,7 +270,8 @@ const userId = z.string().regex(USER_ID_PATTERN, 'user ids may contain only A-Z 
 const keyPrefix = z
   .string()
   .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters')
+  // Keys appear three times in the session policy, which STS caps at 2048 characters.
+  .max(128, 'must be at most 128 characters')
   .refine((v) => /^[\x21-\x7e]+$/.test(v), 'must be printable ASCII without spaces')
   .refine((v) => !/[*?$]/.test(v), 'must not contain *, ? or $ (IAM wildcards and variables)')
   // Exactly what the key builder (keys.ts) accepts: a prefix valid here never fails an upload.
@@ -416,14 +435,9 @@ const schema = z
     if (c.mode === 'sts' && !c.sts.roleArn) {
       issue(['sts', 'roleArn'], 'Required when mode is "sts" (set HOIST_STS_ROLE_ARN)');
     }
+    // No tokens and no JWT is valid here: an app may bring its own authenticator (createBroker's
+    // deps); createBroker refuses the config when it does not (requireAuthConfig).
     const { tokens, jwt } = c.auth;
-    if ((!tokens || Object.keys(tokens).length === 0) && !jwt) {
-      issue(
-        ['auth'],
-        'Required: static tokens or JWT. For development set HOIST_TOKENS="alice:token1,bob:token2"; ' +
-          'for JWTs set HOIST_JWT_SECRET or HOIST_JWKS_URL (or auth.tokens / auth.jwt in the config file)',
-      );
-    }
     if (tokens && new Set(Object.values(tokens)).size !== Object.keys(tokens).length) {
       issue(['auth', 'tokens'], 'two users have the same token');
     }
@@ -573,7 +587,7 @@ const FIELDS: readonly (readonly [
     'HOIST_KEY_PREFIX',
     'string',
     'uploads',
-    'Key prefix: keys are {prefix}/{user}/{id}/{name}; A-Z a-z 0-9 . _ @ = + - and inner /',
+    'Key prefix: keys are {prefix}/{user}/{id}/{name}; A-Z a-z 0-9 . _ @ = + - and inner /, at most 128 characters',
   ],
   ['partSize', 'HOIST_PART_SIZE', 'size', '8MiB', 'Multipart part size, whole MiB, 5MiB..5GiB'],
   [

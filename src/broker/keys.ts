@@ -8,7 +8,8 @@
 /** Longest sanitised filename, bytes (ASCII, so also characters). */
 export const MAX_SANITISED_NAME = 100;
 const MAX_EXTENSION = 10;
-const MAX_USER_SEGMENT = 256;
+// With the longest prefix (128) and name, the key still fits STS's 2048-character session policy three times.
+const MAX_USER_SEGMENT = 224;
 const SAFE_SEGMENT = /^[A-Za-z0-9._@=+-]+$/;
 
 /**

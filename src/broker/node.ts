@@ -61,7 +61,12 @@ export async function startBroker(
         if (result.expired + result.aborted + result.failed > 0) app.logger.info({ sweep: result }, 'sweep');
       },
       onSweepError: (error) => app.logger.warn({ err: error }, 'sweep failed'),
-      onError: (error, upload) => app.logger.warn({ err: error, key: upload.key }, 'abort failed'),
+      onError: (error, upload) => app.logger.warn({ err: error, key: upload.key }, 'sweep step failed'),
+      onObjectDeleted: (upload) =>
+        app.logger.warn(
+          { uploadId: upload.id, key: upload.key, size: upload.size },
+          'unverified object deleted: its upload expired without a completion',
+        ),
     });
   }
   app.logger.info({ url, mode: config.mode, bucket: config.s3.bucket }, 'broker listening');

@@ -37,6 +37,12 @@ const common = {
 
 const schemas: Record<string, Json> = {
   ChecksumAlgorithm: { type: 'string', enum: [...CHECKSUM_ALGORITHMS] },
+  ChecksumType: {
+    type: 'string',
+    enum: ['FULL_OBJECT', 'COMPOSITE'],
+    description:
+      'FULL_OBJECT: the checksum of all the bytes (CRC algorithms, and every single-request upload); COMPOSITE: a checksum of the part checksums, "…-N" (SHA multipart uploads).',
+  },
   UploadMode: { type: 'string', enum: ['sts', 'federation', 'presign'] },
   UploadStatus: {
     type: 'string',
@@ -65,6 +71,12 @@ const schemas: Record<string, Json> = {
         type: 'string',
         description:
           'Base64 checksum of the whole file (single-request uploads): bound into the presigned PUT and verified at completion.',
+      },
+      partSize: {
+        type: 'integer',
+        minimum: S3_LIMITS.minPartSize,
+        maximum: S3_LIMITS.maxPartSize,
+        description: 'Preferred part size in bytes (whole MiB); grown as needed to stay within 10,000 parts.',
       },
     },
   },
@@ -106,6 +118,7 @@ const schemas: Record<string, Json> = {
       'partSize',
       'partCount',
       'checksumAlgorithm',
+      'checksumType',
       'expiresAt',
     ],
     properties: {
@@ -120,9 +133,16 @@ const schemas: Record<string, Json> = {
       partSize: { type: 'integer' },
       partCount: { type: 'integer' },
       checksumAlgorithm: ref('ChecksumAlgorithm'),
+      checksumType: ref('ChecksumType'),
       credentials: {
         ...ref('TemporaryCredentials'),
-        description: 'sts and federation modes: scoped to the one key.',
+        description: 'sts and federation modes: scoped to the one key, never allowed to overwrite it.',
+      },
+      putHeaders: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description:
+          'sts and federation modes, single-request uploads: headers the PutObject must carry as they are (content-type, content-disposition, x-amz-meta-*, if-none-match: *). The client adds its own x-amz-checksum-<algorithm>.',
       },
       putRequest: { ...ref('PresignedRequest'), description: 'presign mode, single-request uploads.' },
       expiresAt: iso,
@@ -187,6 +207,11 @@ const schemas: Record<string, Json> = {
         items: ref('CompletedPart'),
         maxItems: S3_LIMITS.maxParts,
         description: 'Ascending; empty for single-request uploads.',
+      },
+      checksum: {
+        type: 'string',
+        description:
+          "FULL_OBJECT multipart uploads only: base64 checksum of the whole file (of the upload's algorithm). S3 checks it against the parts; a mismatch rejects the upload (422).",
       },
     },
   },

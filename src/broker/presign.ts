@@ -55,14 +55,34 @@ export async function presignUploadPart(presigner: S3Client, target: PartTarget)
   return { url, method: 'PUT', headers, expiresAt: expiresAt(target) };
 }
 
-export interface PutTarget extends Timing {
+/** What the broker decides about a single-request object. */
+export interface PutObjectSettings {
+  contentType: string;
+  contentDisposition: string;
+  /** x-amz-meta-*: headers the client sends as given (ASCII values). */
+  metadata: Record<string, string>;
+}
+
+/**
+ * The headers a single-request PutObject carries as they are (`putHeaders` in sts and federation
+ * modes, signed into the URL in presign mode): type, disposition and metadata as the broker
+ * decided, and `If-None-Match: *`, without which the session policy refuses the write.
+ */
+export function putObjectHeaders(settings: PutObjectSettings): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': settings.contentType,
+    'content-disposition': settings.contentDisposition,
+  };
+  for (const [name, value] of Object.entries(settings.metadata))
+    headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+  headers['if-none-match'] = '*';
+  return headers;
+}
+
+export interface PutTarget extends Timing, PutObjectSettings {
   bucket: string;
   key: string;
-  contentType: string;
   contentLength: number;
-  contentDisposition: string;
-  /** x-amz-meta-*: signed headers the client sends as given (ASCII values). */
-  metadata: Record<string, string>;
   algorithm: ChecksumAlgorithm;
   checksum?: string | undefined;
 }
@@ -70,15 +90,12 @@ export interface PutTarget extends Timing {
 export async function presignPutObject(presigner: S3Client, target: PutTarget): Promise<PresignedRequest> {
   const header = checksumHeaderName(target.algorithm);
   const headers: Record<string, string> = {
-    'content-type': target.contentType,
+    ...putObjectHeaders(target),
     'content-length': String(target.contentLength),
-    'content-disposition': target.contentDisposition,
   };
   if (target.checksum) headers[header] = target.checksum;
   // Kept as headers rather than hoisted into the query: not every S3 reads metadata there.
   const metadataHeaders = Object.keys(target.metadata).map((name) => `x-amz-meta-${name.toLowerCase()}`);
-  for (const [name, value] of Object.entries(target.metadata))
-    headers[`x-amz-meta-${name.toLowerCase()}`] = value;
   const url = await getSignedUrl(
     presigner,
     new PutObjectCommand({
@@ -88,12 +105,14 @@ export async function presignPutObject(presigner: S3Client, target: PutTarget): 
       ContentLength: target.contentLength,
       ContentDisposition: target.contentDisposition,
       Metadata: target.metadata,
+      // Signed: the URL can create the object once and never overwrite it.
+      IfNoneMatch: '*',
       ...(target.checksum ? { [CHECKSUM_FIELD[target.algorithm]]: target.checksum } : {}),
     }),
     {
       expiresIn: target.expiresIn,
       // The presigner leaves Content-Type unsigned unless told: here it is the point.
-      signableHeaders: new Set(['content-type', 'content-length', 'content-disposition']),
+      signableHeaders: new Set(['content-type', 'content-length', 'content-disposition', 'if-none-match']),
       unhoistableHeaders: new Set([header, ...metadataHeaders]),
       signingDate: new Date(target.now),
     },

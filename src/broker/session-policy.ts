@@ -1,10 +1,17 @@
 /**
- * The one-object session policy handed to STS: the upload actions on exactly one object ARN.
+ * The one-object session policy handed to STS: the upload actions on exactly one object ARN,
+ * and never an overwrite. S3's conditional-write keys make the difference: `s3:PutObject` is
+ * allowed for the multipart steps that create nothing (`s3:ObjectCreationOperation` false:
+ * CreateMultipartUpload, UploadPart) and for creations that carry `If-None-Match`
+ * (`s3:if-none-match` present: PutObject, CompleteMultipartUpload), which S3 refuses with 412
+ * once the object exists. So credentials still valid after completion cannot replace the
+ * verified object.
+ *
  * Every policy is checked with the shared IAM engine before it leaves this module, so a bug
  * in the key builder (a wildcard, a variable, a sibling match) fails closed instead of
  * minting credentials that reach further than one key.
  */
-import { evaluate, parsePolicy, s3BucketArn, s3ObjectArn } from '../aws/policy/index.ts';
+import { evaluate, type PolicyContext, parsePolicy, s3BucketArn, s3ObjectArn } from '../aws/policy/index.ts';
 
 /** The only actions browser credentials ever get. */
 export const UPLOAD_ACTIONS = [
@@ -24,7 +31,18 @@ export interface SessionPolicyOptions {
 }
 
 /**
- * The policy document (JSON text) allowing {@link UPLOAD_ACTIONS} on `bucket/key` only.
+ * The policy document (JSON text) allowing {@link UPLOAD_ACTIONS} on `bucket/key` only, object
+ * creation only with `If-None-Match`:
+ *
+ * ```json
+ * {"Version":"2012-10-17","Statement":[
+ *   {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/k",
+ *    "Condition":{"Null":{"s3:if-none-match":"false"}}},
+ *   {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/k",
+ *    "Condition":{"Bool":{"s3:ObjectCreationOperation":"false"}}},
+ *   {"Effect":"Allow","Action":["s3:ListMultipartUploadParts","s3:AbortMultipartUpload"],
+ *    "Resource":"arn:aws:s3:::b/k"}]}
+ * ```
  * @throws {Error} when the document would allow anything else (a broker bug, never user input).
  */
 export function buildSessionPolicy({ bucket, key, partition = 'aws' }: SessionPolicyOptions): string {
@@ -34,7 +52,27 @@ export function buildSessionPolicy({ bucket, key, partition = 'aws' }: SessionPo
   const resource = s3ObjectArn(bucket, key, partition);
   const text = JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: [...UPLOAD_ACTIONS], Resource: resource }],
+    Statement: [
+      // Creating the object (PutObject, CompleteMultipartUpload): only if nothing is there.
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: resource,
+        Condition: { Null: { 's3:if-none-match': 'false' } },
+      },
+      // The multipart steps that create nothing (CreateMultipartUpload, UploadPart).
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: resource,
+        Condition: { Bool: { 's3:ObjectCreationOperation': 'false' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        Resource: resource,
+      },
+    ],
   });
   if (text.length > MAX_SESSION_POLICY_CHARS)
     throw new Error(`session policy: ${text.length} characters exceed STS's ${MAX_SESSION_POLICY_CHARS}`);
@@ -47,21 +85,32 @@ const ALLOW_ALL = parsePolicy(
   { kind: 'identity' },
 );
 const SESSION_PRINCIPAL = { arn: 'arn:aws:sts::000000000000:assumed-role/upload/self-check' };
+// The condition keys S3 sends with s3:PutObject requests, as the self-check replays them.
+const CREATE: PolicyContext = { 's3:ObjectCreationOperation': 'true' };
+const CREATE_IF_NONE_MATCH: PolicyContext = { ...CREATE, 's3:if-none-match': '*' };
+const MULTIPART_STEP: PolicyContext = { 's3:ObjectCreationOperation': 'false' };
 
 function selfCheck(text: string, bucket: string, key: string, partition: string): void {
   const session = parsePolicy(text, { kind: 'identity', maxSize: MAX_SESSION_POLICY_CHARS });
   // As STS applies it: a role session whose role may do anything, narrowed by this policy alone.
-  const decide = (action: string, resource: string) =>
+  const decide = (action: string, resource: string, context: PolicyContext = {}) =>
     evaluate(
-      { action, resource, principal: SESSION_PRINCIPAL },
+      { action, resource, principal: SESSION_PRINCIPAL, context },
       { identity: [ALLOW_ALL], session: [session], sameAccount: true },
     ).decision;
   const fail = (what: string) => {
     throw new Error(`session policy self-check failed: ${what} (key ${JSON.stringify(key)})`);
   };
-  for (const action of UPLOAD_ACTIONS) {
-    if (decide(action, s3ObjectArn(bucket, key, partition)) !== 'Allow')
-      fail(`${action} on the key is not allowed`);
+  const object = s3ObjectArn(bucket, key, partition);
+  if (decide('s3:PutObject', object, CREATE_IF_NONE_MATCH) !== 'Allow')
+    fail('PutObject with If-None-Match on the key is not allowed');
+  if (decide('s3:PutObject', object, MULTIPART_STEP) !== 'Allow')
+    fail('UploadPart on the key is not allowed');
+  if (decide('s3:PutObject', object, CREATE) !== 'ImplicitDeny')
+    fail('PutObject without If-None-Match (an overwrite) is allowed');
+  if (decide('s3:PutObject', object) !== 'ImplicitDeny') fail('PutObject without condition keys is allowed');
+  for (const action of ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload']) {
+    if (decide(action, object) !== 'Allow') fail(`${action} on the key is not allowed`);
   }
   const slash = key.lastIndexOf('/');
   const siblings = [
@@ -74,8 +123,10 @@ function selfCheck(text: string, bucket: string, key: string, partition: string)
   ];
   for (const sibling of siblings) {
     if (sibling === key) continue;
-    if (decide('s3:PutObject', s3ObjectArn(bucket, sibling, partition)) !== 'ImplicitDeny')
-      fail(`PutObject on ${JSON.stringify(sibling)} is allowed`);
+    for (const context of [CREATE_IF_NONE_MATCH, MULTIPART_STEP]) {
+      if (decide('s3:PutObject', s3ObjectArn(bucket, sibling, partition), context) !== 'ImplicitDeny')
+        fail(`PutObject on ${JSON.stringify(sibling)} is allowed`);
+    }
   }
   for (const action of ['s3:GetObject', 's3:DeleteObject', 's3:PutObjectAcl']) {
     if (decide(action, s3ObjectArn(bucket, key, partition)) !== 'ImplicitDeny') fail(`${action} is allowed`);

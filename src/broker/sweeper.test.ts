@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { objectExists } from '../../test/helpers/s3.ts';
 import { startTestServer } from '../../test/helpers/server.ts';
 import { openRegistry } from './registry/index.ts';
 import { makeRecord } from './registry/registry.suite.ts';
@@ -92,7 +100,7 @@ describe('sweep', () => {
       pageSize: 2,
     });
 
-    assert.deepEqual(result, { expired: 3, aborted: 4, orphans: 2, kept: 2, failed: 0 });
+    assert.deepEqual(result, { expired: 3, aborted: 4, orphans: 2, kept: 2, deleted: 0, failed: 0 });
     assert.deepEqual(await remaining(), [
       'elsewhere/orphan.bin',
       'u/alice/r1/long-running.bin',
@@ -107,7 +115,7 @@ describe('sweep', () => {
     assert.deepEqual(await registry.get(longRunning.id), longRunning);
 
     const again = await sweep({ registry, s3, bucket: BUCKET, keyPrefix: 'u/', now, olderThanMs: HOUR });
-    assert.deepEqual(again, { expired: 0, aborted: 0, orphans: 0, kept: 2, failed: 0 });
+    assert.deepEqual(again, { expired: 0, aborted: 0, orphans: 0, kept: 2, deleted: 0, failed: 0 });
   });
 
   it('treats the prefix as a folder: "u" never reaches "u2/…"', async (t) => {
@@ -124,7 +132,7 @@ describe('sweep', () => {
       now: Date.now(),
       olderThanMs: HOUR,
     });
-    assert.deepEqual(result, { expired: 0, aborted: 1, orphans: 1, kept: 0, failed: 0 });
+    assert.deepEqual(result, { expired: 0, aborted: 1, orphans: 1, kept: 0, deleted: 0, failed: 0 });
     assert.deepEqual(await remaining(), ['u2/not-ours.bin']);
   });
 
@@ -147,8 +155,63 @@ describe('sweep', () => {
       olderThanMs: HOUR,
       onError: (error, upload) => errors.push({ name: (error as Error).name, id: upload.id }),
     });
-    assert.deepEqual(result, { expired: 2, aborted: 1, orphans: 0, kept: 0, failed: 1 });
+    assert.deepEqual(result, { expired: 2, aborted: 1, orphans: 0, kept: 0, deleted: 0, failed: 1 });
     assert.deepEqual(errors, [{ name: 'NoSuchBucket', id: elsewhere.id }]);
+  });
+
+  it('deletes whatever is at the key of an upload it expires: never verified, never kept', async (t) => {
+    const { server, registry, create, register } = await setup(t);
+    const s3 = server.client;
+    const now = Date.now();
+    // A client completed its multipart upload itself and never asked the broker to complete.
+    const selfKey = 'u/alice/r1/self-completed.bin';
+    const uploadId = await create(s3, selfKey);
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: selfKey, UploadId: uploadId, PartNumber: 1, Body: 'abc' }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: selfKey,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] },
+      }),
+    );
+    const selfCompleted = await register(selfKey, uploadId, { status: 'uploading', expiresAt: now - 1 });
+    // A single-request upload whose PutObject arrived but whose completion never did.
+    const singleKey = 'u/alice/r2/put.txt';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: singleKey, Body: 'hello' }));
+    const single = await register(singleKey, null, { expiresAt: now - 1 });
+    // Neither expired nor open: left alone.
+    const doneKey = 'u/alice/r3/done.txt';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: doneKey, Body: 'verified' }));
+    await register(doneKey, null, { status: 'completed', expiresAt: now - 1 });
+    const liveKey = 'u/alice/r4/live.txt';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: liveKey, Body: 'not yet completed' }));
+    await register(liveKey, null, { expiresAt: now + HOUR });
+
+    const deleted: { key: string; id: string; size: number }[] = [];
+    const result = await sweep({
+      registry,
+      s3,
+      bucket: BUCKET,
+      keyPrefix: 'u/',
+      now,
+      olderThanMs: HOUR,
+      onObjectDeleted: (upload) => deleted.push(upload),
+    });
+    assert.deepEqual(result, { expired: 2, aborted: 1, orphans: 0, kept: 0, deleted: 2, failed: 0 });
+    assert.deepEqual(
+      deleted.sort((a, b) => a.key.localeCompare(b.key)),
+      [
+        { key: selfKey, id: selfCompleted.id, size: 3 },
+        { key: singleKey, id: single.id, size: 5 },
+      ],
+    );
+    assert.equal(await objectExists(s3, BUCKET, selfKey), false);
+    assert.equal(await objectExists(s3, BUCKET, singleKey), false);
+    assert.equal(await objectExists(s3, BUCKET, doneKey), true);
+    assert.equal(await objectExists(s3, BUCKET, liveKey), true);
   });
 
   it('validates its options', async () => {
@@ -166,6 +229,7 @@ describe('sweep', () => {
     await assert.rejects(sweep({ ...base, olderThanMs: -1 }), /olderThanMs/);
     await assert.rejects(sweep({ ...base, pageSize: 5000 }), /pageSize/);
     await assert.rejects(sweep({ ...base, registry: {} as Registry }), /registry/);
+    await assert.rejects(sweep({ ...base, onObjectDeleted: 1 as never }), /onObjectDeleted/);
     assert.throws(() => startSweeper({ ...base, intervalMs: 0 }), /intervalMs/);
     await registry.close();
   });

@@ -4,7 +4,10 @@
  *
  * 1. Registry records still open (`created`/`uploading`) past their `expiresAt` are
  *    claimed with a compare-and-set to `expired` (so a completion racing us on another
- *    broker either wins or is refused), then their multipart upload is aborted.
+ *    broker either wins or is refused), then their multipart upload is aborted and any
+ *    object at their key deleted: the broker never verified it (a client that completed
+ *    the multipart upload, or sent the PutObject, and never asked the broker to complete),
+ *    so it must not stay.
  * 2. Every page of S3's ListMultipartUploads under the key prefix: an upload initiated
  *    more than `olderThanMs` ago that the registry does not know, or knows as no
  *    longer open, is aborted too (crashes between CreateMultipartUpload and insert,
@@ -14,6 +17,8 @@
  */
 import {
   AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
   type S3Client,
@@ -38,8 +43,10 @@ export interface SweepOptions {
   olderThanMs: number;
   /** Registry records and S3 uploads fetched per page. @default 1000 */
   pageSize?: number;
-  /** Called for each abort that failed (the sweep goes on; the next one retries). */
+  /** Called for each abort or delete that failed (the sweep goes on). */
   onError?: (error: unknown, upload: { key: string; uploadId: string; id?: string }) => void;
+  /** Called for each unverified object deleted at the key of an upload that expired. */
+  onObjectDeleted?: (upload: { key: string; id: string; size: number }) => void;
 }
 
 export interface SweepResult {
@@ -51,7 +58,9 @@ export interface SweepResult {
   orphans: number;
   /** Uploads listed in S3 and left alone (recent, or open in the registry). */
   kept: number;
-  /** Aborts that failed with an error other than NoSuchUpload. */
+  /** Objects deleted at the keys of expired uploads (never verified, so never kept). */
+  deleted: number;
+  /** Aborts and deletes that failed (aborts: with an error other than NoSuchUpload). */
   failed: number;
 }
 
@@ -68,8 +77,9 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     olderThanMs,
     pageSize = 1000,
     onError,
+    onObjectDeleted,
   } = checkOptions(options);
-  const result: SweepResult = { expired: 0, aborted: 0, orphans: 0, kept: 0, failed: 0 };
+  const result: SweepResult = { expired: 0, aborted: 0, orphans: 0, kept: 0, deleted: 0, failed: 0 };
   const abort = async (target: { bucket: string; key: string; uploadId: string; id?: string }) => {
     try {
       await s3.send(
@@ -85,6 +95,32 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       result.failed++;
       onError?.(error, target);
       return false;
+    }
+  };
+
+  // HeadObject first: deleting nothing is the common case and needs no log line.
+  const deleteUnverified = async (record: {
+    bucket: string;
+    key: string;
+    id: string;
+    uploadId: string | null;
+  }) => {
+    try {
+      let size: number;
+      try {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: record.bucket, Key: record.key }));
+        size = head.ContentLength ?? 0;
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if ((error as { name?: string }).name === 'NotFound' || status === 404) return;
+        throw error;
+      }
+      await s3.send(new DeleteObjectCommand({ Bucket: record.bucket, Key: record.key }));
+      result.deleted++;
+      onObjectDeleted?.({ key: record.key, id: record.id, size });
+    } catch (error) {
+      result.failed++;
+      onError?.(error, { key: record.key, uploadId: record.uploadId ?? '', id: record.id });
     }
   };
 
@@ -104,9 +140,16 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       );
       if (!claimed) continue;
       result.expired++;
-      if (claimed.uploadId === null) continue;
-      const target = { bucket: claimed.bucket, key: claimed.key, uploadId: claimed.uploadId, id: claimed.id };
-      if (await abort(target)) result.aborted++;
+      if (claimed.uploadId !== null) {
+        const target = {
+          bucket: claimed.bucket,
+          key: claimed.key,
+          uploadId: claimed.uploadId,
+          id: claimed.id,
+        };
+        if (await abort(target)) result.aborted++;
+      }
+      await deleteUnverified(claimed);
     }
   }
 
@@ -211,5 +254,7 @@ function checkOptions(options: SweepOptions): SweepOptions {
   }
   if (onError !== undefined && typeof onError !== 'function')
     throw new TypeError('onError must be a function');
+  if (options.onObjectDeleted !== undefined && typeof options.onObjectDeleted !== 'function')
+    throw new TypeError('onObjectDeleted must be a function');
   return options;
 }

@@ -7,6 +7,7 @@
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type {
   CompletedPart,
+  CompleteUploadRequest,
   CreateUploadRequest,
   CreateUploadResponse,
   PartUrlsRequest,
@@ -37,10 +38,19 @@ import {
 } from './aws.ts';
 import { BrokerProblem } from './errors.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
-import { presignGetObject, presignPutObject, presignUploadPart } from './presign.ts';
+import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
 import { buildSessionPolicy } from './session-policy.ts';
 import type { BrokerUser, Registry, UploadRecord } from './types.ts';
-import { isChecksum, multipartEtag, normalizeEtag, partView, randomId, sameType, toView } from './views.ts';
+import {
+  isChecksum,
+  multipartEtag,
+  normalizeEtag,
+  partView,
+  randomId,
+  sameType,
+  toView,
+  uploadChecksumType,
+} from './views.ts';
 
 /** The parts of the broker config the lifecycle reads (BrokerConfig satisfies it). */
 export interface LifecycleSettings {
@@ -167,7 +177,8 @@ export class UploadService {
     const policy = s.mode === 'presign' ? undefined : buildSessionPolicy({ bucket: s.s3.bucket, key });
     const algorithm: ChecksumAlgorithm = input.checksumAlgorithm ?? 'CRC32C';
     const single = input.size <= s.singleRequestMaxSize;
-    const partSize = choosePartSize(input.size, s.partSize);
+    const checksumType = uploadChecksumType(algorithm, !single);
+    const partSize = choosePartSize(input.size, input.partSize ?? s.partSize);
     const now = this.#clock();
     const metadata = { ...(input.metadata ?? {}) };
     if (input.checksum) metadata[DECLARED_CHECKSUM] = input.checksum;
@@ -183,6 +194,7 @@ export class UploadService {
             ContentDisposition: contentDisposition(input.filename),
             Metadata: objectMetadata(user, id, input),
             ChecksumAlgorithm: algorithm,
+            ChecksumType: checksumType,
           }),
         ),
       );
@@ -226,11 +238,19 @@ export class UploadService {
       partSize,
       partCount: single ? 1 : partCount(input.size, partSize),
       checksumAlgorithm: algorithm,
+      checksumType,
       expiresAt: new Date(record.expiresAt).toISOString(),
     };
     try {
-      if (policy) response.credentials = await this.#mint(record, policy);
-      else if (single) response.putRequest = await this.#presignPut(record, user, input);
+      if (policy) {
+        response.credentials = await this.#mint(record, policy);
+        if (single)
+          response.putHeaders = putObjectHeaders({
+            contentType: record.contentType,
+            contentDisposition: contentDisposition(record.filename),
+            metadata: objectMetadata(user, record.id, input),
+          });
+      } else if (single) response.putRequest = await this.#presignPut(record, user, input);
     } catch (error) {
       // Nothing may stay open that the client cannot use.
       await this.#discard(record, 'aborted', 'credentials could not be issued').catch(() => {});
@@ -376,13 +396,23 @@ export class UploadService {
 
   // ---- complete ---------------------------------------------------------------------------
 
-  complete(user: BrokerUser, id: string, parts: CompletedPart[]): Promise<UploadView> {
+  complete(user: BrokerUser, id: string, request: CompleteUploadRequest): Promise<UploadView> {
     return this.#serial(id, async () => {
       const record = await this.#owned(user, id);
+      const { parts, checksum } = request;
+      if (checksum !== undefined) {
+        if (!record.uploadId || uploadChecksumType(record.checksumAlgorithm, true) !== 'FULL_OBJECT')
+          throw invalid(
+            'checksum',
+            'is only for multipart uploads with a FULL_OBJECT checksum (CRC32, CRC32C, CRC64NVME)',
+          );
+        if (!isChecksum(record.checksumAlgorithm, checksum))
+          throw invalid('checksum', `is not a base64 ${record.checksumAlgorithm} digest`);
+      }
       if (record.status === 'completed') return toView(record);
       this.#requireOpen(record);
       const done = record.uploadId
-        ? await this.#completeMultipart(record, record.uploadId, parts)
+        ? await this.#completeMultipart(record, record.uploadId, parts, checksum)
         : await this.#completeSingle(record, parts);
       if (this.#justCompleted.has(done)) {
         this.#log.info(
@@ -399,6 +429,8 @@ export class UploadService {
     record: UploadRecord,
     uploadId: string,
     claimed: CompletedPart[],
+    /** The whole file's FULL_OBJECT checksum, which S3 checks when it completes. */
+    fullChecksum: string | undefined,
   ): Promise<UploadRecord> {
     const target = { bucket: record.bucket, key: record.key, uploadId, algorithm: record.checksumAlgorithm };
     if (claimed.length === 0) throw invalid('parts', 'must list the uploaded parts');
@@ -407,7 +439,7 @@ export class UploadService {
         throw invalid(`parts.${i}.checksum`, `is not a base64 ${record.checksumAlgorithm} digest`);
     });
     const listed = await this.#upstream('ListParts', () => listAllParts(this.#aws.s3, target));
-    if (!listed) return this.#lostUpload(record, claimed);
+    if (!listed) return this.#lostUpload(record, claimed, fullChecksum);
     const byNumber = new Map(listed.map((p) => [p.partNumber, p]));
     const chosen: ListedPart[] = [];
     for (const [index, part] of claimed.entries()) {
@@ -427,6 +459,7 @@ export class UploadService {
     if (total > this.#s.limits.maxObjectSize)
       return this.#reject(record, `the parts add up to ${total} bytes, over the limit`);
 
+    const field = CHECKSUM_FIELD[record.checksumAlgorithm];
     let completedChecksum: string | undefined;
     try {
       const out = await this.#aws.s3.send(
@@ -435,16 +468,17 @@ export class UploadService {
           Key: record.key,
           UploadId: uploadId,
           IfNoneMatch: '*',
+          ...(fullChecksum === undefined ? {} : { ChecksumType: 'FULL_OBJECT', [field]: fullChecksum }),
           MultipartUpload: {
             Parts: chosen.map((p) => ({
               PartNumber: p.partNumber,
               ETag: p.etag,
-              ...(p.checksum ? { [CHECKSUM_FIELD[record.checksumAlgorithm]]: p.checksum } : {}),
+              ...(p.checksum ? { [field]: p.checksum } : {}),
             })),
           },
         }),
       );
-      completedChecksum = out[CHECKSUM_FIELD[record.checksumAlgorithm]];
+      completedChecksum = out[field];
     } catch (error) {
       const name = errorName(error);
       if (name === 'PreconditionFailed' || httpStatus(error) === 412) {
@@ -454,14 +488,21 @@ export class UploadService {
         if (!head || normalizeEtag(head.etag ?? '') !== multipartEtag(chosen))
           return this.#reject(record, 'an object the broker did not complete is at the key');
       } else if (name === 'NoSuchUpload') {
-        return this.#lostUpload(record, claimed);
+        return this.#lostUpload(record, claimed, fullChecksum);
+      } else if (name === 'BadDigest' && fullChecksum !== undefined) {
+        // S3 computed the whole object's checksum from the parts and it is not the client's.
+        return this.#reject(
+          record,
+          `the ${record.checksumAlgorithm} checksum of the whole file does not match what S3 received`,
+        );
       } else if (
         ['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'InvalidRequest'].includes(name ?? '')
       ) {
         throw new BrokerProblem('invalid-request', `S3 refused the parts (${name})`, { cause: error });
       } else throw this.#upstreamProblem('CompleteMultipartUpload', error);
     }
-    return this.#verify(record, completedChecksum);
+    // HeadObject compares the object's checksum with the client's too (S3s that ignore it exist).
+    return this.#verify(record, fullChecksum ?? completedChecksum);
   }
 
   async #completeSingle(record: UploadRecord, claimed: CompletedPart[]): Promise<UploadRecord> {
@@ -519,7 +560,11 @@ export class UploadService {
    * ETag is theirs: a completion whose answer was lost, or one the client made) it is verified
    * like any other; otherwise it was aborted or swept behind our back and the upload is over.
    */
-  async #lostUpload(record: UploadRecord, claimed: readonly CompletedPart[]): Promise<UploadRecord> {
+  async #lostUpload(
+    record: UploadRecord,
+    claimed: readonly CompletedPart[],
+    fullChecksum: string | undefined,
+  ): Promise<UploadRecord> {
     const now = await this.#registry.get(record.id);
     if (now?.status === 'completed') return now;
     const head = await this.#upstream('HeadObject', () =>
@@ -530,7 +575,7 @@ export class UploadService {
       }),
     );
     if (head && normalizeEtag(head.etag ?? '') === multipartEtag(claimed))
-      return this.#verify(record, undefined);
+      return this.#verify(record, fullChecksum);
     return this.#reject(record, 'the multipart upload no longer exists in S3');
   }
 

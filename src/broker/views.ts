@@ -1,7 +1,12 @@
 /** Pure helpers of the lifecycle: API views of records, ids, and how objects are compared. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { UploadPartView, UploadView } from '../protocol/api.ts';
-import { CHECKSUM_DIGEST_BYTES, type ChecksumAlgorithm } from '../protocol/checksum.ts';
+import {
+  CHECKSUM_DIGEST_BYTES,
+  type ChecksumAlgorithm,
+  type ChecksumType,
+  supportsFullObject,
+} from '../protocol/checksum.ts';
 import type { ListedPart } from './aws.ts';
 import type { UploadRecord } from './types.ts';
 
@@ -17,6 +22,15 @@ export function isChecksum(algorithm: ChecksumAlgorithm, value: string): boolean
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length > 64) return false;
   const bytes = Buffer.from(value, 'base64');
   return bytes.length === CHECKSUM_DIGEST_BYTES[algorithm] && bytes.toString('base64') === value;
+}
+
+/**
+ * How S3 checksums an upload's object. CRC multipart uploads are created FULL_OBJECT (the CRC of
+ * all the bytes, which the client can send at completion); SHA ones can only be COMPOSITE; a
+ * single PutObject's checksum is always of the whole object.
+ */
+export function uploadChecksumType(algorithm: ChecksumAlgorithm, multipart: boolean): ChecksumType {
+  return !multipart || supportsFullObject(algorithm) ? 'FULL_OBJECT' : 'COMPOSITE';
 }
 
 export function normalizeEtag(etag: string): string {

@@ -3,7 +3,7 @@
  * response shapes of every route. Plain types (no validation library), so the
  * browser engine stays small; the broker validates requests at its edge.
  */
-import type { ChecksumAlgorithm } from './checksum.ts';
+import type { ChecksumAlgorithm, ChecksumType } from './checksum.ts';
 
 /** How the client gets the right to upload: STS AssumeRole, GetFederationToken, or presigned URLs only. */
 export type UploadMode = 'sts' | 'federation' | 'presign';
@@ -20,6 +20,11 @@ export interface CreateUploadRequest {
   checksumAlgorithm?: ChecksumAlgorithm;
   /** Application metadata stored as x-amz-meta-* (bounded). */
   metadata?: Record<string, string>;
+  /**
+   * Preferred part size in bytes (whole MiB, ≥ 5 MiB); the broker keeps it within its bounds
+   * and S3's 10,000 parts. Default: the broker's.
+   */
+  partSize?: number;
   /**
    * Base64 checksum of the whole file (of `checksumAlgorithm`), for single-request uploads:
    * bound into the presigned PUT and checked at completion.
@@ -59,8 +64,19 @@ export interface CreateUploadResponse {
   partSize: number;
   partCount: number;
   checksumAlgorithm: ChecksumAlgorithm;
+  /**
+   * How S3 checksums the whole object: FULL_OBJECT (CRC algorithms: the CRC of all the bytes,
+   * which the client sends at completion) or COMPOSITE (SHA algorithms: a checksum of the part
+   * checksums, "…-N"). Single-request uploads are always FULL_OBJECT.
+   */
+  checksumType: ChecksumType;
   /** sts and federation modes. */
   credentials?: TemporaryCredentials;
+  /**
+   * sts and federation modes, single-request uploads: headers the PutObject must carry as they
+   * are (Content-Type, Content-Disposition, x-amz-meta-*, If-None-Match), decided by the broker.
+   */
+  putHeaders?: Record<string, string>;
   /** presign mode, single-request uploads: the PutObject to send. */
   putRequest?: PresignedRequest;
   /** When the upload stops being accepted (ISO 8601). */
@@ -93,6 +109,11 @@ export interface CompletedPart {
 export interface CompleteUploadRequest {
   /** Empty for single-request uploads. */
   parts: CompletedPart[];
+  /**
+   * FULL_OBJECT multipart uploads: the base64 checksum of the whole file, which S3 checks
+   * against the parts when it completes (a mismatch rejects the upload).
+   */
+  checksum?: string;
 }
 
 export interface UploadPartView {

@@ -110,7 +110,13 @@ describe('Lambda handler (function URL events)', () => {
     const s3 = clientFor(created);
     t.after(() => s3.destroy());
     await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: created.key, Body: 'hello', ContentType: 'text/plain' }),
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: created.key,
+        Body: 'hello',
+        ContentType: 'text/plain',
+        IfNoneMatch: '*',
+      }),
     );
     const done = await handler(
       functionUrlEvent('POST', `/uploads/${created.id}/complete`, {

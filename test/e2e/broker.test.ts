@@ -33,6 +33,7 @@ import {
   openMultipartKeys as listOpenMultipartKeys,
   MiB,
   PREFIX,
+  putWithCredentials,
   sha256,
   startBrokerBackend,
   startTestBroker,
@@ -46,9 +47,10 @@ import type { TestServer } from '../helpers/server.ts';
 
 const MODES: UploadMode[] = ['sts', 'federation', 'presign'];
 
-async function denied(promise: Promise<unknown>, status = 403): Promise<void> {
+async function denied(promise: Promise<unknown>, status = 403, name?: string): Promise<void> {
   await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
     assert.equal(error.$metadata?.httpStatusCode, status, `${error.name}: ${error.message}`);
+    if (name !== undefined) assert.equal(error.name, name);
     return true;
   });
 }
@@ -93,6 +95,8 @@ describe('broker end to end', () => {
       assert.equal(created.partCount, 3);
       assert.match(created.key, new RegExp(`^${PREFIX}/alice/${created.id}/Unicode_film.mp4$`));
       assert.equal(created.credentials === undefined, mode === 'presign');
+      assert.equal(created.checksumAlgorithm, 'CRC32C');
+      assert.equal(created.checksumType, 'FULL_OBJECT');
       const parts = await sendParts(mode, created, data);
 
       const open = await brokers[mode].api('alice', 'GET', `/uploads/${created.id}`);
@@ -102,15 +106,30 @@ describe('broker end to end', () => {
         [5 * MiB, 5 * MiB, 2 * MiB],
       );
 
-      const done = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
+      // The whole file's CRC, which S3 checks against the parts' CRCs as it completes.
+      const done = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, {
+        parts,
+        checksum: crc32cBase64(data),
+      });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.status, 'completed');
-      assert.match(done.body.checksum, /-3$/);
+      assert.equal(done.body.checksum, crc32cBase64(data));
       assert.equal(sha256(await stored(created.key)), sha256(data));
       const head = await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: created.key }));
       assert.equal(head.ContentType, 'video/mp4');
       assert.match(head.ContentDisposition!, /filename\*=UTF-8''%C3%9Cn%C3%AFcode%20film%20%E2%9C%93.MP4/);
       assert.equal(head.Metadata?.['hoist-user'], 'alice');
+
+      if (created.credentials) {
+        // The credentials outlive the upload, but can never replace the verified object.
+        const s3 = clientFor(created);
+        t.after(() => s3.destroy());
+        const put = (extra: { IfNoneMatch?: string }) =>
+          s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: created.key, Body: 'replaced', ...extra }));
+        await denied(put({}), 403, 'AccessDenied');
+        await denied(put({ IfNoneMatch: '*' }), 412, 'PreconditionFailed');
+        assert.equal(sha256(await stored(created.key)), sha256(data));
+      }
 
       // Completing again answers the same; the download URL serves the bytes.
       const again = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
@@ -134,24 +153,55 @@ describe('broker end to end', () => {
       assert.equal(created.uploadId, null);
       assert.equal(created.partCount, 1);
       assert.equal(created.putRequest === undefined, mode !== 'presign');
+      assert.equal(created.checksumType, 'FULL_OBJECT');
+      if (mode === 'presign') {
+        assert.equal(created.putHeaders, undefined);
+        assert.equal(created.putRequest!.headers['if-none-match'], '*');
+      } else {
+        assert.deepEqual(created.putHeaders, {
+          'content-type': 'text/plain',
+          'content-disposition': `attachment; filename="notes.txt"; filename*=UTF-8''notes.txt`,
+          'x-amz-meta-hoist-filename': 'notes.txt',
+          'x-amz-meta-hoist-user': 'alice',
+          'x-amz-meta-hoist-upload': created.id,
+          'if-none-match': '*',
+        });
+      }
       assert.equal((await openMultipartKeys()).includes(created.key), false);
       // Completing before anything was sent is a conflict, not a rejection.
       const early = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, {
         parts: [],
       });
       assert.equal(early.status, 409);
+      // Exactly putHeaders (or the presigned request's headers) and the checksum header.
       await uploadSingle(created, data, 'text/plain');
       const done = await brokers[mode].api('alice', 'POST', `/uploads/${created.id}/complete`, { parts: [] });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.status, 'completed');
       assert.equal(done.body.checksum, crc32cBase64(data));
       assert.equal(sha256(await stored(created.key)), sha256(data));
+      // What the broker decided, whichever way the PUT was authorized.
+      const head = await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: created.key }));
+      assert.equal(head.Metadata?.['hoist-user'], 'alice');
+      assert.equal(head.ContentDisposition, `attachment; filename="notes.txt"; filename*=UTF-8''notes.txt`);
+
+      // A second PutObject with the same grant never replaces the object.
+      const other = randomBytes(data.length);
       if (mode === 'presign') {
-        // The presigned PUT fixed the metadata too.
-        const head = await root.send(new HeadObjectCommand({ Bucket: BUCKET, Key: created.key }));
-        assert.equal(head.Metadata?.['hoist-user'], 'alice');
-        assert.equal(head.ContentDisposition, `attachment; filename="notes.txt"; filename*=UTF-8''notes.txt`);
+        const put = created.putRequest!;
+        const again = await fetch(put.url, { method: 'PUT', headers: put.headers, body: bytes(other) });
+        assert.equal(again.status, 412, await again.text());
+      } else {
+        const headers = { ...created.putHeaders!, 'x-amz-checksum-crc32c': crc32cBase64(other) };
+        const again = await putWithCredentials(created, other, headers);
+        assert.equal(again.status, 412, again.body);
+        assert.match(again.body, /<Code>PreconditionFailed<\/Code>/);
+        const { 'if-none-match': _, ...unconditional } = headers;
+        const overwrite = await putWithCredentials(created, other, unconditional);
+        assert.equal(overwrite.status, 403, overwrite.body);
+        assert.match(overwrite.body, /<Code>AccessDenied<\/Code>/);
       }
+      assert.equal(sha256(await stored(created.key)), sha256(data));
     });
   }
 
@@ -170,10 +220,16 @@ describe('broker end to end', () => {
       const s3 = clientFor(alices);
       t.after(() => s3.destroy());
       const sibling = alices.key.replace(/alice\.bin$/, 'other.bin');
-      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: sibling, Body: 'x' })));
-      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${alices.key}x`, Body: 'x' })));
+      // With If-None-Match, which the policy requires of every creation: only the key is wrong.
+      const putNew = (Key: string) =>
+        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x', IfNoneMatch: '*' }));
+      await denied(putNew(sibling));
+      await denied(putNew(`${alices.key}x`));
       await denied(s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: sibling })));
-      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobs.key, Body: 'x' })));
+      await denied(putNew(bobs.key));
+      // And without it not even the own key.
+      await denied(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: alices.key, Body: 'x' })));
+      assert.equal(await exists(alices.key), false);
       await denied(
         s3.send(
           new UploadPartCommand({
@@ -198,7 +254,9 @@ describe('broker end to end', () => {
       assert.notEqual(fresh.body.credentials.accessKeyId, alices.credentials!.accessKeyId);
       const s3b = clientFor(alices, fresh.body.credentials);
       t.after(() => s3b.destroy());
-      await denied(s3b.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobs.key, Body: 'x' })));
+      await denied(
+        s3b.send(new PutObjectCommand({ Bucket: BUCKET, Key: bobs.key, Body: 'x', IfNoneMatch: '*' })),
+      );
       await s3b.send(
         new UploadPartCommand({
           Bucket: BUCKET,
@@ -256,6 +314,8 @@ describe('broker end to end', () => {
     await refused(noLength, Buffer.concat([data, Buffer.from('more')]));
     const { 'x-amz-checksum-crc32c': __, ...noChecksum } = put.headers;
     await refused(noChecksum, data);
+    const { 'if-none-match': ____, ...noCondition } = put.headers;
+    await refused(noCondition, data);
     assert.equal(await exists(created.key), false);
 
     // Part URLs too: a part of another length is refused.
@@ -289,6 +349,65 @@ describe('broker end to end', () => {
       (await brokers.sts.api('alice', 'POST', `/uploads/${sts.id}/parts`, { partNumbers: [1] })).status,
       409,
     );
+  });
+
+  test('FULL_OBJECT: a whole-file checksum that does not match rejects the upload', async () => {
+    const data = randomBytes(11 * MiB);
+    const created = await create('sts', {
+      filename: 'crc.bin',
+      size: data.length,
+      contentType: 'application/octet-stream',
+    });
+    assert.equal(created.checksumType, 'FULL_OBJECT');
+    const parts = await sendParts('sts', created, data);
+    const notBase64 = await brokers.sts.api('alice', 'POST', `/uploads/${created.id}/complete`, {
+      parts,
+      checksum: 'AAAAAAAA',
+    });
+    assert.equal(notBase64.status, 400);
+    assert.deepEqual(
+      notBase64.body.errors.map((e: { path: string }) => e.path),
+      ['checksum'],
+    );
+    const wrong = crc32cBase64(Buffer.concat([data.subarray(1), Buffer.from([data[0]! ^ 1])]));
+    const res = await brokers.sts.api('alice', 'POST', `/uploads/${created.id}/complete`, {
+      parts,
+      checksum: wrong,
+    });
+    assert.equal(res.status, 422, JSON.stringify(res.body));
+    assert.equal(res.body.type, 'https://hoist.dev/problems/upload-rejected');
+    assert.match(res.body.detail, /checksum of the whole file does not match/);
+    assert.equal(await exists(created.key), false);
+    assert.equal((await openMultipartKeys()).includes(created.key), false);
+    const view = await brokers.sts.api('alice', 'GET', `/uploads/${created.id}`);
+    assert.equal(view.body.status, 'rejected');
+    assert.match(view.body.reason, /checksum/);
+
+    // SHA multipart uploads are COMPOSITE, single requests carry no parts: neither takes one.
+    const sha = await create('sts', {
+      filename: 'sha.bin',
+      size: 6 * MiB,
+      contentType: 'application/octet-stream',
+      checksumAlgorithm: 'SHA256',
+    });
+    assert.equal(sha.checksumType, 'COMPOSITE');
+    const single = await create('sts', { filename: 's.txt', size: 10, contentType: 'text/plain' });
+    assert.equal(single.checksumType, 'FULL_OBJECT');
+    for (const [upload, checksum] of [
+      [sha, Buffer.alloc(32).toString('base64')],
+      [single, crc32cBase64(Buffer.alloc(10))],
+    ] as const) {
+      const refused = await brokers.sts.api('alice', 'POST', `/uploads/${upload.id}/complete`, {
+        parts: [{ partNumber: 1, etag: '"0"' }],
+        checksum,
+      });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.deepEqual(
+        refused.body.errors.map((e: { path: string }) => e.path),
+        ['checksum'],
+      );
+      await brokers.sts.api('alice', 'DELETE', `/uploads/${upload.id}`);
+    }
   });
 
   test('oversize declared: 413 and nothing created', async () => {
@@ -363,7 +482,7 @@ describe('broker end to end', () => {
       contentType: 'application/octet-stream',
     });
     const parts = await sendParts('sts', created, data);
-    // The credentials allow PutObject on the key: a client can write it directly.
+    // The credentials allow creating the key (If-None-Match): a client can write it directly.
     const s3 = clientFor(created);
     t.after(() => s3.destroy());
     await s3.send(
@@ -372,6 +491,7 @@ describe('broker end to end', () => {
         Key: created.key,
         Body: 'sneaky',
         ContentType: 'application/octet-stream',
+        IfNoneMatch: '*',
       }),
     );
     const res = await brokers.sts.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
@@ -391,23 +511,33 @@ describe('broker end to end', () => {
     const parts = await sendParts('federation', created, data);
     const s3 = clientFor(created);
     t.after(() => s3.destroy());
-    await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: BUCKET,
-        Key: created.key,
-        UploadId: created.uploadId!,
-        MultipartUpload: {
-          Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumCRC32C: p.checksum! })),
-        },
-      }),
-    );
+    const completeItself = (extra: { IfNoneMatch?: string }) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: created.key,
+          UploadId: created.uploadId!,
+          MultipartUpload: {
+            Parts: parts.map((p) => ({
+              PartNumber: p.partNumber,
+              ETag: p.etag,
+              ChecksumCRC32C: p.checksum!,
+            })),
+          },
+          ...extra,
+        }),
+      );
+    // Completing creates the object: the session policy wants If-None-Match there too.
+    await denied(completeItself({}), 403, 'AccessDenied');
+    await completeItself({ IfNoneMatch: '*' });
     const res = await brokers.federation.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'completed');
     assert.equal(sha256(await stored(created.key)), sha256(data));
 
-    // Written again with the still-valid credentials: no download link for the changed object.
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: created.key, Body: 'replaced' }));
+    // Changed behind the broker's back (not with the upload's credentials, which cannot):
+    // no download link for an object that is not the one verified.
+    await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: created.key, Body: 'replaced' }));
     const link = await brokers.federation.api('alice', 'GET', `/uploads/${created.id}/download`);
     assert.equal(link.status, 409);
   });
@@ -470,6 +600,8 @@ describe('broker end to end', () => {
         size: data.length,
         contentType: 'text/plain',
         metadata: { project: 'p1' },
+        // Kept in the registry under the reserved prefix: never in the webhook's metadata.
+        checksum: crc32cBase64(data),
       })
     ).body as CreateUploadResponse;
     const put = created.putRequest!;

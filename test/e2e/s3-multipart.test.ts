@@ -337,6 +337,56 @@ describe('multipart', () => {
     });
   }
 
+  test('CompleteMultipartUpload checks a client-supplied FULL_OBJECT checksum against the parts', async () => {
+    const parts = [randomBytes(5 * MiB), randomBytes(4321)];
+    const whole = await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'full-ref',
+        Body: Buffer.concat(parts),
+        ChecksumAlgorithm: 'CRC32C',
+      }),
+    );
+    const full = whole.ChecksumCRC32C!;
+    const wrong = Buffer.from(full, 'base64');
+    wrong[0] = (wrong[0] ?? 0) ^ 1;
+    for (const [key, claimed, ok] of [
+      ['full-good', full, true],
+      ['full-bad', wrong.toString('base64'), false],
+    ] as const) {
+      const uploadId = await create(key, { ChecksumAlgorithm: 'CRC32C', ChecksumType: 'FULL_OBJECT' });
+      const uploaded = [];
+      for (const [i, data] of parts.entries()) {
+        const out = await s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: i + 1,
+            Body: data,
+            ChecksumAlgorithm: 'CRC32C',
+          }),
+        );
+        uploaded.push({ PartNumber: i + 1, ETag: out.ETag!, ChecksumCRC32C: out.ChecksumCRC32C! });
+      }
+      const complete = s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          ChecksumType: 'FULL_OBJECT',
+          ChecksumCRC32C: claimed,
+          MultipartUpload: { Parts: uploaded },
+        }),
+      );
+      if (ok) assert.equal((await complete).ChecksumCRC32C, full);
+      else {
+        await rejectsWith(complete, 'BadDigest', 400);
+        await rejectsWith(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), 'NotFound', 404);
+      }
+    }
+  });
+
   test('a part whose checksum does not match is BadDigest and is not kept', async () => {
     const key = 'bad-part';
     const uploadId = await create(key, { ChecksumAlgorithm: 'SHA256' });

@@ -9,7 +9,6 @@ import {
   CreateBucketCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
-  PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -26,6 +25,7 @@ import type {
 } from '../../src/protocol/api.ts';
 import { crc32c } from '../../src/server/checksum/crc32c.ts';
 import { brokerIamConfig, brokerOwnStatements } from './iam-fixtures.ts';
+import { type RawResponse, sendRaw } from './raw.ts';
 import { type Hook, startTestServer, type TestServer } from './server.ts';
 
 export const ACCOUNT = '111122223333';
@@ -235,7 +235,33 @@ export async function uploadParts(
   }
 }
 
-/** Sends a single-request upload: the presigned PUT, or PutObject with the issued credentials. */
+/**
+ * A PutObject signed with the issued credentials that carries exactly `headers` (plus what
+ * SigV4 adds), as an engine sends `putHeaders`: the SDK would add and rename headers of its own.
+ */
+export function putWithCredentials(
+  created: CreateUploadResponse,
+  data: Buffer,
+  headers: Record<string, string>,
+): Promise<RawResponse> {
+  const credentials = created.credentials;
+  if (!credentials) throw new Error('no credentials in this mode');
+  return sendRaw({
+    url: created.endpoint,
+    method: 'PUT',
+    path: `/${created.bucket}/${created.key}`,
+    headers: { ...headers, 'content-length': String(data.length) },
+    body: data,
+    credentials,
+    region: created.region,
+  });
+}
+
+/**
+ * Sends a single-request upload: the presigned PUT, or a PutObject with the issued credentials
+ * carrying `putHeaders` and the file's CRC32C (with `contentType` instead of the declared one,
+ * to play a client that lies).
+ */
 export async function uploadSingle(
   created: CreateUploadResponse,
   data: Buffer,
@@ -247,20 +273,14 @@ export async function uploadSingle(
     assert.equal(res.status, 200, await res.text());
     return;
   }
-  const s3 = clientFor(created);
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: created.bucket,
-        Key: created.key,
-        Body: data,
-        ContentType: contentType,
-        ChecksumAlgorithm: 'CRC32C',
-      }),
-    );
-  } finally {
-    s3.destroy();
-  }
+  assert.ok(created.putHeaders, 'single-request uploads come with putHeaders');
+  assert.equal(created.checksumAlgorithm, 'CRC32C');
+  const res = await putWithCredentials(created, data, {
+    ...created.putHeaders,
+    'content-type': contentType,
+    'x-amz-checksum-crc32c': crc32cBase64(data),
+  });
+  assert.equal(res.status, 200, res.body);
 }
 
 /** The bytes stored at `key` in the test bucket. */

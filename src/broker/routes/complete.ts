@@ -1,6 +1,6 @@
 /** `POST /uploads/:id/complete`: complete, verify (size, type, checksum), record — or reject. */
 import { Hono } from 'hono';
-import type { CompletedPart } from '../../protocol/api.ts';
+import type { CompletedPart, CompleteUploadRequest } from '../../protocol/api.ts';
 import type { UploadService } from '../uploads.ts';
 import { type BrokerEnv, jsonBody, uploadIdParam } from './context.ts';
 import { completeSchema, parse } from './schemas.ts';
@@ -15,7 +15,9 @@ export function completeRoutes(service: UploadService): Hono<BrokerEnv> {
       if (p.checksum !== undefined) part.checksum = p.checksum;
       return part;
     });
-    return c.json(await service.complete(c.get('user'), id, parts));
+    const request: CompleteUploadRequest = { parts };
+    if (body.checksum !== undefined) request.checksum = body.checksum;
+    return c.json(await service.complete(c.get('user'), id, request));
   });
   return app;
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CHECKSUM_ALGORITHMS } from '../../protocol/checksum.ts';
-import { S3_LIMITS } from '../../protocol/limits.ts';
+import { MiB, S3_LIMITS } from '../../protocol/limits.ts';
 import { BrokerProblem } from '../errors.ts';
 import { normalizeContentType } from '../limits.ts';
 import { RESERVED_METADATA_PREFIX } from '../uploads.ts';
@@ -58,6 +58,14 @@ export const createUploadSchema = z
       .refine((type) => normalizeContentType(type) !== undefined, 'must be a media type such as video/mp4'),
     checksumAlgorithm: z.enum(CHECKSUM_ALGORITHMS).optional(),
     metadata: metadata.optional(),
+    /** Preferred part size; the broker still grows it to keep within 10,000 parts. */
+    partSize: z
+      .number()
+      .int()
+      .min(S3_LIMITS.minPartSize)
+      .max(S3_LIMITS.maxPartSize)
+      .refine((n) => n % MiB === 0, 'must be a whole number of MiB')
+      .optional(),
     /** Base64 checksum of the whole file, for single-request uploads (bound into presigned PUTs). */
     checksum: checksumText.optional(),
   })
@@ -105,6 +113,8 @@ export const completeSchema = z.strictObject({
       (parts) => parts.every((p, i) => i === 0 || p.partNumber > parts[i - 1]!.partNumber),
       'part numbers must be in ascending order without repeats',
     ),
+  /** FULL_OBJECT multipart uploads: the whole file's checksum (checked against the upload's algorithm later). */
+  checksum: checksumText.optional(),
 });
 
 export const listQuerySchema = z.strictObject({

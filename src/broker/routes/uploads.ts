@@ -17,6 +17,7 @@ export function uploadRoutes(service: UploadService): Hono<BrokerEnv> {
     if (body.checksumAlgorithm) input.checksumAlgorithm = body.checksumAlgorithm;
     if (body.metadata) input.metadata = body.metadata;
     if (body.checksum) input.checksum = body.checksum;
+    if (body.partSize) input.partSize = body.partSize;
     return c.json(await service.create(c.get('user'), input), 201);
   });
 

@@ -64,6 +64,20 @@ export function s3AuthorizationRequests(facts: S3RequestFacts): AuthorizationReq
   return requests;
 }
 
+/**
+ * `s3:ObjectCreationOperation` of each operation authorized as s3:PutObject: "true" for those
+ * that create the object, "false" for the multipart steps that do not (AWS: "Enforce
+ * conditional writes on Amazon S3 buckets"), so a policy can demand If-None-Match of creations.
+ */
+const OBJECT_CREATION: Partial<Record<S3Operation, 'true' | 'false'>> = {
+  PutObject: 'true',
+  CopyObject: 'true',
+  CompleteMultipartUpload: 'true',
+  CreateMultipartUpload: 'false',
+  UploadPart: 'false',
+  UploadPartCopy: 'false',
+};
+
 /** The request-level condition keys S3 documents (principal keys are added by the authorizer). */
 export function s3ConditionKeys(facts: S3RequestFacts): ConditionContext {
   const context: ConditionContext = {
@@ -93,6 +107,8 @@ export function s3ConditionKeys(facts: S3RequestFacts): ConditionContext {
     const value = header(facts, name);
     if (value !== undefined) context[`s3:${name}`] = value;
   }
+  const creation = OBJECT_CREATION[facts.operation];
+  if (creation !== undefined) context['s3:ObjectCreationOperation'] = creation;
   const contentType = header(facts, 'content-type');
   if (
     contentType !== undefined &&

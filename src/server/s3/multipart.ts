@@ -208,7 +208,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   const key = requireKey(ctx);
   const ifNoneMatch = conditionalCreate(ctx);
   const uploadId = ctx.query.get('uploadId') ?? '';
-  const body = await readSmallBody(ctx, MAX_COMPLETE_BODY);
+  const body = await readSmallBody(ctx, MAX_COMPLETE_BODY, { checksumHeadersDescribeObject: true });
   const upload = uploadId ? ctx.storage.getMultipartUpload(bucket, key, uploadId) : undefined;
   if (!upload) {
     // A retried Complete of an upload that did finish gets the same answer, while the object it made is still there.

@@ -30,6 +30,11 @@ export interface PayloadOptions {
   requireAlgorithm?: ChecksumAlgorithm;
   /** Whether a body may be absent altogether (no Content-Length). */
   allowMissingLength?: boolean;
+  /**
+   * The request's x-amz-checksum-* headers describe the object, not this body
+   * (CompleteMultipartUpload's full-object checksum): don't check the body against them.
+   */
+  checksumHeadersDescribeObject?: boolean;
 }
 
 export interface PayloadStream {
@@ -149,7 +154,9 @@ export function receivePayload(ctx: S3Context, options: PayloadOptions): Payload
   if (declaredTrailers.length > 0 && !payloadHash.endsWith('-TRAILER')) {
     throw new S3Error('InvalidRequest', 'x-amz-trailer requires a STREAMING-*-TRAILER x-amz-content-sha256.');
   }
-  const expected = expectedChecksum(ctx, declaredTrailers);
+  const expected = options.checksumHeadersDescribeObject
+    ? undefined
+    : expectedChecksum(ctx, declaredTrailers);
   if (options.requireAlgorithm && expected && expected.algorithm !== options.requireAlgorithm) {
     throw new S3Error(
       'InvalidRequest',
@@ -266,8 +273,12 @@ export function receivePayload(ctx: S3Context, options: PayloadOptions): Payload
 }
 
 /** Reads a small body (XML documents) into memory, bounded, with the same verification. */
-export async function readSmallBody(ctx: S3Context, maxSize: number): Promise<Buffer> {
-  const stream = receivePayload(ctx, { maxSize, allowMissingLength: true });
+export async function readSmallBody(
+  ctx: S3Context,
+  maxSize: number,
+  options: Pick<PayloadOptions, 'checksumHeadersDescribeObject'> = {},
+): Promise<Buffer> {
+  const stream = receivePayload(ctx, { maxSize, allowMissingLength: true, ...options });
   const pieces: Buffer[] = [];
   for await (const chunk of stream.chunks) pieces.push(chunk);
   return Buffer.concat(pieces);

@@ -1,0 +1,177 @@
+/**
+ * Builds the browser bundles with esbuild and prints their sizes:
+ *
+ * ```sh
+ * node scripts/build-browser.ts [outDir]   # default dist/browser
+ * ```
+ *
+ * - `hoist.js`: the engine for browsers (ESM). hash-wasm is reached only through a dynamic
+ *   import (the main-thread fallback), so it lands in a separate lazily loaded chunk.
+ * - `hoist-hash-worker.js`: the hash worker (classic script, hash-wasm inside).
+ * - `hoist-uploader.js`: the `<hoist-uploader>` web component, once `src/web/index.ts` exists.
+ *
+ * The budget (core ≤ 15 KB min+gzip, hash WASM excluded) is measured on a separate in-memory
+ * build of the core entry with hash-wasm left external, so it holds whatever the chunking.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build, type OutputFile } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CORE_ENTRY = 'src/client/browser/index.ts';
+// Until the engine's browser entry exists, the adapters alone stand in for it.
+const CORE_FALLBACK_ENTRY = 'src/client/browser/adapters.ts';
+const WORKER_ENTRY = 'src/client/browser/hash-worker.ts';
+const WEB_ENTRY = 'src/web/index.ts';
+
+/** Core bundle budget in bytes of min+gzip, hash WASM excluded. */
+export const CORE_BUDGET_BYTES = 15 * 1024;
+
+export interface BundleFile {
+  /** Absolute path of the written file. */
+  path: string;
+  bytes: number;
+  /** gzip level 9 of the minified output. */
+  gzipBytes: number;
+}
+
+export interface BrowserBuild {
+  outDir: string;
+  /** Written .js files (source maps left out). */
+  files: BundleFile[];
+  /** The core entry, min+gzip with hash-wasm external: the number the budget is about. */
+  core: { entry: string; bytes: number; gzipBytes: number; largestInputs: { path: string; bytes: number }[] };
+}
+
+const COMMON: BuildOptions = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  minify: true,
+  platform: 'browser',
+  target: 'es2022',
+  legalComments: 'none',
+  logLevel: 'silent',
+  write: false,
+};
+
+const gzipSize = (contents: Uint8Array): number => gzipSync(contents, { level: 9 }).byteLength;
+const present = (entry: string): boolean => existsSync(join(ROOT, entry));
+
+async function emit(outputs: OutputFile[]): Promise<BundleFile[]> {
+  const files: BundleFile[] = [];
+  for (const output of outputs) {
+    await mkdir(dirname(output.path), { recursive: true });
+    await writeFile(output.path, output.contents);
+    if (output.path.endsWith('.js')) {
+      files.push({
+        path: output.path,
+        bytes: output.contents.byteLength,
+        gzipBytes: gzipSize(output.contents),
+      });
+    }
+  }
+  return files;
+}
+
+// Earlier builds' hashed chunks would pile up; only our own output types are removed.
+async function clean(outDir: string): Promise<void> {
+  if (!existsSync(outDir)) return;
+  for (const name of await readdir(outDir)) {
+    if (/\.js(\.map)?$/.test(name)) await rm(join(outDir, name));
+  }
+}
+
+/** Builds every browser bundle into `outDir` (created if missing) and measures the core. */
+export async function buildBrowserBundles(
+  outDir: string = join(ROOT, 'dist/browser'),
+): Promise<BrowserBuild> {
+  const out = resolve(outDir);
+  await clean(out);
+  const coreEntry = present(CORE_ENTRY) ? CORE_ENTRY : CORE_FALLBACK_ENTRY;
+  const modules = [{ in: coreEntry, out: 'hoist' }];
+  if (present(WEB_ENTRY)) modules.push({ in: WEB_ENTRY, out: 'hoist-uploader' });
+
+  const files: BundleFile[] = [];
+  // One build per ESM entry: the uploader stays a single self-contained file, not a shared chunk.
+  for (const entry of modules) {
+    const result = await build({
+      ...COMMON,
+      entryPoints: [entry],
+      outdir: out,
+      format: 'esm',
+      splitting: true,
+      chunkNames: `${entry.out}-[name]-[hash]`,
+      sourcemap: 'linked',
+    });
+    files.push(...(await emit(result.outputFiles!)));
+  }
+  const worker = await build({
+    ...COMMON,
+    entryPoints: [{ in: WORKER_ENTRY, out: 'hoist-hash-worker' }],
+    outdir: out,
+    format: 'iife',
+    sourcemap: 'linked',
+  });
+  files.push(...(await emit(worker.outputFiles!)));
+
+  // What a page loads up front: the entry file, without the chunks it imports lazily (the
+  // main-thread hashing fallback) and with hash-wasm external.
+  const measured = await build({
+    ...COMMON,
+    entryPoints: [coreEntry],
+    outdir: join(out, 'measure'),
+    format: 'esm',
+    splitting: true,
+    external: ['hash-wasm'],
+    metafile: true,
+  });
+  const [entryPath, entryMeta] =
+    Object.entries(measured.metafile.outputs).find(([, output]) => output.entryPoint !== undefined) ?? [];
+  // Metafile paths are relative to ROOT ("../../tmp/…" for an outDir outside it).
+  const entryFile = measured.outputFiles?.find((file) => entryPath && file.path === resolve(ROOT, entryPath));
+  if (!entryFile || !entryMeta) throw new Error('build-browser: the core entry produced no output');
+  const contents = entryFile.contents;
+  const inputs = entryMeta.inputs;
+  const largestInputs = Object.entries(inputs)
+    .map(([path, input]) => ({ path, bytes: input.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 8);
+  return {
+    outDir: out,
+    files,
+    core: { entry: coreEntry, bytes: contents.byteLength, gzipBytes: gzipSize(contents), largestInputs },
+  };
+}
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** The size table printed by the script (and by tests, as a diagnostic). */
+export function formatBuildReport(result: BrowserBuild): string {
+  const name = (path: string): string => relative(result.outDir, path);
+  const width = Math.max(...result.files.map((file) => name(file.path).length));
+  const shown = relative(process.cwd(), result.outDir);
+  const lines = [`${shown.startsWith('..') ? result.outDir : shown || '.'}:`];
+  for (const file of result.files) {
+    lines.push(
+      `  ${name(file.path).padEnd(width)}  ${kib(file.bytes).padStart(9)}  min+gzip ${kib(file.gzipBytes).padStart(9)}`,
+    );
+  }
+  const { core } = result;
+  const verdict = core.gzipBytes <= CORE_BUDGET_BYTES ? 'within' : 'OVER';
+  lines.push(
+    `core (${core.entry}, hash-wasm excluded): ${kib(core.bytes)} min, ${kib(core.gzipBytes)} min+gzip ` +
+      `(${core.gzipBytes} B; ${verdict} the ${kib(CORE_BUDGET_BYTES)} budget)`,
+  );
+  lines.push(
+    `  largest inputs: ${core.largestInputs.map((input) => `${input.path} ${input.bytes} B`).join(', ')}`,
+  );
+  return lines.join('\n');
+}
+
+if (import.meta.main) {
+  const result = await buildBrowserBundles(process.argv[2] ?? join(ROOT, 'dist/browser'));
+  console.log(formatBuildReport(result));
+}

@@ -1,0 +1,117 @@
+/**
+ * The engine's checksums on hash-wasm (browsers and Node alike): per-part digests in S3's
+ * `x-amz-checksum-*` format, the whole-object value S3 will report at completion (FULL_OBJECT
+ * folded from part CRCs, or COMPOSITE `…-N`), and an incremental hasher for single-request
+ * uploads checksummed while the file is read.
+ * @module
+ */
+import { createCRC32, createCRC64, createSHA1, createSHA256, type IHasher } from 'hash-wasm';
+import { bytesToBase64 } from '../protocol/base64.ts';
+import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
+import { checkAlgorithm } from './object-checksum.ts';
+import type { PartHasher } from './types.ts';
+
+export { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
+
+// All reflected, init = xorout = all ones; hash-wasm's digests come out big-endian, as S3 wants.
+const FACTORIES: Record<ChecksumAlgorithm, () => Promise<IHasher>> = {
+  CRC32: () => createCRC32(),
+  CRC32C: () => createCRC32(0x82f63b78),
+  CRC64NVME: () => createCRC64('9a6c9329ac4bc9b5'),
+  SHA1: () => createSHA1(),
+  SHA256: () => createSHA256(),
+};
+
+function checkBytes(bytes: Uint8Array, name: string): void {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${name}: expected a Uint8Array`);
+}
+
+/**
+ * One WASM instance per algorithm, shared by every part hasher in this realm. Safe because a
+ * digest runs init → update → digest with no await in between; a failed load is forgotten
+ * so the next call tries again.
+ */
+const shared = new Map<ChecksumAlgorithm, Promise<IHasher>>();
+
+function sharedInstance(algorithm: ChecksumAlgorithm): Promise<IHasher> {
+  let instance = shared.get(algorithm);
+  if (instance === undefined) {
+    instance = FACTORIES[algorithm]();
+    shared.set(algorithm, instance);
+    instance.catch(() => shared.delete(algorithm));
+  }
+  return instance;
+}
+
+/**
+ * A PartHasher on hash-wasm: base64 of the big-endian digest, exactly what S3 expects in
+ * `x-amz-checksum-crc32c` etc. Digests are synchronous once the WASM is loaded, so run it in
+ * a worker when the UI thread matters.
+ * @example
+ * ```ts
+ * const hasher = createPartHasher();
+ * await hasher.digest('CRC32C', new TextEncoder().encode('123456789')); // '4waSgw=='
+ * ```
+ */
+export function createPartHasher(): PartHasher {
+  return {
+    async digest(algorithm, bytes) {
+      checkAlgorithm(algorithm);
+      checkBytes(bytes, 'bytes');
+      // WebCrypto's SHA runs natively (and off the main thread); hash-wasm's is several times slower.
+      const subtle = globalThis.crypto?.subtle;
+      if (subtle && (algorithm === 'SHA256' || algorithm === 'SHA1'))
+        return bytesToBase64(
+          new Uint8Array(
+            await subtle.digest(
+              algorithm === 'SHA256' ? 'SHA-256' : 'SHA-1',
+              bytes as Uint8Array<ArrayBuffer>,
+            ),
+          ),
+        );
+      const hasher = await sharedInstance(algorithm);
+      // hash-wasm copies into WASM memory 16 KiB at a time, so any size can go in one update.
+      return bytesToBase64(hasher.init().update(bytes).digest('binary'));
+    },
+  };
+}
+
+/** A running checksum over bytes fed in order; `digest()` ends it. */
+export interface IncrementalChecksum {
+  readonly algorithm: ChecksumAlgorithm;
+  update(bytes: Uint8Array): void;
+  /** The base64 checksum of everything fed so far; call once, then no more `update`. */
+  digest(): string;
+}
+
+/**
+ * A whole-file checksum computed while the file is read (single-request uploads). It owns its
+ * WASM instance, since its state lives across the awaits between reads.
+ * @example
+ * ```ts
+ * const sum = await createIncrementalChecksum('SHA256');
+ * for await (const chunk of chunks) sum.update(chunk);
+ * headers['x-amz-checksum-sha256'] = sum.digest();
+ * ```
+ */
+export async function createIncrementalChecksum(algorithm: ChecksumAlgorithm): Promise<IncrementalChecksum> {
+  checkAlgorithm(algorithm);
+  const hasher = (await FACTORIES[algorithm]()).init();
+  let done = false;
+  const open = (): void => {
+    if (done) throw new Error('IncrementalChecksum: digest() was already called');
+  };
+  return {
+    algorithm,
+    update(bytes) {
+      open();
+      checkBytes(bytes, 'bytes');
+      hasher.update(bytes);
+    },
+    digest() {
+      open();
+      done = true;
+      return bytesToBase64(hasher.digest('binary'));
+    },
+  };
+}
