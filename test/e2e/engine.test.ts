@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { UploadError } from '../../src/client/errors.ts';
-import { createJsonFileStore, createNodeUpload } from '../../src/client/node/index.ts';
+import {
+  createJsonFileStore,
+  createNodeUpload,
+  type NodeUploadOptions,
+} from '../../src/client/node/index.ts';
+import type { Upload } from '../../src/client/upload.ts';
 import type { UploadMode } from '../../src/protocol/api.ts';
 import {
   BROKER_IAM,
@@ -221,14 +226,7 @@ describe('engine: control', () => {
     const { broker, dir } = await stack(t);
     const original = await writeRandom(dir, 'a.bin', 12 * MiB);
     const stateFile = join(dir, 'state.json');
-    const first = await createNodeUpload(original.path, {
-      brokerUrl: broker.url,
-      token: TOKENS.alice,
-      stateFile,
-    });
-    first.on('part', () => first.pause());
-    void first.start().catch(() => {});
-    await until(() => first.state === 'paused');
+    await interrupted(original.path, { brokerUrl: broker.url, token: TOKENS.alice, stateFile });
     const [record] = await createJsonFileStore(stateFile).list();
     assert.ok(record);
 
@@ -251,14 +249,7 @@ describe('engine: control', () => {
     const { server, broker, dir } = await stack(t);
     const file = await writeRandom(dir, 'changing.bin', 12 * MiB);
     const stateFile = join(dir, 'state.json');
-    const first = await createNodeUpload(file.path, {
-      brokerUrl: broker.url,
-      token: TOKENS.alice,
-      stateFile,
-    });
-    first.on('part', () => first.pause());
-    void first.start().catch(() => {});
-    await until(() => first.state === 'paused');
+    const first = await interrupted(file.path, { brokerUrl: broker.url, token: TOKENS.alice, stateFile });
     const changed = randomBytes(12 * MiB);
     await writeFile(file.path, changed);
     const second = await createNodeUpload(file.path, {
@@ -363,6 +354,18 @@ describe('engine: credentials and clocks', () => {
     await upload.abort();
   });
 });
+
+/** An upload stopped (paused, as a crash would leave it) once `parts` parts are done. */
+async function interrupted(path: string, options: NodeUploadOptions, parts = 1): Promise<Upload> {
+  const upload = await createNodeUpload(path, options);
+  let done = 0;
+  upload.on('part', () => {
+    if (++done >= parts) upload.pause();
+  });
+  void upload.start().catch(() => {});
+  await until(() => upload.state === 'paused');
+  return upload;
+}
 
 async function untilAsync(condition: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500; i++) {
