@@ -16,10 +16,18 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; summary
     run: async (args) => (await import('./commands/broker.ts')).runSweep(args),
     summary: 'abort stale multipart uploads once (as the broker does on an interval)',
   },
+  upload: {
+    run: async (args) => (await import('./commands/upload.ts')).runUpload(args),
+    summary: 'upload files through a broker, resumably (progress bars or --json)',
+  },
+  credentials: {
+    run: async (args) => (await import('./commands/credentials.ts')).runCredentials(args),
+    summary: 'start an upload and print its temporary credentials for the AWS CLI or an SDK',
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(12)} ${command.summary}`);
   return `Usage: hoist <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "hoist <command> --help" for a command's options.\n`;
 }
 

@@ -140,14 +140,17 @@ export class Upload {
     return this.#promise;
   }
 
-  /** Stops sending (requests in flight are cancelled and resent on resume); state is kept. */
-  pause(): void {
-    if (this.#state !== 'uploading' && this.#state !== 'preparing') return;
+  /**
+   * Stops sending (requests in flight are cancelled and resent on resume). Resolves once the
+   * resume state is saved, so a process may exit right after.
+   */
+  pause(): Promise<void> {
+    if (this.#state !== 'uploading' && this.#state !== 'preparing') return Promise.resolve();
     this.#setState('paused');
     this.#run.abort(PAUSED);
     clearTimeout(this.#persistTimer);
     this.#persistTimer = undefined;
-    void this.#persist().catch(() => {});
+    return this.#persist().catch(() => {});
   }
 
   resume(): void {

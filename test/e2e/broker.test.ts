@@ -632,6 +632,44 @@ describe('broker end to end', () => {
     assert.deepEqual(event.data.metadata, { project: 'p1' });
   });
 
+  test('GET /uploads/:id lists every part S3 has, past the first page of 1,000', async () => {
+    const roomy = await startTestBroker(
+      t,
+      brokerConfig(server, 'sts', { limits: { maxObjectSize: '6GiB' } }),
+    );
+    const big = await createUpload(roomy.api, {
+      filename: 'many.bin',
+      size: 1100 * 5 * MiB,
+      contentType: 'application/octet-stream',
+    });
+    // S3 checks the 5 MiB minimum only at completion: tiny parts make a cheap 1,001-part upload.
+    const numbers = Array.from({ length: 1001 }, (_, i) => i + 1);
+    for (let i = 0; i < numbers.length; i += 25) {
+      await Promise.all(
+        numbers.slice(i, i + 25).map((PartNumber) =>
+          root.send(
+            new UploadPartCommand({
+              Bucket: BUCKET,
+              Key: big.key,
+              UploadId: big.uploadId ?? '',
+              PartNumber,
+              Body: `p${PartNumber}`,
+              ChecksumAlgorithm: 'CRC32C',
+            }),
+          ),
+        ),
+      );
+    }
+    const view = await roomy.api('alice', 'GET', `/uploads/${big.id}`);
+    assert.equal(view.status, 200);
+    const parts = view.body.parts as { partNumber: number }[];
+    assert.deepEqual(
+      parts.map((p) => p.partNumber),
+      numbers,
+    );
+    assert.equal((await roomy.api('alice', 'DELETE', `/uploads/${big.id}`)).body.status, 'aborted');
+  });
+
   test('an expired upload can no longer be refreshed or completed, but can be aborted', async () => {
     let now = Date.now();
     const timed = await startTestBroker(t, brokerConfig(server, 'sts', { uploadTtlSeconds: 60 }), {

@@ -43,7 +43,8 @@ export async function createNodeUpload(path: string, options: NodeUploadOptions)
       transport: options.transport ?? (ownTransport as HttpTransport),
       hasher: options.hasher ?? createNodeHasher(),
       store: options.store ?? (stateFile ? createJsonFileStore(stateFile) : undefined),
-      resumeKey: options.resumeKey ?? `${options.brokerUrl}|${absolute}`,
+      // The same broker written with or without a trailing slash is the same upload.
+      resumeKey: options.resumeKey ?? `${String(options.brokerUrl).replace(/\/+$/, '')}|${absolute}`,
     });
   } catch (error) {
     ownTransport?.close();
