@@ -34,6 +34,9 @@ test('the README names only environment variables that exist', () => {
     // The local server's.
     'HOIST_ROOT_ACCESS_KEY_ID',
     'HOIST_ROOT_SECRET_ACCESS_KEY',
+    // The upload and credentials commands' defaults for --broker and --token.
+    'HOIST_BROKER_URL',
+    'HOIST_TOKEN',
   ]);
   for (const [name] of README.matchAll(/\bHOIST_[A-Z0-9_]+/g)) assert.ok(known.has(name), `${name} exists`);
 });

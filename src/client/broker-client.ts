@@ -128,7 +128,10 @@ export class BrokerClient {
       }
       // A token callback may hand out a fresh token: one more try after a 401.
       const retryAuth =
-        error.code === 'unauthorized' && typeof this.#options.token === 'function' && !refreshedToken;
+        error.code === 'unauthorized' &&
+        error.status === 401 &&
+        typeof this.#options.token === 'function' &&
+        !refreshedToken;
       if (retryAuth) refreshedToken = true;
       else if (!error.retryable || attempt >= retry.maxAttempts) throw error;
       const delay = retryAuth
@@ -139,10 +142,21 @@ export class BrokerClient {
     }
   }
 
+  /** The app's token; a callback that fails means the user must sign in again, not a network error. */
+  async #token(operation: string): Promise<string | undefined> {
+    const provider = this.#options.token;
+    if (typeof provider !== 'function') return provider;
+    try {
+      return await provider();
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new UploadError('unauthorized', `${operation}: the token provider failed: ${reason}`, { cause });
+    }
+  }
+
   async #once(call: CallOptions): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    const token =
-      typeof this.#options.token === 'function' ? await this.#options.token() : this.#options.token;
+    const token = await this.#token(call.operation);
     if (token) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
     if (call.body !== undefined) {

@@ -28,13 +28,14 @@ export class CredentialManager {
 
   /** Credentials good for at least the margin; refreshes first when they are not. */
   async get(): Promise<TemporaryCredentials> {
+    if (this.#pending) return this.#pending;
     if (this.#options.now() < this.#refreshAt) return this.#current;
     return this.#refresh();
   }
 
   /** S3 refused `used` as expired: refresh unless another request already did. */
   async replace(used: TemporaryCredentials): Promise<TemporaryCredentials> {
-    if (used !== this.#current) return this.#current;
+    if (used !== this.#current) return this.get();
     return this.#refresh();
   }
 

@@ -57,6 +57,8 @@ export class ProgressTracker {
   }
 
   snapshot(done = false): UploadProgress {
+    // A stall sends nothing: sampling here lets the speed fall and the ETA grow meanwhile.
+    this.#sample();
     let inFlight = 0;
     for (const bytes of this.#inFlight.values()) inFlight += bytes;
     const fraction = done

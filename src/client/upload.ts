@@ -191,6 +191,7 @@ export class Upload {
   async #main(): Promise<UploadView> {
     try {
       this.#throwIfAborted();
+      this.#progress.restartClock();
       this.#setState('preparing');
       const view = await this.#prepare();
       if (view) return this.#finish(view);

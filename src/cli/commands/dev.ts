@@ -1,67 +1,54 @@
-/** `hoist dev` (what `npm start` runs): the local S3 server with a dev bucket whose CORS lets local pages upload. */
-import { parseArgs } from 'node:util';
-import { startServer } from '../../server/index.ts';
-import { describeServer, stopOnSignals } from '../output.ts';
-
-const HELP = `Usage: hoist dev [--s3-port P] [--data-dir DIR] [--json]
-
-Starts the local development stack: the local S3 server (data kept in DIR across
-restarts) with the bucket "hoist-dev".
-
-  --s3-port P      S3 port (default 9000; 0 picks a free one)
-  --data-dir DIR   default ./.hoist-data
-  --json           print one JSON line once ready (for scripts)
-`;
-
-export const DEV_BUCKET = 'hoist-dev';
+/**
+ * `hoist dev` (what `npm start` runs): the whole local stack in one process — local S3 +
+ * STS with the dev bucket, the broker's IAM user and upload role, the broker with dev
+ * users, and the upload page — stopped cleanly by one Ctrl-C. See ../dev/stack.ts.
+ */
+import { withUsageErrors } from '../broker-args.ts';
+import { type DevOptions, parseDevArgs } from '../dev/options.ts';
 
 export async function runDev(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      's3-port': { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  let options = undefined as DevOptions | undefined;
+  await withUsageErrors('dev', async () => {
+    options = parseDevArgs(args);
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const port = values['s3-port'] ?? '9000';
-  if (!/^\d+$/.test(port)) throw new TypeError(`--s3-port must be a number, got "${port}"`);
-  const dataDir = values['data-dir'] ?? '.hoist-data';
-  let server: Awaited<ReturnType<typeof startServer>>;
+  if (!options) return;
+  // Loaded on use: the stack pulls in the AWS SDK, which other commands do not need.
+  const { DevStack } = await import('../dev/stack.ts');
+  const { banner, buildWarning, jsonLine } = await import('../dev/banner.ts');
+  const stack = new DevStack();
+  const starting = stack.start(options);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`\nhoist dev: ${signal} received, stopping…\n`);
+    void (async () => {
+      // The first close() makes a start in flight stop at its next step; the second closes what it got to.
+      void stack.close();
+      await starting.catch(() => {});
+      await stack.close();
+    })().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`hoist dev: error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  let info: Awaited<typeof starting>;
   try {
-    server = await startServer({ dataDir: `${dataDir}/s3`, port: Number(port), buckets: [DEV_BUCKET] });
+    info = await starting;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(
-        `port ${port} is already in use: stop what runs there or pass --s3-port <another port>`,
-      );
-    }
+    if (stopping) return;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await stack.close();
     throw error;
   }
-  if (!server.storage.getBucket(DEV_BUCKET)?.cors) {
-    server.storage.setBucketCors(DEV_BUCKET, [
-      {
-        allowedOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
-        allowedMethods: ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'],
-        allowedHeaders: ['*'],
-        exposeHeaders: [
-          'ETag',
-          'x-amz-checksum-crc32',
-          'x-amz-checksum-crc32c',
-          'x-amz-checksum-crc64nvme',
-          'x-amz-checksum-sha256',
-          'x-amz-request-id',
-        ],
-        maxAgeSeconds: 3000,
-      },
-    ]);
-  }
-  describeServer(server, { json: values.json === true, buckets: [DEV_BUCKET] });
-  stopOnSignals(() => server.close());
+  if (info.buildError !== undefined) process.stderr.write(buildWarning(info.buildError));
+  process.stdout.write(options.json ? jsonLine(info) : banner(info));
 }
