@@ -2,7 +2,9 @@
  * The engine's S3 side: object URLs, SigV4-signed UploadPart/PutObject requests (WebCrypto,
  * no AWS SDK), and what an S3 answer means for the upload (done, retry, refresh, give up).
  */
-import { type SigV4Credentials, signRequest, uriEncode } from '../aws/sigv4/index.ts';
+import { formatAmzDate, uriEncode } from '../aws/sigv4/canonical.ts';
+import { webSigV4Crypto } from '../aws/sigv4/crypto.ts';
+import { type SigV4Credentials, signHeaders } from '../aws/sigv4/sign-core.ts';
 import { UploadError } from './errors.ts';
 import type { HttpResponse } from './types.ts';
 
@@ -35,19 +37,36 @@ export interface SignedPutOptions {
   now: number;
 }
 
-/** Headers for a PUT signed just now, with UNSIGNED-PAYLOAD: the checksum header guards the bytes. */
+/**
+ * Headers for a PUT signed just now, with UNSIGNED-PAYLOAD: the checksum header guards the
+ * bytes. The URL comes from `objectUrl` or the broker, so it goes straight to the signing
+ * steps (the validating `signRequest` would add its checks to the browser bundle).
+ */
 export async function signedPutHeaders(options: SignedPutOptions): Promise<Record<string, string>> {
-  const signed = await signRequest({
-    method: 'PUT',
-    url: options.url,
-    headers: options.headers,
-    service: 's3',
-    region: options.region,
-    credentials: options.credentials,
-    datetime: new Date(options.now),
-    payloadHash: 'UNSIGNED-PAYLOAD',
-  });
-  return { ...options.headers, ...signed };
+  const match = /^(https?):\/\/([^/?#]+)([^?#]*)(?:\?([^#]*))?$/i.exec(options.url);
+  if (!match) throw new UploadError('invalid-options', `Not an http(s) URL: ${options.url}`);
+  const [, scheme = '', authority = '', path = '', query = ''] = match;
+  const host = authority.toLowerCase().replace(scheme.toLowerCase() === 'https' ? /:443$/ : /:80$/, '');
+  const { headers } = await signHeaders(
+    {
+      crypto: webSigV4Crypto,
+      method: 'PUT',
+      origin: `${scheme}://${authority}`,
+      host,
+      rawPath: path || '/',
+      rawQuery: query,
+      headers: Object.entries(options.headers),
+      service: 's3',
+      region: options.region,
+      credentials: options.credentials,
+      amzDate: formatAmzDate(options.now),
+      s3Mode: true,
+      normalize: false,
+    },
+    'UNSIGNED-PAYLOAD',
+    true,
+  );
+  return { ...options.headers, ...headers };
 }
 
 export interface S3ErrorInfo {

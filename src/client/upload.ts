@@ -269,30 +269,12 @@ export class Upload {
       await this.#o.store?.delete(stored.key);
       return null;
     }
-    this.#session = {
-      id: stored.id,
-      target: {
-        endpoint: stored.endpoint,
-        bucket: stored.bucket,
-        key: stored.objectKey,
-        region: stored.region,
-        forcePathStyle: stored.forcePathStyle,
-      },
-      mode: stored.mode,
-      uploadId: stored.uploadId,
-      partSize: stored.partSize,
-      partCount: partCount(this.#o.source.size, stored.partSize),
-      checksumType: stored.checksumType,
-      createdAt: stored.createdAt,
-      expiresAt: stored.expiresAt,
-    };
+    // Only multipart uploads are stored; anything else cannot be continued.
     if (stored.uploadId === null) {
-      // A single-request upload: nothing to reuse but the id; ask again for fresh headers or URL.
-      await this.#broker.abort(stored.id).catch(() => {});
       await this.#o.store?.delete(stored.key);
-      this.#session = undefined;
       return null;
     }
+    this.#session = sessionOf({ ...stored, key: stored.objectKey }, this.#o.source.size);
     await this.#adoptParts(stored, view.parts ?? []);
     if (stored.mode !== 'presign') {
       const { credentials } = await this.#broker.credentials(stored.id, this.#aborted.signal);
@@ -343,25 +325,14 @@ export class Upload {
       },
       this.#aborted.signal,
     );
-    this.#session = {
-      id: response.id,
-      target: {
-        endpoint: response.endpoint,
-        bucket: response.bucket,
-        key: response.key,
-        region: response.region,
-        forcePathStyle: response.forcePathStyle,
+    this.#session = sessionOf(
+      {
+        ...response,
+        checksumType: response.checksumType ?? 'COMPOSITE',
+        createdAt: new Date(o.now()).toISOString(),
       },
-      mode: response.mode,
-      uploadId: response.uploadId,
-      partSize: response.partSize,
-      partCount: response.uploadId === null ? 1 : partCount(o.source.size, response.partSize),
-      checksumType: response.checksumType ?? 'COMPOSITE',
-      createdAt: new Date(o.now()).toISOString(),
-      expiresAt: response.expiresAt,
-      putHeaders: response.putHeaders,
-      putRequest: response.putRequest,
-    };
+      o.source.size,
+    );
     if (response.credentials) this.#useCredentials(response.credentials);
     if (response.uploadId !== null) await this.#persist();
   }
@@ -789,6 +760,27 @@ export class Upload {
     this.#persistTimer = undefined;
     await this.#o.store?.delete(key).catch(() => {});
   }
+}
+
+/** The upload as the engine runs it, from the broker's answer or a stored record. */
+function sessionOf(
+  fields: Omit<Session, 'target' | 'partCount'> & Omit<ObjectTarget, 'key'> & { key: string },
+  size: number,
+): Session {
+  const { endpoint, bucket, key, region, forcePathStyle, uploadId, partSize } = fields;
+  return {
+    id: fields.id,
+    target: { endpoint, bucket, key, region, forcePathStyle },
+    mode: fields.mode,
+    uploadId,
+    partSize,
+    partCount: uploadId === null ? 1 : partCount(size, partSize),
+    checksumType: fields.checksumType,
+    createdAt: fields.createdAt,
+    expiresAt: fields.expiresAt,
+    putHeaders: fields.putHeaders,
+    putRequest: fields.putRequest,
+  };
 }
 
 /** A non-2xx answer from S3, classified by the retry loop. */

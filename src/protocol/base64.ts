@@ -14,35 +14,17 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 /** Base64 of `bytes`, padded with `=`. */
 export function bytesToBase64(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes: expected a Uint8Array');
-  const parts: string[] = [];
-  let chunk = '';
-  const whole = bytes.length - (bytes.length % 3);
-  for (let i = 0; i < whole; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    chunk += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + ALPHABET[(n >>> 6) & 63]! + ALPHABET[n & 63]!;
-    // Bounded pieces keep string concatenation from building deep rope trees on large inputs.
-    if (chunk.length >= 8192) {
-      parts.push(chunk);
-      chunk = '';
-    }
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const left = bytes.length - i;
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out +=
+      ALPHABET[n >>> 18]! +
+      ALPHABET[(n >>> 12) & 63]! +
+      (left > 1 ? ALPHABET[(n >>> 6) & 63]! : '=') +
+      (left > 2 ? ALPHABET[n & 63]! : '=');
   }
-  const rest = bytes.length - whole;
-  if (rest === 1) {
-    const n = bytes[whole]! << 16;
-    chunk += `${ALPHABET[n >>> 18]}${ALPHABET[(n >>> 12) & 63]}==`;
-  } else if (rest === 2) {
-    const n = (bytes[whole]! << 16) | (bytes[whole + 1]! << 8);
-    chunk += `${ALPHABET[n >>> 18]}${ALPHABET[(n >>> 12) & 63]}${ALPHABET[(n >>> 6) & 63]}=`;
-  }
-  parts.push(chunk);
-  return parts.join('');
-}
-
-function sextet(text: string, i: number): number {
-  const code = text.charCodeAt(i);
-  const value = code < 128 ? DECODE[code]! : -1;
-  if (value < 0) throw new TypeError(`base64: invalid character at ${i}`);
-  return value;
+  return out;
 }
 
 /**
@@ -54,30 +36,21 @@ export function base64ToBytes(text: string): Uint8Array {
   if (text.length % 4 !== 0) throw new TypeError('base64: length is not a multiple of 4');
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const out = new Uint8Array((text.length / 4) * 3 - pad);
-  const full = pad === 0 ? text.length : text.length - 4;
+  let bits = 0;
+  let value = 0;
   let o = 0;
-  for (let i = 0; i < full; i += 4) {
-    const n =
-      (sextet(text, i) << 18) |
-      (sextet(text, i + 1) << 12) |
-      (sextet(text, i + 2) << 6) |
-      sextet(text, i + 3);
-    out[o++] = n >>> 16;
-    out[o++] = (n >>> 8) & 255;
-    out[o++] = n & 255;
+  for (let i = 0; i < text.length - pad; i++) {
+    const code = text.charCodeAt(i);
+    const sextet = code < 128 ? DECODE[code]! : -1;
+    // '=' is outside the alphabet too: padding anywhere but the end is refused here.
+    if (sextet < 0) throw new TypeError(`base64: invalid character at ${i}`);
+    value = ((value << 6) | sextet) & 0xfff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (value >>> bits) & 255;
+    }
   }
-  if (pad === 2) {
-    const a = sextet(text, full);
-    const b = sextet(text, full + 1);
-    if ((b & 15) !== 0) throw new TypeError('base64: non-zero bits after the last byte');
-    out[o] = (a << 2) | (b >>> 4);
-  } else if (pad === 1) {
-    const a = sextet(text, full);
-    const b = sextet(text, full + 1);
-    const c = sextet(text, full + 2);
-    if ((c & 3) !== 0) throw new TypeError('base64: non-zero bits after the last byte');
-    out[o++] = (a << 2) | (b >>> 4);
-    out[o] = ((b & 15) << 4) | (c >>> 2);
-  }
+  if ((value & ((1 << bits) - 1)) !== 0) throw new TypeError('base64: non-zero bits after the last byte');
   return out;
 }

@@ -32,5 +32,6 @@ export {
   signRequest,
   signRequestDetailed,
 } from './sign.ts';
+export { type Prepared as PreparedSigningRequest, signHeaders } from './sign-core.ts';
 export { clearSigningKeyCache, deriveSigningKey } from './signing-key.ts';
 export { type VerifiedRequest, type VerifyInput, verifyRequest } from './verify.ts';

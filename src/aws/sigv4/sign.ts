@@ -13,18 +13,20 @@ import {
   EMPTY_SHA256,
   formatAmzDate,
   parseAmzDate,
-  stringToSign,
   uriEncode,
 } from './canonical.ts';
-import { type SigV4Crypto, toHex, webSigV4Crypto } from './crypto.ts';
+import { type SigV4Crypto, webSigV4Crypto } from './crypto.ts';
 import { isPayloadHash } from './payload-hash.ts';
-import { deriveSigningKey } from './signing-key.ts';
+import {
+  type Prepared,
+  type SignatureDetails,
+  type SigV4Credentials,
+  sign,
+  signHeaders,
+  signingHeaders,
+} from './sign-core.ts';
 
-export interface SigV4Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | undefined;
-}
+export type { SignatureDetails, SigV4Credentials } from './sign-core.ts';
 
 /** A plain record, or `[name, value]` pairs (repeated names allowed), e.g. a `Headers`. */
 export type HeaderInput = Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
@@ -61,45 +63,9 @@ export interface PresignUrlOptions extends SignOptions {
   expiresIn?: number | undefined;
 }
 
-export interface SignatureDetails {
-  canonicalRequest: string;
-  stringToSign: string;
-  signature: string;
-}
-
 const MAX_EXPIRES = 604800;
-const UNSIGNABLE = new Set([
-  'authorization',
-  'connection',
-  'expect',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'user-agent',
-  'x-amzn-trace-id',
-]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SCOPE_PART = /^[A-Za-z0-9._-]+$/;
-
-interface Prepared {
-  crypto: SigV4Crypto;
-  method: string;
-  origin: string; // scheme://authority as given
-  host: string;
-  rawPath: string;
-  rawQuery: string;
-  headers: [string, string][];
-  service: string;
-  region: string;
-  credentials: SigV4Credentials;
-  amzDate: string;
-  s3Mode: boolean;
-  normalize: boolean;
-}
 
 function fail(fn: string, option: string, expected: string): never {
   throw new TypeError(`${fn}: options.${option} ${expected}`);
@@ -205,40 +171,12 @@ function prepare(fn: string, o: SignOptions): Prepared {
   };
 }
 
-/** Pairs to sign: caller's headers minus unsignable/overridden ones, plus host and `extra`. */
-function signingHeaders(
-  p: Prepared,
-  extra: [string, string][],
-): { pairs: [string, string][]; names: string[] } {
-  const overridden = new Set(extra.map(([name]) => name));
-  const pairs = p.headers.filter(([name]) => {
-    const lower = name.toLowerCase();
-    return !UNSIGNABLE.has(lower) && !overridden.has(lower);
-  });
-  if (!pairs.some(([name]) => name.toLowerCase() === 'host')) pairs.push(['host', p.host]);
-  pairs.push(...extra);
-  const names = [...new Set(pairs.map(([name]) => name.trim().toLowerCase()))].sort();
-  return { pairs, names };
-}
-
 async function resolvePayloadHash(p: Prepared, o: SignOptions, fallback: string): Promise<string> {
   if (o.payloadHash !== undefined) return o.payloadHash;
   const fromHeader = collectHeaders(p.headers).get('x-amz-content-sha256');
   if (fromHeader !== undefined && isPayloadHash(fromHeader)) return fromHeader;
   if (o.body !== undefined) return p.crypto.sha256Hex(o.body);
   return fallback;
-}
-
-async function sign(p: Prepared, canonical: string): Promise<SignatureDetails> {
-  const day = p.amzDate.slice(0, 8);
-  const scope = credentialScope(day, p.region, p.service);
-  const toSign = stringToSign(p.amzDate, scope, await p.crypto.sha256Hex(canonical));
-  const key = await deriveSigningKey(p.crypto, p.credentials.secretAccessKey, day, p.region, p.service);
-  return {
-    canonicalRequest: canonical,
-    stringToSign: toSign,
-    signature: toHex(await p.crypto.hmac(key, toSign)),
-  };
 }
 
 /** `signRequest` plus the intermediate canonical request and string to sign. */
@@ -249,28 +187,7 @@ export async function signRequestDetailed(
   if (options.contentSha256Header !== undefined && typeof options.contentSha256Header !== 'boolean')
     fail('signRequest', 'contentSha256Header', 'must be a boolean');
   const payloadHash = await resolvePayloadHash(p, options, EMPTY_SHA256);
-  const added: Record<string, string> = { 'x-amz-date': p.amzDate };
-  if (options.contentSha256Header ?? p.service === 's3') added['x-amz-content-sha256'] = payloadHash;
-  if (p.credentials.sessionToken !== undefined) added['x-amz-security-token'] = p.credentials.sessionToken;
-  const { pairs, names } = signingHeaders(p, Object.entries(added));
-  const signedHeaders = names.join(';');
-  const details = await sign(
-    p,
-    canonicalRequest({
-      method: p.method,
-      canonicalUri: canonicalUri(p.rawPath, { s3Mode: p.s3Mode, normalize: p.normalize }),
-      canonicalQuery: canonicalQueryString(p.rawQuery),
-      canonicalHeaders: canonicalHeaders(pairs, names),
-      signedHeaders,
-      payloadHash,
-    }),
-  );
-  const scope = credentialScope(p.amzDate.slice(0, 8), p.region, p.service);
-  const headers = {
-    ...added,
-    authorization: `${ALGORITHM} Credential=${p.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${details.signature}`,
-  };
-  return { ...details, headers };
+  return signHeaders(p, payloadHash, options.contentSha256Header ?? p.service === 's3');
 }
 
 /**
