@@ -74,6 +74,8 @@ export type BrokerApp = Hono<BrokerEnv> & {
   readonly uploads: UploadService;
   /** Drains webhooks, closes what the broker opened itself. */
   close(): Promise<void>;
+  /** Waits (bounded) for webhook deliveries in flight: see WebhookSender.settle. */
+  settle(timeoutMs?: number): Promise<void>;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -271,7 +273,11 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
     return closing;
   };
 
-  return Object.assign(app, { config, registry, aws, logger, metrics, uploads, close });
+  const settle = async (timeoutMs = 3000) => {
+    await webhook?.settle({ timeoutMs });
+  };
+
+  return Object.assign(app, { config, registry, aws, logger, metrics, uploads, close, settle });
 }
 
 function authenticate(authenticator: Authenticator) {

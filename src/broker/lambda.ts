@@ -15,7 +15,16 @@ type Handler = (event: LambdaEvent, context?: LambdaContext) => ReturnType<Retur
 
 /** A Lambda handler over a broker built from `config` (for tests and custom entries). */
 export function createLambdaHandler(config: BrokerConfig, deps: BrokerDeps = {}): Handler {
-  return handle(createBroker(config, deps)) as Handler;
+  const broker = createBroker(config, deps);
+  const handled = handle(broker) as Handler;
+  return async (event, context) => {
+    const response = await handled(event, context);
+    // Lambda freezes the container once the handler returns: deliver the webhooks this request
+    // queued (a completion's) first, a few seconds at most; retries past that wait for the next
+    // invocation.
+    await broker.settle(3000);
+    return response;
+  };
 }
 
 let cached: Handler | undefined;

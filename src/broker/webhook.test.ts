@@ -104,6 +104,28 @@ describe('webhook sender', () => {
     assert.deepEqual(warnings, []);
   });
 
+  it('settle() waits for deliveries in flight (bounded) and keeps accepting events', async (t) => {
+    let release: (() => void) | undefined;
+    const receiver = await startReceiver(t, async (n, _req, res) => {
+      // The second delivery hangs until released: settle must give up after its timeout.
+      if (n === 2) await new Promise<void>((resolve) => (release = resolve));
+      res.writeHead(204).end();
+    });
+    const { webhook } = sender(receiver.url);
+    webhook.send({ type: 'upload.completed', data: { id: 'a' } });
+    assert.deepEqual(await webhook.settle({ timeoutMs: 10_000 }), { pending: 0 });
+    assert.equal(receiver.received.length, 1);
+    assert.deepEqual(await webhook.settle(), { pending: 0 });
+
+    webhook.send({ type: 'upload.completed', data: { id: 'b' } });
+    await receiver.arrived(2);
+    assert.deepEqual(await webhook.settle({ timeoutMs: 20 }), { pending: 1 });
+    release?.();
+    assert.deepEqual(await webhook.settle({ timeoutMs: 10_000 }), { pending: 0 });
+    assert.equal(webhook.stats().delivered, 2);
+    await webhook.close();
+  });
+
   it('retries after a 500 and after a dropped connection, with the same event id', async (t) => {
     const receiver = await startReceiver(t, (n, req, res) => {
       if (n === 1) res.writeHead(500).end('boom');

@@ -78,6 +78,12 @@ export interface WebhookSender {
    * `timeoutMs` (then aborts them). Resolves with the number of events left undelivered.
    */
   close(options?: { timeoutMs?: number }): Promise<{ undelivered: number }>;
+  /**
+   * Waits, at most `timeoutMs`, until nothing is queued or being delivered, and keeps
+   * accepting events. For runtimes that freeze between requests (Lambda), where background
+   * deliveries would otherwise stall until the next invocation or be lost.
+   */
+  settle(options?: { timeoutMs?: number }): Promise<{ pending: number }>;
   stats(): WebhookStats;
 }
 
@@ -97,6 +103,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   let active = 0;
   let closing: Promise<{ undelivered: number }> | undefined;
   let idle: (() => void) | undefined;
+  const settled = new Set<() => void>();
 
   const warn = (message: string) => {
     try {
@@ -118,7 +125,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         .finally(() => {
           active--;
           pump();
-          if (active === 0 && queue.length === 0) idle?.();
+          if (active === 0 && queue.length === 0) {
+            idle?.();
+            for (const resolve of settled) resolve();
+          }
         });
     }
   };
@@ -201,6 +211,26 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         return { undelivered };
       })();
       return closing;
+    },
+
+    async settle({ timeoutMs = 3000 } = {}) {
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TypeError('timeoutMs must be >= 0');
+      if (active > 0 || queue.length > 0) {
+        let done: (() => void) | undefined;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            done = resolve;
+            settled.add(resolve);
+          }),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (done) settled.delete(done);
+      }
+      return { pending: queue.length + active };
     },
 
     stats: () => ({ queued: queue.length, inFlight: active, ...stats }),

@@ -5,7 +5,7 @@ import { runDev } from './commands/dev.ts';
 import { runServer } from './commands/server.ts';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; summary: string }> = {
-  dev: { run: runDev, summary: 'start the local development stack (local S3 with a dev bucket)' },
+  dev: { run: runDev, summary: 'start the local stack: S3 + STS, IAM setup, broker and the upload page' },
   server: { run: runServer, summary: 'start the local S3 server' },
   // Loaded on use: the broker pulls in the AWS SDK, which the other commands do not need.
   broker: {
@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; summary
   credentials: {
     run: async (args) => (await import('./commands/credentials.ts')).runCredentials(args),
     summary: 'start an upload and print its temporary credentials for the AWS CLI or an SDK',
+  },
+  aws: {
+    run: async (args) => (await import('./commands/aws.ts')).runAws(args),
+    summary: 'AWS kit: IAM policies, trust, CORS, lifecycle, CloudFormation template, setup, doctor',
   },
 };
 

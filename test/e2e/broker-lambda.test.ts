@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -68,9 +70,23 @@ describe('Lambda handler (function URL events)', () => {
   const t = suiteCleanup();
   let server: TestServer;
   let handler: typeof import('../../src/broker/lambda.ts').handler;
+  const hooks: { type: string; data: { id: string } }[] = [];
 
   before(async () => {
     server = await startBrokerBackend(t);
+    // The completion webhook's receiver: it must have the event when the handler returns,
+    // because Lambda freezes the container right after.
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     const dir = await tmpDir(t);
     const file = join(dir, 'broker.json');
     await writeFile(
@@ -82,6 +98,7 @@ describe('Lambda handler (function URL events)', () => {
         keyPrefix: PREFIX,
         auth: { tokens: TOKENS },
         registry: { url: 'sqlite::memory:' },
+        webhook: { url: hookUrl, secret: 'lambda-webhook-secret-0123456789' },
       }),
     );
     process.env.HOIST_CONFIG = file;
@@ -126,6 +143,11 @@ describe('Lambda handler (function URL events)', () => {
     );
     assert.equal(done.statusCode, 200, done.body);
     assert.equal(JSON.parse(done.body).status, 'completed');
+    // Delivered before the handler returned, not left to a frozen container.
+    assert.deepEqual(
+      hooks.map((hook) => [hook.type, hook.data.id]),
+      [['upload.completed', created.id]],
+    );
   });
 
   test('errors are problem+json', async () => {

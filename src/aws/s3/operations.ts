@@ -12,6 +12,9 @@ export const S3_OPERATIONS = {
   PutBucketCors: { action: 's3:PutBucketCORS', resource: 'bucket' },
   GetBucketCors: { action: 's3:GetBucketCORS', resource: 'bucket' },
   DeleteBucketCors: { action: 's3:PutBucketCORS', resource: 'bucket' },
+  PutBucketLifecycleConfiguration: { action: 's3:PutLifecycleConfiguration', resource: 'bucket' },
+  GetBucketLifecycleConfiguration: { action: 's3:GetLifecycleConfiguration', resource: 'bucket' },
+  DeleteBucketLifecycle: { action: 's3:PutLifecycleConfiguration', resource: 'bucket' },
   ListObjects: { action: 's3:ListBucket', resource: 'bucket' },
   ListObjectsV2: { action: 's3:ListBucket', resource: 'bucket' },
   ListObjectVersions: { action: 's3:ListBucketVersions', resource: 'bucket' },
@@ -46,6 +49,7 @@ export interface RequestShape {
 /** Sub-resources this server knows; any other sub-resource is NotImplemented rather than misrouted. */
 const KNOWN_BUCKET_SUBRESOURCES = new Set([
   'cors',
+  'lifecycle',
   'location',
   'uploads',
   'delete',
@@ -55,7 +59,6 @@ const KNOWN_BUCKET_SUBRESOURCES = new Set([
 const UNSUPPORTED_SUBRESOURCES = [
   'acl',
   'policy',
-  'lifecycle',
   'tagging',
   'website',
   'logging',
@@ -102,6 +105,7 @@ function classifyBucket(method: string, query: URLSearchParams): Classification 
   switch (method) {
     case 'GET':
       if (query.has('cors')) return { operation: 'GetBucketCors' };
+      if (query.has('lifecycle')) return { operation: 'GetBucketLifecycleConfiguration' };
       if (query.has('location')) return { operation: 'GetBucketLocation' };
       if (query.has('versioning')) return { operation: 'GetBucketVersioning' };
       if (query.has('uploads')) return { operation: 'ListMultipartUploads' };
@@ -112,10 +116,12 @@ function classifyBucket(method: string, query: URLSearchParams): Classification 
       return { operation: 'HeadBucket' };
     case 'PUT':
       if (query.has('cors')) return { operation: 'PutBucketCors' };
+      if (query.has('lifecycle')) return { operation: 'PutBucketLifecycleConfiguration' };
       if (query.has('versioning')) return { unsupported: 'versioning' };
       return { operation: 'CreateBucket' };
     case 'DELETE':
       if (query.has('cors')) return { operation: 'DeleteBucketCors' };
+      if (query.has('lifecycle')) return { operation: 'DeleteBucketLifecycle' };
       return { operation: 'DeleteBucket' };
     case 'POST':
       if (query.has('delete')) return { operation: 'DeleteObjects' };

@@ -78,6 +78,8 @@ const REPEATABLE = new Set([
   'AllowedMethod',
   'AllowedHeader',
   'ExposeHeader',
+  'Rule',
+  'Tag',
 ]);
 
 export type ParsedXml = { [name: string]: string | ParsedXml | ParsedXml[] | string[] };

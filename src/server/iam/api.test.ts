@@ -77,7 +77,7 @@ describe('IAM API: wire format', () => {
     );
     assert.match(raw('Action=GetRole&Version=2011-06-15&RoleName=r').body, /InvalidAction/);
     assert.match(raw('Action=toString&Version=2010-05-08').body, /InvalidAction/, 'no prototype lookups');
-    assert.equal(IAM_ACTIONS.length, 20);
+    assert.equal(IAM_ACTIONS.length, 21);
   });
 });
 

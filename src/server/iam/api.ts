@@ -322,6 +322,22 @@ const HANDLERS: Record<string, Handler> = {
     return { Roles: members(page.items.map((r) => roleXml(r, 'list'))), ...paged(page) };
   },
 
+  // This server has no managed policies: a role never has any attached. Answered so tools that
+  // audit a role (`hoist aws doctor`) work here as on AWS.
+  ListAttachedRolePolicies(ctx) {
+    const roleName = ctx.params.target('RoleName');
+    authorize(ctx, 'iam:ListAttachedRolePolicies', roleArn(ctx, roleName));
+    ctx.params.check(checkRoleName(roleName));
+    pathPrefixParam(ctx.params);
+    const role = ctx.store.getRole(roleName);
+    if (!role) {
+      ctx.params.done();
+      throw new IamError('NoSuchEntity', `The role with name ${roleName} cannot be found.`);
+    }
+    const page = paginate(ctx.params, [] as string[], (name) => name);
+    return { AttachedPolicies: members(page.items), ...paged(page) };
+  },
+
   UpdateAssumeRolePolicy(ctx) {
     const roleName = ctx.params.target('RoleName');
     authorize(ctx, 'iam:UpdateAssumeRolePolicy', roleArn(ctx, roleName));

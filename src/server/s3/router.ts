@@ -12,6 +12,11 @@ import {
 import type { S3Context } from './context.ts';
 import { copyObject, uploadPartCopy } from './copy.ts';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './cors.ts';
+import {
+  deleteBucketLifecycle,
+  getBucketLifecycleConfiguration,
+  putBucketLifecycleConfiguration,
+} from './lifecycle.ts';
 import { listObjects, listObjectsV2, listObjectVersions } from './listing.ts';
 import {
   abortMultipartUpload,
@@ -35,6 +40,9 @@ export const S3_HANDLERS: Record<S3Operation, S3Handler> = {
   PutBucketCors: putBucketCors,
   GetBucketCors: getBucketCors,
   DeleteBucketCors: deleteBucketCors,
+  PutBucketLifecycleConfiguration: putBucketLifecycleConfiguration,
+  GetBucketLifecycleConfiguration: getBucketLifecycleConfiguration,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
   ListObjectVersions: listObjectVersions,

@@ -45,6 +45,7 @@ import {
   type BucketRecord,
   type CompletedUploadRecord,
   type CorsRule,
+  type LifecycleRule,
   type ListObjectsQuery,
   type ListObjectsResult,
   type ListUploadsQuery,
@@ -137,6 +138,20 @@ export class FsSqliteStorage implements Storage {
     this.#write(() => {
       this.#requireBucket(name);
       this.#sql.setCors.run(rules === null ? null : JSON.stringify(rules), name);
+    });
+  }
+
+  getBucketLifecycle(name: string): LifecycleRule[] | null {
+    this.#assertOpen();
+    const r = row<{ lifecycle: string | null }>(this.#sql.getLifecycle, name);
+    if (r === undefined) throw new StorageError('NoSuchBucket', `bucket ${name} does not exist`);
+    return r.lifecycle === null ? null : (JSON.parse(r.lifecycle) as LifecycleRule[]);
+  }
+
+  setBucketLifecycle(name: string, rules: LifecycleRule[] | null): void {
+    this.#write(() => {
+      this.#requireBucket(name);
+      this.#sql.setLifecycle.run(rules === null ? null : JSON.stringify(rules), name);
     });
   }
 

@@ -110,6 +110,8 @@ export function prepareStatements(db: DatabaseSync) {
     listBuckets: q('SELECT name, region, created_at, cors FROM buckets ORDER BY name'),
     deleteBucket: q('DELETE FROM buckets WHERE name = ?'),
     setCors: q('UPDATE buckets SET cors = ? WHERE name = ?'),
+    getLifecycle: q('SELECT lifecycle FROM buckets WHERE name = ?'),
+    setLifecycle: q('UPDATE buckets SET lifecycle = ? WHERE name = ?'),
     anyObject: q('SELECT 1 AS found FROM objects WHERE bucket = ? LIMIT 1'),
     anyUpload: q('SELECT 1 AS found FROM uploads WHERE bucket = ? LIMIT 1'),
 

@@ -79,6 +79,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX completed_uploads_by_time ON completed_uploads (completed_at);
   CREATE INDEX completed_uploads_by_bucket ON completed_uploads (bucket);
   `,
+  // 2: bucket lifecycle configuration (JSON rules), stored like CORS.
+  `
+  ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -23,6 +23,29 @@ export interface CorsRule {
   maxAgeSeconds?: number;
 }
 
+/** One rule of a bucket lifecycle configuration (stored; the local server does not act on it). */
+export interface LifecycleRule {
+  id?: string;
+  status: 'Enabled' | 'Disabled';
+  /** The rule's scope; `legacyPrefix` when the rule used the top-level `Prefix` element. */
+  filter: LifecycleFilter;
+  legacyPrefix?: boolean;
+  /** Expiration.Days */
+  expirationDays?: number;
+  /** Expiration.Date (ISO 8601, midnight UTC). */
+  expirationDate?: string;
+  expiredObjectDeleteMarker?: boolean;
+  /** AbortIncompleteMultipartUpload.DaysAfterInitiation */
+  abortIncompleteMultipartUploadDays?: number;
+}
+
+export interface LifecycleFilter {
+  prefix?: string;
+  tags?: { key: string; value: string }[];
+  objectSizeGreaterThan?: number;
+  objectSizeLessThan?: number;
+}
+
 export interface BucketRecord {
   name: string;
   region: string;
@@ -175,6 +198,9 @@ export interface Storage {
   /** Throws BucketNotEmpty while objects or multipart uploads remain. */
   deleteBucket(name: string): void;
   setBucketCors(name: string, rules: CorsRule[] | null): void;
+  /** The bucket's lifecycle rules; null when it has none. Throws NoSuchBucket. */
+  getBucketLifecycle(name: string): LifecycleRule[] | null;
+  setBucketLifecycle(name: string, rules: LifecycleRule[] | null): void;
 
   // Blobs
   /**
