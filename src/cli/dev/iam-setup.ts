@@ -19,8 +19,9 @@ import {
   PutUserPolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { brokerPolicy, type PolicyDocument, uploadRolePolicy } from '../aws/policies.ts';
+import { trustPolicy } from '../aws/trust.ts';
 import type { AccessKey } from './identity.ts';
-import { brokerUserPolicy, uploadRolePolicy, uploadRoleTrustPolicy } from './policies.ts';
 
 export const BROKER_USER = 'hoist-broker';
 export const UPLOAD_ROLE = 'hoist-upload';
@@ -97,6 +98,17 @@ async function ensureRoleArn(iam: IAMClient, trust: string): Promise<string> {
   return out.Role.Arn;
 }
 
+/**
+ * The kit's broker policy for sts mode plus its federation statement: `hoist dev --mode` may
+ * switch between them from one start to the next, with the same broker user.
+ */
+function devBrokerPolicy(bucket: string, prefix: string, roleArn: string): PolicyDocument {
+  const sts = brokerPolicy({ bucket, prefix, mode: 'sts', roleArn });
+  const federation = brokerPolicy({ bucket, prefix, mode: 'federation' });
+  const federate = federation.Statement.filter((statement) => statement.Sid === 'FederateUploads');
+  return { ...sts, Statement: [...sts.Statement, ...federate] };
+}
+
 export async function setupBrokerIdentity(options: IamSetupOptions): Promise<BrokerIdentity> {
   const iam = new IAMClient({
     endpoint: options.endpoint,
@@ -107,19 +119,21 @@ export async function setupBrokerIdentity(options: IamSetupOptions): Promise<Bro
   try {
     const userArn = await ensureUserArn(iam);
     const { key, created } = await ensureKey(iam, options.storedKey);
-    const roleArn = await ensureRoleArn(iam, JSON.stringify(uploadRoleTrustPolicy(userArn)));
+    const roleArn = await ensureRoleArn(iam, JSON.stringify(trustPolicy({ principal: userArn })));
     await iam.send(
       new PutRolePolicyCommand({
         RoleName: UPLOAD_ROLE,
         PolicyName: 'uploads',
-        PolicyDocument: JSON.stringify(uploadRolePolicy(options.bucket, options.keyPrefix)),
+        PolicyDocument: JSON.stringify(
+          uploadRolePolicy({ bucket: options.bucket, prefix: options.keyPrefix }),
+        ),
       }),
     );
     await iam.send(
       new PutUserPolicyCommand({
         UserName: BROKER_USER,
         PolicyName: 'broker',
-        PolicyDocument: JSON.stringify(brokerUserPolicy(options.bucket, options.keyPrefix, roleArn)),
+        PolicyDocument: JSON.stringify(devBrokerPolicy(options.bucket, options.keyPrefix, roleArn)),
       }),
     );
     return { key, roleArn, keyCreated: created };
