@@ -15,12 +15,8 @@ import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
 import { compositeChecksum as serverComposite } from '../server/checksum/composite.ts';
 import { crc32c } from '../server/checksum/crc32c.ts';
 import { crc64nvme } from '../server/checksum/crc64nvme.ts';
-import {
-  compositeChecksum,
-  createIncrementalChecksum,
-  createPartHasher,
-  fullObjectChecksum,
-} from './checksum.ts';
+import { createIncrementalChecksum, createPartHasher } from './checksum.ts';
+import { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
 
 const MiB = 2 ** 20;
 const ALGORITHMS: ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];

@@ -6,12 +6,17 @@
  * @module
  */
 import { createCRC32, createCRC64, createSHA1, createSHA256, type IHasher } from 'hash-wasm';
-import { bytesToBase64 } from '../protocol/base64.ts';
 import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
-import { checkAlgorithm } from './object-checksum.ts';
 import type { PartHasher } from './types.ts';
 
-export { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
+// Digests are at most 32 bytes. btoa keeps this module free of imports the engine's entry also
+// has, so bundlers can load it lazily without splitting out a shared chunk.
+const bytesToBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
+
+function checkAlgorithm(algorithm: ChecksumAlgorithm): void {
+  if (!Object.hasOwn(FACTORIES, algorithm))
+    throw new TypeError(`algorithm: unsupported checksum algorithm ${JSON.stringify(algorithm)}`);
+}
 
 // All reflected, init = xorout = all ones; hash-wasm's digests come out big-endian, as S3 wants.
 const FACTORIES: Record<ChecksumAlgorithm, () => Promise<IHasher>> = {

@@ -4,9 +4,10 @@
  * transport, file source, hasher and resume store of each platform.
  */
 export { BrokerClient } from './broker-client.ts';
-export { compositeChecksum, createPartHasher, fullObjectChecksum } from './checksum.ts';
+export { createPartHasher } from './checksum.ts';
 export { isUploadError, UPLOAD_ERROR_CODES, UploadError, type UploadErrorCode } from './errors.ts';
 export { fingerprint } from './fingerprint.ts';
+export { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
 export type {
   HttpRequest,
   HttpResponse,

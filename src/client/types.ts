@@ -23,6 +23,12 @@ export interface UploadSource {
    * Rejects with UploadError('read-failed') when the file is gone or shorter than `size`.
    */
   read(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Optional: the range as a Blob the transport sends itself (browsers: `File.slice`, which
+   * Chromium streams from disk without a copy). The engine still reads and hashes the bytes;
+   * if the file changed in between, S3 refuses the checksum and the part is read again.
+   */
+  blob?(start: number, end: number): Blob;
 }
 
 export interface HttpRequest {
@@ -30,7 +36,7 @@ export interface HttpRequest {
   url: string;
   /** Sent as they are; the transport adds Content-Length for bodies. */
   headers: Record<string, string>;
-  body?: Uint8Array | string | undefined;
+  body?: Uint8Array | string | Blob | undefined;
   /** Aborting rejects the pending `send` with an AbortError (DOMException name 'AbortError'). */
   signal: AbortSignal;
   /** Bytes of the body handed to the network so far (monotonic, ends at body length). */

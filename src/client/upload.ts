@@ -454,8 +454,11 @@ export class Upload {
   async #sendPart(session: Session, partNumber: number): Promise<void> {
     const o = this.#o;
     const { start, end } = partRange(o.source.size, session.partSize, partNumber);
-    let bytes = await o.source.read(start, end);
+    // With a Blob to send (browsers), the bytes are only read to be hashed, then let go.
+    const body = (): Uint8Array | Blob => o.source.blob?.(start, end) ?? (bytes as Uint8Array);
+    let bytes: Uint8Array | undefined = await o.source.read(start, end);
     let checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+    if (o.source.blob) bytes = undefined;
     let etag = '';
     const query = `partNumber=${partNumber}&uploadId=${encodeURIComponent(session.uploadId ?? '')}`;
     let attempts = 0;
@@ -468,6 +471,7 @@ export class Upload {
         // The bytes changed between read and send, or on the way: read and hash them again.
         bytes = await o.source.read(start, end);
         checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+        if (o.source.blob) bytes = undefined;
       }
       let request: Omit<HttpRequest, 'signal'>;
       if (session.mode === 'presign') {
@@ -478,13 +482,13 @@ export class Upload {
         );
         const url = parts[0];
         if (!url) throw new UploadError('broker-error', `The broker returned no URL for part ${partNumber}`);
-        request = { method: 'PUT', url: url.url, headers: { ...url.headers }, body: bytes };
+        request = { method: 'PUT', url: url.url, headers: { ...url.headers }, body: body() };
       } else {
         const url = objectUrl(session.target, query);
         const headers = { [checksumHeaderName(o.checksumAlgorithm)]: checksum };
-        request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body: bytes };
+        request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body: body() };
       }
-      const response = await this.#send({ ...request, signal }, partNumber, bytes.length);
+      const response = await this.#send({ ...request, signal }, partNumber, end - start);
       etag = requireEtag(response, `UploadPart ${partNumber}`);
       return response;
     });

@@ -17,6 +17,7 @@ export function blobSource(file: Blob, name?: string): UploadSource {
     size,
     type: file.type,
     lastModified: isFile ? (file as File).lastModified : 0,
+    blob: (start: number, end: number): Blob => file.slice(start, end),
     async read(start: number, end: number): Promise<Uint8Array> {
       if (
         !Number.isSafeInteger(start) ||

@@ -7,8 +7,9 @@ import type { HttpRequest, HttpResponse, HttpTransport } from '../types.ts';
 // The browser sets these itself and refuses (with a console error) to let scripts set them.
 const BROWSER_OWNED = new Set(['content-length', 'host', 'connection']);
 
-function bodyLength(body: Uint8Array | string | undefined): number {
+function bodyLength(body: Uint8Array | string | Blob | undefined): number {
   if (body === undefined) return 0;
+  if (body instanceof Blob) return body.size;
   return typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body.byteLength;
 }
 
@@ -72,7 +73,7 @@ function send(request: HttpRequest): Promise<HttpResponse> {
     xhr.send(
       body === undefined
         ? null
-        : typeof body === 'string'
+        : typeof body === 'string' || body instanceof Blob
           ? body
           : new Blob([body as Uint8Array<ArrayBuffer>]),
     );

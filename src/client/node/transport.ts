@@ -72,6 +72,10 @@ function send(request: HttpRequest, httpAgent: http.Agent, httpsAgent: https.Age
     return Promise.reject(new TypeError(`Unsupported URL scheme ${url.protocol}`));
 
   const raw = request.body;
+  if (raw instanceof Blob)
+    return Promise.reject(
+      new TypeError('The Node transport sends bytes, not Blobs (the Node file source has no blob())'),
+    );
   // A view, not a copy: Buffer slices skip the Uint8Array -> Buffer wrapping per write.
   const body =
     raw === undefined
