@@ -23,7 +23,6 @@ import { type BuildOptions, build, type OutputFile } from 'esbuild';
 const ROOT = resolve(import.meta.dirname, '..');
 const CORE_ENTRY = 'src/client/browser/index.ts';
 // Until the engine's browser entry exists, the adapters alone stand in for it.
-const CORE_FALLBACK_ENTRY = 'src/client/browser/adapters.ts';
 const WORKER_ENTRY = 'src/client/browser/hash-worker.ts';
 const WEB_ENTRY = 'src/web/index.ts';
 
@@ -90,7 +89,7 @@ export async function buildBrowserBundles(
 ): Promise<BrowserBuild> {
   const out = resolve(outDir);
   await clean(out);
-  const coreEntry = present(CORE_ENTRY) ? CORE_ENTRY : CORE_FALLBACK_ENTRY;
+  const coreEntry = CORE_ENTRY;
   const modules = [{ in: coreEntry, out: 'hoist' }];
   if (present(WEB_ENTRY)) modules.push({ in: WEB_ENTRY, out: 'hoist-uploader' });
 

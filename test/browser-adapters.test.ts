@@ -26,7 +26,7 @@ import {
   CORE_BUDGET_BYTES,
   formatBuildReport,
 } from '../scripts/build-browser.ts';
-import type * as Adapters from '../src/client/browser/adapters.ts';
+import type * as Adapters from '../src/client/browser/index.ts';
 import type { ResumeRecord } from '../src/client/types.ts';
 import { crc32c } from '../src/server/checksum/crc32c.ts';
 import {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { setImmediate as tick } from 'node:timers/promises';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
@@ -15,7 +14,7 @@ import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
 import { compositeChecksum as serverComposite } from '../server/checksum/composite.ts';
 import { crc32c } from '../server/checksum/crc32c.ts';
 import { crc64nvme } from '../server/checksum/crc64nvme.ts';
-import { createIncrementalChecksum, createPartHasher } from './checksum.ts';
+import { createPartHasher } from './checksum.ts';
 import { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
 
 const MiB = 2 ** 20;
@@ -120,49 +119,6 @@ describe('createPartHasher', () => {
       name: 'TypeError',
       message: /bytes/,
     });
-  });
-});
-
-describe('createIncrementalChecksum', () => {
-  for (const algorithm of ALGORITHMS) {
-    test(`${algorithm}: random chunks across awaits, interleaved with part digests, equal one pass`, async () => {
-      const data = big.subarray(0, 3 * MiB + 5);
-      const random = prng(algorithm.length * 31);
-      const sum = await createIncrementalChecksum(algorithm);
-      const parts = createPartHasher();
-      for (const [start, end] of randomCuts(random, data.length, 300_000)) {
-        sum.update(data.subarray(start, end));
-        // The shared part-hasher instance of the same algorithm runs in between.
-        const piece = data.subarray(end, end + 1000);
-        assert.equal(await parts.digest(algorithm, piece), expected(algorithm, piece));
-        await tick();
-      }
-      assert.equal(sum.algorithm, algorithm);
-      assert.equal(sum.digest(), expected(algorithm, data));
-    });
-  }
-
-  test('no bytes is the checksum of the empty string; digest() ends it', async () => {
-    const sum = await createIncrementalChecksum('CRC64NVME');
-    assert.equal(sum.digest(), expected('CRC64NVME', new Uint8Array(0)));
-    assert.throws(() => sum.digest(), /already/);
-    assert.throws(() => sum.update(new Uint8Array(1)), /already/);
-  });
-
-  test('two running checksums keep separate state', async () => {
-    const a = await createIncrementalChecksum('SHA256');
-    const b = await createIncrementalChecksum('SHA256');
-    a.update(big.subarray(0, 10));
-    b.update(big.subarray(10, 30));
-    a.update(big.subarray(10, 20));
-    assert.equal(b.digest(), expected('SHA256', big.subarray(10, 30)));
-    assert.equal(a.digest(), expected('SHA256', big.subarray(0, 20)));
-  });
-
-  test('misuse throws a TypeError', async () => {
-    await assert.rejects(createIncrementalChecksum('sha256' as ChecksumAlgorithm), { name: 'TypeError' });
-    const sum = await createIncrementalChecksum('CRC32');
-    assert.throws(() => sum.update([1, 2] as unknown as Uint8Array), { name: 'TypeError', message: /bytes/ });
   });
 });
 

@@ -1,8 +1,6 @@
 /**
  * The engine's checksums on hash-wasm (browsers and Node alike): per-part digests in S3's
- * `x-amz-checksum-*` format, the whole-object value S3 will report at completion (FULL_OBJECT
- * folded from part CRCs, or COMPOSITE `…-N`), and an incremental hasher for single-request
- * uploads checksummed while the file is read.
+ * `x-amz-checksum-*` format.
  * @module
  */
 import { createCRC32, createCRC64, createSHA1, createSHA256, type IHasher } from 'hash-wasm';
@@ -77,46 +75,6 @@ export function createPartHasher(): PartHasher {
       const hasher = await sharedInstance(algorithm);
       // hash-wasm copies into WASM memory 16 KiB at a time, so any size can go in one update.
       return bytesToBase64(hasher.init().update(bytes).digest('binary'));
-    },
-  };
-}
-
-/** A running checksum over bytes fed in order; `digest()` ends it. */
-export interface IncrementalChecksum {
-  readonly algorithm: ChecksumAlgorithm;
-  update(bytes: Uint8Array): void;
-  /** The base64 checksum of everything fed so far; call once, then no more `update`. */
-  digest(): string;
-}
-
-/**
- * A whole-file checksum computed while the file is read (single-request uploads). It owns its
- * WASM instance, since its state lives across the awaits between reads.
- * @example
- * ```ts
- * const sum = await createIncrementalChecksum('SHA256');
- * for await (const chunk of chunks) sum.update(chunk);
- * headers['x-amz-checksum-sha256'] = sum.digest();
- * ```
- */
-export async function createIncrementalChecksum(algorithm: ChecksumAlgorithm): Promise<IncrementalChecksum> {
-  checkAlgorithm(algorithm);
-  const hasher = (await FACTORIES[algorithm]()).init();
-  let done = false;
-  const open = (): void => {
-    if (done) throw new Error('IncrementalChecksum: digest() was already called');
-  };
-  return {
-    algorithm,
-    update(bytes) {
-      open();
-      checkBytes(bytes, 'bytes');
-      hasher.update(bytes);
-    },
-    digest() {
-      open();
-      done = true;
-      return bytesToBase64(hasher.digest('binary'));
     },
   };
 }
