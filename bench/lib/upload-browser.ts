@@ -15,7 +15,14 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutBucketCorsCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { pino } from 'pino';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildBrowserBundles, CORE_BUDGET_BYTES } from '../../scripts/build-browser.ts';
@@ -46,6 +53,7 @@ const PAGE =
   "<script type=module>import * as hoist from '/hoist.js'; window.hoist = hoist;</script>";
 
 const READ_ROW = "Chromium's own File read";
+const XHR_ROW = 'plain XHR PUTs of File slices (Chromium ceiling)';
 const ENGINE_ROW = 'Hoist engine (browser bundle)';
 
 type PageWindow = { hoist: typeof Browser };
@@ -165,6 +173,86 @@ function readInPage(page: Page, partSize: number, concurrency: number): Promise<
   );
 }
 
+/** PUTs each part-size File slice to its presigned URL with XHR, `concurrency` in flight; ETags back. */
+function xhrInPage(page: Page, urls: string[], partSize: number, concurrency: number) {
+  return page.evaluate(
+    async ({ urls, partSize, concurrency }): Promise<PageResult & { etags?: string[] }> => {
+      const file = document.querySelector('input')?.files?.[0];
+      if (!file) return { ok: false, error: 'no file picked' };
+      const etags: string[] = [];
+      let next = 0;
+      const put = (index: number) =>
+        new Promise<void>((resolve, reject) => {
+          const xhr = new XMLHttpRequest();
+          xhr.open('PUT', urls[index] as string);
+          xhr.onload = () => {
+            etags[index] = xhr.getResponseHeader('etag') ?? '';
+            if (xhr.status === 200) resolve();
+            else reject(new Error(`part ${index + 1}: HTTP ${xhr.status}`));
+          };
+          xhr.onerror = () => reject(new Error(`part ${index + 1}: network error`));
+          xhr.send(file.slice(index * partSize, (index + 1) * partSize));
+        });
+      const worker = async (): Promise<void> => {
+        for (let index = next++; index < urls.length; index = next++) await put(index);
+      };
+      const started = performance.now();
+      try {
+        await Promise.all(Array.from({ length: concurrency }, worker));
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+      return { ok: true, seconds: (performance.now() - started) / 1000, bytes: file.size, etags };
+    },
+    { urls, partSize, concurrency },
+  );
+}
+
+/** The ceiling row: a multipart upload with root credentials, parts PUT from the page, no checksums. */
+async function plainXhrUpload(
+  page: Page,
+  world: ServerWorld,
+  size: number,
+  partSize: number,
+  concurrency: number,
+): Promise<PageResult> {
+  const client = new S3Client({
+    endpoint: world.s3.url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { ...ROOT_CREDENTIALS },
+  });
+  try {
+    const key = `bench/xhr-${Date.now()}.bin`;
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const count = Math.max(1, Math.ceil(size / partSize));
+    const urls = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        getSignedUrl(
+          client,
+          new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1 }),
+          {
+            expiresIn: 3600,
+          },
+        ),
+      ),
+    );
+    const result = await xhrInPage(page, urls, partSize, concurrency);
+    if (!result.ok || !result.etags) return result;
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: result.etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
+    );
+    return { ok: true, seconds: result.seconds, bytes: result.bytes, key };
+  } finally {
+    client.destroy();
+  }
+}
+
 /** Uploads the picked file with the engine's defaults (IndexedDB resume state, worker hashing). */
 function uploadInPage(
   page: Page,
@@ -237,6 +325,7 @@ export async function measureBrowser(
   mkdirSync(dir, { recursive: true });
   const { size, partSize, concurrency, runs } = context;
   const read: Row = { client: READ_ROW, bytes: size, samples: [] };
+  const xhr: Row = { client: XHR_ROW, bytes: size, samples: [], integrity: 'none' };
   const engine: Row = { client: ENGINE_ROW, bytes: size, samples: [], integrity: 'CRC32C header' };
   const notes: string[] = [];
   try {
@@ -288,6 +377,7 @@ export async function measureBrowser(
     notes.push(
       `${/HeadlessChrome\/[\d.]+/.exec(agent)?.[0] ?? agent}; the file picked through <input type=file> (disk-backed File).`,
       `File read: Blob.slice(${partSize / 2 ** 20} MiB).arrayBuffer(), ${concurrency} in flight, bytes dropped.`,
+      `plain XHR: File slices PUT to presigned UploadPart URLs (root credentials), ${concurrency} in flight, no checksums.`,
       'engine: createBrowserUpload defaults (XHR, CRC32C in Web Workers, IndexedDB resume state), the broker',
       `(sts mode, this process) picks ${partSize / 2 ** 20} MiB parts; ${concurrency} in flight; the S3 server in its own process.`,
       'CPU s/GiB and peak RSS: all Chromium processes (peak RSS = the sum of their high-water marks).',
@@ -297,17 +387,21 @@ export async function measureBrowser(
     for (let run = 1; run <= runs; run++) {
       process.stdout.write(` run ${run}/${runs}:`);
       // Order alternates per run, so neither row always gets the colder start.
-      const order = run % 2 === 1 ? [read, engine] : [engine, read];
+      const order = run % 2 === 1 ? [read, xhr, engine] : [engine, xhr, read];
       for (const row of order) {
         if (row.note) continue;
-        process.stdout.write(row === read ? ' read' : ' upload');
+        process.stdout.write(row === read ? ' read' : row === xhr ? ' xhr' : ' upload');
         try {
           if (row === read) {
             row.samples.push(await measured(() => readInPage(page, partSize, concurrency), limit, undefined));
             continue;
           }
           const job = { brokerUrl: broker.url, token: world.token, concurrency };
-          const { key, ...sample } = await measured(() => uploadInPage(page, job), limit, s3.pid);
+          const work =
+            row === xhr
+              ? () => plainXhrUpload(page, world, size, partSize, concurrency)
+              : () => uploadInPage(page, job);
+          const { key, ...sample } = await measured(work, limit, s3.pid);
           if (!key) throw new Error('the page returned no object key');
           const stored = await storedSize(world, key);
           await deleteStored(world, key);
@@ -331,7 +425,7 @@ export async function measureBrowser(
       sections: [
         {
           title: `(d) ${kibOrMib(size)} in headless Chromium: the engine's browser bundle to Hoist's local S3 server — ${runs} run(s), medians`,
-          rows: [read, engine],
+          rows: [read, xhr, engine],
           ratioTo: READ_ROW,
           notes,
         },

@@ -83,6 +83,8 @@ export class Upload {
   #persistTimer: ReturnType<typeof setTimeout> | undefined;
   #resumeFrom: ResumeRecord | undefined;
   #cleanup: Promise<void> | undefined;
+  /** Checksums of parts hashed ahead of sending (Blob sources only). */
+  readonly #ahead = new Map<number, Promise<string>>();
 
   constructor(options: UploadOptions) {
     this.#o = resolveOptions(options);
@@ -430,6 +432,7 @@ export class Upload {
         await this.#untilResumed();
         continue;
       }
+      this.#hashAhead(session, queue);
       while (queue.length > 0 && running.size < this.#concurrency.current && this.#state === 'uploading') {
         const partNumber = queue.shift() as number;
         const task: Promise<void> = this.#sendPart(session, partNumber)
@@ -451,14 +454,37 @@ export class Upload {
     return this.#complete(session);
   }
 
+  /**
+   * With a Blob to send (browsers), a part's bytes are only read to be hashed, so the parts
+   * about to go can be hashed while others upload, at the cost of a checksum each.
+   */
+  #hashAhead(session: Session, queue: readonly number[]): void {
+    const o = this.#o;
+    if (!o.source.blob) return;
+    for (const partNumber of queue.slice(0, this.#concurrency.current * 2)) {
+      if (this.#ahead.has(partNumber)) continue;
+      const { start, end } = partRange(o.source.size, session.partSize, partNumber);
+      const checksum = o.source.read(start, end).then((bytes) => o.hasher.digest(o.checksumAlgorithm, bytes));
+      checksum.catch(() => {}); // awaited (and reported) by the part's own task
+      this.#ahead.set(partNumber, checksum);
+    }
+  }
+
   async #sendPart(session: Session, partNumber: number): Promise<void> {
     const o = this.#o;
     const { start, end } = partRange(o.source.size, session.partSize, partNumber);
     // With a Blob to send (browsers), the bytes are only read to be hashed, then let go.
     const body = (): Uint8Array | Blob => o.source.blob?.(start, end) ?? (bytes as Uint8Array);
-    let bytes: Uint8Array | undefined = await o.source.read(start, end);
-    let checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
-    if (o.source.blob) bytes = undefined;
+    let bytes: Uint8Array | undefined;
+    let checksum: string;
+    const ahead = this.#ahead.get(partNumber);
+    this.#ahead.delete(partNumber);
+    if (ahead) checksum = await ahead;
+    else {
+      bytes = await o.source.read(start, end);
+      checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+      if (o.source.blob) bytes = undefined;
+    }
     let etag = '';
     const query = `partNumber=${partNumber}&uploadId=${encodeURIComponent(session.uploadId ?? '')}`;
     let attempts = 0;
