@@ -30,6 +30,7 @@ import {
 import { buildLambda } from '../../scripts/build-lambda.ts';
 import { createAdminClients } from '../../src/cli/aws/context.ts';
 import { awsCommand } from '../../src/cli/commands/aws.ts';
+import { functionUrlEvent } from '../helpers/lambda.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer, tmpDir } from '../helpers/server.ts';
 
@@ -38,37 +39,6 @@ const ACCOUNT = '210987654321';
 const BUCKET = 'kit-uploads';
 const ORIGIN = 'https://app.example.com';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/hoist-upload`;
-
-/** A Lambda function URL event (payload format 2.0), as AWS sends it. */
-function functionUrlEvent(
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): object {
-  const domain = 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws';
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: domain, 'x-forwarded-proto': 'https', 'x-forwarded-for': '127.0.0.1', ...headers },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abcdefghijklmnopqrstuvwxyz012345',
-      domainName: domain,
-      domainPrefix: 'abcdefghijklmnopqrstuvwxyz012345',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'hoist-test' },
-      requestId: 'c3d5e4f0-7b8a-4c1d-9e2f-0a1b2c3d4e5f',
-      routeKey: '$default',
-      stage: '$default',
-      time: '22/Nov/2026:18:00:00 +0000',
-      timeEpoch: 1_795_284_000_000,
-    },
-    ...(body === undefined ? {} : { body }),
-    isBase64Encoded: false,
-  };
-}
 
 describe('hoist aws setup + doctor against the local server', () => {
   const cleanup = suiteCleanup();
@@ -269,15 +239,10 @@ describe('hoist aws setup + doctor against the local server', () => {
       return JSON.parse(run.stdout) as { statusCode: number; body: string; headers?: Record<string, string> };
     };
     const created = await invoke(
-      functionUrlEvent(
-        'POST',
-        '/uploads',
-        {
-          authorization: 'Bearer alice-token-0123456789',
-          'content-type': 'application/json',
-        },
-        JSON.stringify({ filename: 'clip.mp4', size: 20 * 1024 * 1024, contentType: 'video/mp4' }),
-      ),
+      functionUrlEvent('POST', '/uploads', {
+        headers: { authorization: 'Bearer alice-token-0123456789', 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'clip.mp4', size: 20 * 1024 * 1024, contentType: 'video/mp4' }),
+      }),
     );
     assert.equal(created.statusCode, 201, created.body);
     const upload = JSON.parse(created.body) as {
@@ -288,7 +253,7 @@ describe('hoist aws setup + doctor against the local server', () => {
     assert.match(upload.key, /^uploads\/alice\/.+\/clip\.mp4$/);
     assert.ok(upload.uploadId);
     assert.ok(upload.credentials?.accessKeyId.startsWith('ASIA'));
-    const denied = await invoke(functionUrlEvent('GET', '/uploads', {}));
+    const denied = await invoke(functionUrlEvent('GET', '/uploads'));
     assert.equal(denied.statusCode, 401);
     // Leave the server as setup made it: no multipart upload open.
     const open = await server.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
