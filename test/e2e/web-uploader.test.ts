@@ -86,6 +86,21 @@ describe('<hoist-uploader> in headless Chromium', () => {
       dir: join(dir, 'site'),
       routes: {
         '/': { body: await readFile(DEMO), type: 'text/html; charset=utf-8' },
+        // As a framework renders it: the element is created and given its properties (a token
+        // callback included) before the definition loads, then upgraded.
+        '/framework.html': {
+          type: 'text/html; charset=utf-8',
+          body:
+            '<!doctype html><meta charset=utf-8><title>framework</title><div id=app></div><script type=module>' +
+            "const el = document.createElement('hoist-uploader');" +
+            "el.brokerUrl = new URLSearchParams(location.search).get('broker');" +
+            "el.tokenProvider = () => new URLSearchParams(location.search).get('token');" +
+            "el.maxSize = 5 * 1024 * 1024; el.setAttribute('no-list', '');" +
+            "document.getElementById('app').append(el);" +
+            "window.before = customElements.get('hoist-uploader') === undefined;" +
+            "await import('/assets/hoist-uploader.js'); document.body.dataset.ready = '1';" +
+            '</script>',
+        },
         '/config.json': (_req, res) => {
           res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
           res.end(JSON.stringify(config));
@@ -490,6 +505,55 @@ describe('<hoist-uploader> in headless Chromium', () => {
     await tab.locator('body[data-ready]').waitFor();
     await uploader().locator('tr[data-status=aborted]', { hasText: cancelled }).waitFor();
     assert.equal(await uploader().locator('li.file').count(), 0);
+  });
+
+  it('works as a framework uses it: properties set before the element is defined', async () => {
+    const { page } = await openPage(
+      browser,
+      web.url(`/framework.html?broker=${encodeURIComponent(broker.url)}&token=${TOKENS.bob}`),
+    );
+    await page.locator('body[data-ready]').waitFor();
+    assert.equal(await page.evaluate(() => (window as unknown as { before: boolean }).before), true);
+    const file = await makePageFile(page, {
+      seed: 77,
+      size: 3 * MiB,
+      name: 'framework.bin',
+      lastModified: LAST_MODIFIED,
+    });
+    const view = await page.evaluate(async (file) => {
+      const el = document.querySelector('hoist-uploader') as HTMLElement & { addFiles(files: File[]): void };
+      const done = new Promise<Record<string, unknown>>((resolve, reject) => {
+        el.addEventListener('hoist-upload-complete', (e) => resolve((e as CustomEvent).detail));
+        el.addEventListener('hoist-upload-error', (e) =>
+          reject(new Error(JSON.stringify((e as CustomEvent).detail))),
+        );
+      });
+      el.addFiles([file]);
+      return done;
+    }, file);
+    assert.equal(view.status, 'completed');
+    assert.equal(view.size, 3 * MiB);
+    // The token came from the callback set before the upgrade: the upload is bob's.
+    assert.ok((await listed('bob')).some((upload) => upload.id === view.id));
+    // And maxSize, set before the upgrade too, refuses a larger file before anything is sent.
+    const before = (await listed('bob')).length;
+    const big = await makePageFile(page, {
+      seed: 78,
+      size: 6 * MiB,
+      name: 'too-big.bin',
+      lastModified: LAST_MODIFIED,
+    });
+    const refused = await page.evaluate(async (file) => {
+      const el = document.querySelector('hoist-uploader') as HTMLElement & { addFiles(files: File[]): void };
+      const error = new Promise<{ code: string }>((resolve) =>
+        el.addEventListener('hoist-upload-error', (e) => resolve((e as CustomEvent).detail), { once: true }),
+      );
+      el.addFiles([file]);
+      return error;
+    }, big);
+    assert.equal(refused.code, 'too-large');
+    assert.equal((await listed('bob')).length, before);
+    await page.close();
   });
 
   it('an expired session says so in plain words', async () => {
