@@ -13,7 +13,7 @@ import {
 import { suiteCleanup } from '../../test/helpers/s3.ts';
 import type { Hook } from '../../test/helpers/server.ts';
 import { PROBLEM_BASE } from '../protocol/problems.ts';
-import { BrokerClient, type BrokerClientOptions } from './broker-client.ts';
+import { BrokerClient, type BrokerClientOptions, parseRetryAfter } from './broker-client.ts';
 import { UploadError } from './errors.ts';
 import type { TokenProvider } from './types.ts';
 
@@ -327,6 +327,17 @@ describe('BrokerClient retries', () => {
     const { broker: api, retries } = client(server.url, 'tok');
     await api.get('u1');
     assert.equal(retries[0]!.error.retryAfterSeconds, 0);
+  });
+
+  test('Retry-After as an HTTP-date is read as the seconds until then', () => {
+    const now = Date.parse('Sun, 22 Nov 2026 20:00:00 GMT');
+    assert.equal(parseRetryAfter('Sun, 22 Nov 2026 20:00:30 GMT', now), 30);
+    assert.equal(parseRetryAfter('Sun, 22 Nov 2026 19:59:00 GMT', now), 0);
+    assert.equal(parseRetryAfter('120', now), 120);
+    assert.equal(parseRetryAfter(7, now), 7);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter('-5', now), undefined);
+    assert.equal(parseRetryAfter(null, now), undefined);
   });
 
   test('429 quota-exceeded (a daily quota) is not retried', async (t) => {

@@ -209,8 +209,7 @@ function problemError(
     // Not problem+json (a proxy's error page): the status says enough.
   }
   const code = typeof problem.type === 'string' ? problemCode({ type: problem.type }) : undefined;
-  const seconds = Number(retryAfter ?? problem.retryAfter);
-  const retryAfterSeconds = Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  const retryAfterSeconds = parseRetryAfter(retryAfter) ?? parseRetryAfter(problem.retryAfter);
   const retryable = status >= 500 || code === 'rate-limited' || (status === 429 && code !== 'quota-exceeded');
   const detail = typeof problem.detail === 'string' ? problem.detail : (problem.title ?? `HTTP ${status}`);
   const fields = Array.isArray(problem.errors)
@@ -226,4 +225,14 @@ function problemError(
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     },
   );
+}
+
+/** Retry-After as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); undefined when neither. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  // An IMF-fixdate names its weekday and month ("Sun, 06 Nov 1994 08:49:37 GMT").
+  const date = /^[A-Za-z]{3}, /.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(date) ? Math.max(0, Math.ceil((date - now) / 1000)) : undefined;
 }
