@@ -5,8 +5,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { BROKER_KEYS, BUCKET, PREFIX, ROLE_ARN, startBrokerBackend, TOKENS } from '../helpers/broker.ts';
-import { suiteCleanup } from '../helpers/s3.ts';
+import type { CreateUploadResponse } from '../../src/protocol/api.ts';
+import {
+  BROKER_KEYS,
+  BUCKET,
+  brokerConfig,
+  PREFIX,
+  putWithCredentials,
+  ROLE_ARN,
+  startBrokerBackend,
+  startTestBroker,
+  TOKENS,
+} from '../helpers/broker.ts';
+import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { type TestServer, tmpDir } from '../helpers/server.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -105,6 +116,46 @@ describe('hoist broker / hoist sweep', () => {
       (left.Uploads ?? []).some((u) => u.Key === key),
       false,
     );
+  });
+
+  test('hoist sweep deletes an object written around the broker for an upload that expired', async () => {
+    const dir = await tmpDir(t);
+    const registry = `sqlite:${join(dir, 'registry.sqlite')}`;
+    const broker = await startTestBroker(
+      t,
+      brokerConfig(server, 'sts', { registry: { url: registry }, uploadTtlSeconds: 1 }),
+    );
+    const res = await broker.api('alice', 'POST', '/uploads', {
+      filename: 'x.txt',
+      size: 5,
+      contentType: 'text/plain',
+    });
+    assert.equal(res.status, 201);
+    const created = res.body as CreateUploadResponse;
+    // Sent with the credentials, never completed through the broker: never verified.
+    const put = await putWithCredentials(created, Buffer.from('hello'), created.putHeaders ?? {});
+    assert.equal(put.status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const sweepConfig = join(dir, 'sweep.json');
+    await writeFile(
+      sweepConfig,
+      JSON.stringify({
+        mode: 'sts',
+        s3: { endpoint: server.url, region: server.region, bucket: BUCKET, credentials: BROKER_KEYS },
+        sts: { roleArn: ROLE_ARN },
+        keyPrefix: PREFIX,
+        auth: { tokens: TOKENS },
+        registry: { url: registry },
+      }),
+    );
+    const sweep = run(['sweep', '--config', sweepConfig, '--older-than', '0']);
+    assert.equal(await sweep.exited, 0, sweep.stderr());
+    assert.match(
+      sweep.stderr(),
+      new RegExp(`deleted ${created.key} \\(5 bytes\\): uploaded around the broker, never verified`),
+    );
+    assert.equal(JSON.parse(sweep.stdout().trim().split('\n').at(-1)!).deleted, 1);
+    assert.equal(await objectExists(server.client, BUCKET, created.key), false);
   });
 
   test('a bad config names the field', async () => {

@@ -90,8 +90,12 @@ export async function runSweep(args: string[]): Promise<void> {
       olderThanMs: Number(olderThan) * 1000,
       onError: (error, upload) => {
         const message = error instanceof Error ? error.name : String(error);
-        process.stderr.write(`hoist sweep: could not abort ${upload.key}: ${message}\n`);
+        process.stderr.write(`hoist sweep: could not clean up ${upload.key}: ${message}\n`);
       },
+      onObjectDeleted: (upload) =>
+        process.stderr.write(
+          `hoist sweep: deleted ${upload.key} (${upload.size} bytes): uploaded around the broker, never verified\n`,
+        ),
     });
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (result.failed > 0) process.exitCode = 1;
