@@ -202,8 +202,8 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
       cors({
         origin: (origin) => (any || allowed.has(origin) ? origin : null),
         allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['authorization', 'content-type', 'x-request-id'],
-        exposeHeaders: ['x-request-id', 'retry-after'],
+        allowHeaders: ['authorization', 'content-type', 'x-request-id', 'idempotency-key'],
+        exposeHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
         maxAge: 600,
       }),
     );

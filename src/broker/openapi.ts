@@ -298,10 +298,33 @@ const paths: Record<string, Json> = {
       ...secured,
       operationId: 'createUpload',
       summary: 'Start an upload: key, multipart upload, and credentials (or a presigned PUT)',
+      parameters: [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description:
+            'One per upload, reused on retries: when this user already has an upload made with the key, ' +
+            'it is answered again (same upload, fresh credentials) instead of a second one being created.',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
+        },
+      ],
       requestBody: { required: true, content: json(ref('CreateUploadRequest')) },
       responses: {
-        '201': { description: 'Created', content: json(ref('CreateUploadResponse')) },
+        '201': {
+          description: 'Created (or, with `Idempotent-Replayed: true`, the upload this Idempotency-Key made)',
+          headers: {
+            'Idempotent-Replayed': {
+              description: '`true` when the answer is a replay of an earlier create with the same key',
+              schema: { type: 'string', enum: ['true'] },
+            },
+          },
+          content: json(ref('CreateUploadResponse')),
+        },
         ...common,
+        '409': problem(
+          'conflict: the Idempotency-Key names an upload that is no longer open, or a different upload',
+        ),
         '413': problem('too-large: over the size limit (nothing was created)'),
         '415': problem('unsupported-type: content type not allowed'),
       },

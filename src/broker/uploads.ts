@@ -39,6 +39,7 @@ import {
 import { BrokerProblem } from './errors.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
+import type { IdempotencyLookup, KeyedUploadRecord } from './registry/record.ts';
 import { buildSessionPolicy } from './session-policy.ts';
 import type { BrokerUser, Registry, UploadRecord } from './types.ts';
 import {
@@ -101,7 +102,8 @@ export interface Logger {
 
 export interface LifecycleDeps {
   settings: LifecycleSettings;
-  registry: Registry;
+  /** Without getByIdempotencyKey (a custom registry), Idempotency-Keys are not honoured. */
+  registry: Registry & Partial<IdempotencyLookup>;
   aws: AwsClients;
   /** ms since epoch. @default Date.now */
   clock?: () => number;
@@ -131,7 +133,7 @@ const noopLogger: Logger = { info() {}, warn() {}, error() {} };
 
 export class UploadService {
   readonly #s: LifecycleSettings;
-  readonly #registry: Registry;
+  readonly #registry: Registry & Partial<IdempotencyLookup>;
   readonly #aws: AwsClients;
   readonly #clock: () => number;
   readonly #log: Logger;
@@ -161,7 +163,25 @@ export class UploadService {
   // ---- create -----------------------------------------------------------------------------
 
   async create(user: BrokerUser, input: CreateUploadInput): Promise<CreateUploadResponse> {
+    return (await this.createOnce(user, input)).upload;
+  }
+
+  /**
+   * Create with an optional Idempotency-Key: when the user already has an upload made with
+   * that key, it is answered again (with fresh credentials) instead of a second one.
+   */
+  async createOnce(
+    user: BrokerUser,
+    input: CreateUploadInput,
+    idempotencyKey?: string,
+  ): Promise<{ upload: CreateUploadResponse; replayed: boolean }> {
+    const lookup = idempotencyKey === undefined ? undefined : this.#registry.getByIdempotencyKey;
+    const byKey = lookup && (() => lookup.call(this.#registry, user.id, idempotencyKey!));
+    const existing = await byKey?.();
+    if (existing) return { upload: await this.#replay(user, existing, input), replayed: true };
+
     const s = this.#s;
+    // Quotas count genuinely new uploads only: a replay never gets this far.
     await this.#hooks.checkCreate?.(user, input);
     // Enforced here too, so the service is safe without the limits hook.
     if (input.size > s.limits.maxObjectSize)
@@ -174,10 +194,9 @@ export class UploadService {
     const id = this.#newId();
     const key = buildObjectKey(s.keyPrefix, user.id, id, input.filename);
     // Built (and self-checked) before anything exists, so a key bug creates nothing.
-    const policy = s.mode === 'presign' ? undefined : buildSessionPolicy({ bucket: s.s3.bucket, key });
+    if (s.mode !== 'presign') buildSessionPolicy({ bucket: s.s3.bucket, key });
     const algorithm: ChecksumAlgorithm = input.checksumAlgorithm ?? 'CRC32C';
     const single = input.size <= s.singleRequestMaxSize;
-    const checksumType = uploadChecksumType(algorithm, !single);
     const partSize = choosePartSize(input.size, input.partSize ?? s.partSize);
     const now = this.#clock();
     const metadata = { ...(input.metadata ?? {}) };
@@ -194,14 +213,14 @@ export class UploadService {
             ContentDisposition: contentDisposition(input.filename),
             Metadata: objectMetadata(user, id, input),
             ChecksumAlgorithm: algorithm,
-            ChecksumType: checksumType,
+            ChecksumType: uploadChecksumType(algorithm, true),
           }),
         ),
       );
       if (!out.UploadId) throw new BrokerProblem('upstream-error', 'S3 returned no upload id');
       uploadId = out.UploadId;
     }
-    const record: UploadRecord = {
+    const record: KeyedUploadRecord = {
       id,
       userId: user.id,
       status: 'created',
@@ -218,39 +237,21 @@ export class UploadService {
       createdAt: now,
       updatedAt: now,
       expiresAt: now + s.uploadTtlSeconds * 1000,
+      ...(byKey ? { idempotencyKey: idempotencyKey! } : {}),
     };
     try {
       await this.#registry.insert(record);
     } catch (error) {
       if (uploadId) await abortQuietly(this.#aws.s3, { bucket: s.s3.bucket, key, uploadId }).catch(() => {});
+      // Another create with this key won the race: answer with its upload (already rate-counted).
+      const winner = await byKey?.().catch(() => undefined);
+      if (winner) return { upload: await this.#replay(user, winner, input, false), replayed: true };
       throw error;
     }
 
-    const response: CreateUploadResponse = {
-      id,
-      bucket: s.s3.bucket,
-      key,
-      region: s.s3.region,
-      endpoint: publicEndpoint(s.s3),
-      forcePathStyle: s.s3.forcePathStyle ?? false,
-      mode: s.mode,
-      uploadId,
-      partSize,
-      partCount: single ? 1 : partCount(input.size, partSize),
-      checksumAlgorithm: algorithm,
-      checksumType,
-      expiresAt: new Date(record.expiresAt).toISOString(),
-    };
+    let response: CreateUploadResponse;
     try {
-      if (policy) {
-        response.credentials = await this.#mint(record, policy);
-        if (single)
-          response.putHeaders = putObjectHeaders({
-            contentType: record.contentType,
-            contentDisposition: contentDisposition(record.filename),
-            metadata: objectMetadata(user, record.id, input),
-          });
-      } else if (single) response.putRequest = await this.#presignPut(record, user, input);
+      response = await this.#respond(user, record);
     } catch (error) {
       // Nothing may stay open that the client cannot use.
       await this.#discard(record, 'aborted', 'credentials could not be issued').catch(() => {});
@@ -261,6 +262,62 @@ export class UploadService {
       'upload created',
     );
     this.#hooks.uploadCreated?.(record);
+    return { upload: response, replayed: false };
+  }
+
+  /** The create answer again for an upload made with the same key: same upload, fresh credentials. */
+  async #replay(
+    user: BrokerUser,
+    record: UploadRecord,
+    input: CreateUploadInput,
+    mint = true,
+  ): Promise<CreateUploadResponse> {
+    if (
+      record.filename !== input.filename ||
+      record.size !== input.size ||
+      record.contentType !== input.contentType ||
+      record.checksumAlgorithm !== (input.checksumAlgorithm ?? 'CRC32C')
+    )
+      throw new BrokerProblem('conflict', 'This Idempotency-Key was used for a different upload');
+    this.#requireOpen(record);
+    // Replays mint credentials, so the mint rate limit counts them.
+    if (mint) await this.#hooks.beforeMint?.(user);
+    this.#log.info({ uploadId: record.id, userId: user.id }, 'upload create replayed');
+    return this.#respond(user, record);
+  }
+
+  /** What create answers for a record: where it goes, and credentials, headers or a PUT URL. */
+  async #respond(user: BrokerUser, record: UploadRecord): Promise<CreateUploadResponse> {
+    const s = this.#s;
+    const single = record.uploadId === null;
+    const input = inputOf(record);
+    const response: CreateUploadResponse = {
+      id: record.id,
+      bucket: record.bucket,
+      key: record.key,
+      region: s.s3.region,
+      endpoint: publicEndpoint(s.s3),
+      forcePathStyle: s.s3.forcePathStyle ?? false,
+      mode: record.mode,
+      uploadId: record.uploadId,
+      partSize: record.partSize,
+      partCount: single ? 1 : partCount(record.size, record.partSize),
+      checksumAlgorithm: record.checksumAlgorithm,
+      checksumType: uploadChecksumType(record.checksumAlgorithm, !single),
+      expiresAt: new Date(record.expiresAt).toISOString(),
+    };
+    if (record.mode !== 'presign') {
+      response.credentials = await this.#mint(
+        record,
+        buildSessionPolicy({ bucket: record.bucket, key: record.key }),
+      );
+      if (single)
+        response.putHeaders = putObjectHeaders({
+          contentType: record.contentType,
+          contentDisposition: contentDisposition(record.filename),
+          metadata: objectMetadata(user, record.id, input),
+        });
+    } else if (single) response.putRequest = await this.#presignPut(record, user, input);
     return response;
   }
 
@@ -726,6 +783,20 @@ export class UploadService {
     this.#log.error({ err: error, operation }, 'storage call failed');
     return new BrokerProblem('upstream-error', `${operation} failed`, { cause: error });
   }
+}
+
+/** The create input a record was made from (what signing its object needs). */
+function inputOf(record: UploadRecord): CreateUploadInput {
+  const { [DECLARED_CHECKSUM]: checksum, ...metadata } = record.metadata;
+  const input: CreateUploadInput = {
+    filename: record.filename,
+    size: record.size,
+    contentType: record.contentType,
+    checksumAlgorithm: record.checksumAlgorithm,
+    metadata,
+  };
+  if (checksum !== undefined) input.checksum = checksum;
+  return input;
 }
 
 function objectMetadata(user: BrokerUser, id: string, input: CreateUploadRequest): Record<string, string> {

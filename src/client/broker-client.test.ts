@@ -212,7 +212,13 @@ type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
 interface Scripted {
   url: string;
-  requests: { method: string; url: string; authorization: string | undefined; body: string }[];
+  requests: {
+    method: string;
+    url: string;
+    authorization: string | undefined;
+    idempotencyKey: string | undefined;
+    body: string;
+  }[];
 }
 
 /** A node:http server answering request n with `handler(req, res, n)`; closed after the test. */
@@ -221,7 +227,13 @@ async function scripted(t: Hook, handler: Handler): Promise<Scripted> {
   const server: Server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    requests.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
+    requests.push({
+      method: req.method!,
+      url: req.url!,
+      authorization: req.headers.authorization,
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+      body,
+    });
     handler(req, res, requests.length);
   });
   server.keepAliveTimeout = 1;
@@ -291,6 +303,21 @@ describe('BrokerClient retries', () => {
       size: 1,
       contentType: 'video/mp4',
     });
+  });
+
+  test('a create sends its Idempotency-Key, the same on every attempt; none without one', async (t) => {
+    const server = await scripted(t, (_req, res, n) =>
+      n <= 2 ? problem(res, 503, 'internal') : json(res, 201, { id: 'u3' }),
+    );
+    const { broker: api } = client(server.url, 'tok');
+    const request = { filename: 'a.mp4', size: 1, contentType: 'video/mp4' };
+    assert.deepEqual(await api.create(request, undefined, 'key-1'), { id: 'u3' });
+    await api.create(request);
+    await api.get('u3');
+    assert.deepEqual(
+      server.requests.map((r) => r.idempotencyKey),
+      ['key-1', 'key-1', 'key-1', undefined, undefined],
+    );
   });
 
   test('5xx every time: maxAttempts requests, then the last error', async (t) => {

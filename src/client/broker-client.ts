@@ -46,6 +46,8 @@ interface CallOptions {
   path: string;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /** Sent as Idempotency-Key: the same on every retry of this call. */
+  key?: string | undefined;
 }
 
 export class BrokerClient {
@@ -62,13 +64,15 @@ export class BrokerClient {
     this.#fetch = f.bind(globalThis);
   }
 
-  create(request: CreateUploadRequest, signal?: AbortSignal): Promise<CreateUploadResponse> {
+  /** `key` (one per upload) lets the broker answer a retry whose first answer was lost with the same upload. */
+  create(request: CreateUploadRequest, signal?: AbortSignal, key?: string): Promise<CreateUploadResponse> {
     return this.#call({
       operation: 'create upload',
       method: 'POST',
       path: '/uploads',
       body: request,
       signal,
+      key,
     });
   }
 
@@ -158,6 +162,7 @@ export class BrokerClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = await this.#token(call.operation);
     if (token) headers.authorization = `Bearer ${token}`;
+    if (call.key) headers['idempotency-key'] = call.key;
     let body: string | undefined;
     if (call.body !== undefined) {
       headers['content-type'] = 'application/json';

@@ -326,6 +326,7 @@ export class Upload {
         ...(this.#fileChecksum ? { checksum: this.#fileChecksum } : {}),
       },
       this.#aborted.signal,
+      crypto.randomUUID(),
     );
     this.#session = sessionOf(
       {
@@ -461,7 +462,7 @@ export class Upload {
   #hashAhead(session: Session, queue: readonly number[]): void {
     const o = this.#o;
     if (!o.source.blob) return;
-    for (const partNumber of queue.slice(0, this.#concurrency.current * 2)) {
+    for (const partNumber of queue.slice(0, this.#concurrency.current)) {
       if (this.#ahead.has(partNumber)) continue;
       const { start, end } = partRange(o.source.size, session.partSize, partNumber);
       const checksum = o.source.read(start, end).then((bytes) => o.hasher.digest(o.checksumAlgorithm, bytes));
@@ -476,10 +477,12 @@ export class Upload {
     // With a Blob to send (browsers), the bytes are only read to be hashed, then let go.
     const body = (): Uint8Array | Blob => o.source.blob?.(start, end) ?? (bytes as Uint8Array);
     let bytes: Uint8Array | undefined;
-    let checksum: string;
     const ahead = this.#ahead.get(partNumber);
     this.#ahead.delete(partNumber);
-    if (ahead) checksum = await ahead;
+    // Hashing ahead is only a head start: if it failed, the part is read here as usual.
+    const early = await ahead?.catch(() => undefined);
+    let checksum: string;
+    if (early !== undefined) checksum = early;
     else {
       bytes = await o.source.read(start, end);
       checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);

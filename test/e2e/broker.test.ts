@@ -23,6 +23,7 @@ import {
 import { verifyWebhookSignature } from '../../src/broker/webhook.ts';
 import type { CreateUploadResponse, PartUrlsResponse, UploadMode } from '../../src/protocol/api.ts';
 import {
+  type ApiResponse,
   BUCKET,
   brokerConfig,
   bytes,
@@ -39,6 +40,7 @@ import {
   startTestBroker,
   storedBytes,
   type TestBroker,
+  TOKENS,
   uploadParts,
   uploadSingle,
 } from '../helpers/broker.ts';
@@ -571,6 +573,105 @@ describe('broker end to end', () => {
     assert.ok(Number(rate.headers.get('retry-after')) >= 1);
     const listed = await limited.api('bob', 'GET', '/uploads');
     assert.equal(listed.body.uploads.length, 2);
+  });
+
+  test('Idempotency-Key: a retried create gets the same upload back, with fresh credentials', async () => {
+    /** POST /uploads with an Idempotency-Key (the shared api helper sends no extra headers). */
+    const post = async (broker: TestBroker, user: 'alice' | 'bob', key: string, body: object) => {
+      const res = await fetch(`${broker.url}/uploads`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TOKENS[user]}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        replayed: res.headers.get('idempotent-replayed'),
+        body: (await res.json()) as ApiResponse['body'],
+      };
+    };
+    const sts = brokers.sts;
+    const body = { filename: 'retried.mp4', size: 12 * MiB, contentType: 'video/mp4' };
+    const openBefore = (await openMultipartKeys()).length;
+
+    const first = await post(sts, 'alice', 'key-1', body);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(first.replayed, null);
+    const again = await post(sts, 'alice', 'key-1', body);
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.replayed, 'true');
+    const { credentials: c1, ...rest1 } = first.body;
+    const { credentials: c2, ...rest2 } = again.body;
+    assert.deepEqual(rest2, rest1);
+    assert.notEqual(c2.accessKeyId, c1.accessKeyId);
+    assert.equal((await openMultipartKeys()).length, openBefore + 1);
+    // The replayed credentials work: the upload goes through on them.
+    const data = randomBytes(body.size);
+    const parts = await sendParts('sts', again.body, data);
+    const done = await sts.api('alice', 'POST', `/uploads/${first.body.id}/complete`, { parts });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+
+    // Completed: the key no longer answers. A different body under a used key: conflict.
+    const late = await post(sts, 'alice', 'key-1', body);
+    assert.equal(late.status, 409);
+    assert.match(late.body.detail, /completed/);
+    const second = await post(sts, 'alice', 'key-2', { ...body, size: 10 });
+    assert.equal(second.status, 201);
+    const other = await post(sts, 'alice', 'key-2', { ...body, size: 11 });
+    assert.equal(other.status, 409);
+    assert.equal(other.body.type, 'https://hoist.dev/problems/conflict');
+    assert.match(other.body.detail, /different upload/);
+    // Keys are per user.
+    const bobs = await post(sts, 'bob', 'key-2', { ...body, size: 10 });
+    assert.equal(bobs.status, 201);
+    assert.equal(bobs.replayed, null);
+    assert.notEqual(bobs.body.id, second.body.id);
+    // Aborted: conflict.
+    assert.equal((await sts.api('bob', 'DELETE', `/uploads/${bobs.body.id}`)).status, 200);
+    assert.equal((await post(sts, 'bob', 'key-2', { ...body, size: 10 })).status, 409);
+
+    for (const bad of ['', 'has space', 'ü', 'x'.repeat(129)]) {
+      const res = await post(sts, 'alice', bad, body);
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.errors[0].path, 'Idempotency-Key');
+    }
+
+    // Two creates racing with one key: one upload, the loser's multipart upload aborted.
+    const openNow = (await openMultipartKeys()).length;
+    const raced = await Promise.all([1, 2].map(() => post(sts, 'alice', 'key-race', body)));
+    assert.deepEqual(
+      raced.map((r) => r.status),
+      [201, 201],
+    );
+    assert.equal(raced[0]!.body.id, raced[1]!.body.id);
+    assert.deepEqual(raced.map((r) => r.replayed).sort(), ['true', null].sort());
+    assert.equal((await openMultipartKeys()).length, openNow + 1);
+
+    // Presign, single request: a replay signs a fresh PUT for the same object.
+    const small = { filename: 'small.mp4', size: 10, contentType: 'video/mp4' };
+    const put1 = await post(brokers.presign, 'alice', 'key-put', small);
+    const put2 = await post(brokers.presign, 'alice', 'key-put', small);
+    assert.equal(put2.status, 201);
+    assert.equal(put2.replayed, 'true');
+    assert.equal(put2.body.id, put1.body.id);
+    assert.equal(new URL(put2.body.putRequest.url).pathname, new URL(put1.body.putRequest.url).pathname);
+
+    // A replay is no new upload for the quotas, but it mints, so the mint rate limit counts it.
+    const limited = await startTestBroker(
+      t,
+      brokerConfig(server, 'sts', {
+        limits: { maxConcurrentUploadsPerUser: 1, maxCredentialMintsPerMinute: 2 },
+      }),
+    );
+    assert.equal((await post(limited, 'bob', 'key-q', small)).status, 201);
+    const replay = await post(limited, 'bob', 'key-q', small);
+    assert.equal(replay.status, 201, JSON.stringify(replay.body));
+    const minted = await post(limited, 'bob', 'key-q', small);
+    assert.equal(minted.status, 429);
+    assert.equal(minted.body.type, 'https://hoist.dev/problems/rate-limited');
   });
 
   test('a completion is announced by a signed webhook', async () => {

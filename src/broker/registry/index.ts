@@ -16,7 +16,13 @@ import { PostgresRegistry } from './postgres.ts';
 import { SqliteRegistry } from './sqlite.ts';
 
 export { PostgresRegistry, type PostgresRegistryOptions } from './postgres.ts';
-export { OPEN_STATUSES, UPLOAD_STATUSES } from './record.ts';
+export {
+  type IdempotencyLookup,
+  type KeyedUploadRecord,
+  MAX_IDEMPOTENCY_KEY,
+  OPEN_STATUSES,
+  UPLOAD_STATUSES,
+} from './record.ts';
 export { SqliteRegistry, type SqliteRegistryOptions } from './sqlite.ts';
 
 export interface OpenRegistryOptions {

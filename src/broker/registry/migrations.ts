@@ -4,7 +4,8 @@
  *
  * Indexes: (user_id, created_at DESC, id DESC) serves listByUser's keyset pages,
  * and bytesSince; (user_id, status) serves countActive; (status, expires_at) serves the sweeper's listStale;
- * upload_id lets the sweeper match S3's multipart uploads to records.
+ * upload_id lets the sweeper match S3's multipart uploads to records; the partial unique
+ * (user_id, idempotency_key) makes a key name one upload per user, and serves its lookup.
  */
 
 export interface Migration {
@@ -82,6 +83,21 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'uploads_by_user_status',
     sqlite: 'CREATE INDEX uploads_by_user_status ON uploads (user_id, status);',
     postgres: 'CREATE INDEX uploads_by_user_status ON uploads (user_id, status);',
+  },
+  {
+    // A retried create (its answer lost) names the upload it already made instead of making another.
+    version: 3,
+    name: 'uploads_idempotency_key',
+    sqlite: `
+      ALTER TABLE uploads ADD COLUMN idempotency_key TEXT;
+      CREATE UNIQUE INDEX uploads_by_idempotency_key ON uploads (user_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    `,
+    postgres: `
+      ALTER TABLE uploads ADD COLUMN idempotency_key TEXT COLLATE "C";
+      CREATE UNIQUE INDEX uploads_by_idempotency_key ON uploads (user_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    `,
   },
 ];
 

@@ -18,7 +18,11 @@ import {
   checkString,
   decodeCursor,
   duplicate,
+  duplicateKey,
   encodeCursor,
+  type IdempotencyLookup,
+  type KeyedUploadRecord,
+  MAX_IDEMPOTENCY_KEY,
   OPEN_STATUSES,
   type Row,
   recordValues,
@@ -39,7 +43,7 @@ export interface PostgresRegistryOptions {
 /** Key of the advisory lock that serialises migrations: a fixed number private to Hoist's registry. */
 const MIGRATION_LOCK = '1752727923303437159';
 
-export class PostgresRegistry implements Registry {
+export class PostgresRegistry implements Registry, IdempotencyLookup {
   readonly #pool: pg.Pool;
   readonly #clock: () => number;
   #ready: Promise<void> | undefined;
@@ -72,7 +76,7 @@ export class PostgresRegistry implements Registry {
     return this.#ready;
   }
 
-  async insert(record: UploadRecord): Promise<void> {
+  async insert(record: KeyedUploadRecord): Promise<void> {
     checkRecord(record);
     const values = recordValues(record);
     try {
@@ -81,7 +85,9 @@ export class PostgresRegistry implements Registry {
         values,
       );
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw duplicate(record.id, error);
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === '23505' && constraint === 'uploads_by_idempotency_key') throw duplicateKey(error);
+      if (code === '23505') throw duplicate(record.id, error);
       throw error;
     }
   }
@@ -97,6 +103,16 @@ export class PostgresRegistry implements Registry {
     const rows = await this.#query(
       `SELECT ${COLUMN_LIST} FROM uploads WHERE upload_id = $1 ORDER BY created_at DESC LIMIT 1`,
       [uploadId],
+    );
+    return rows[0] ? rowToRecord(rows[0]) : undefined;
+  }
+
+  async getByIdempotencyKey(userId: string, key: string): Promise<KeyedUploadRecord | undefined> {
+    checkString('userId', userId);
+    checkString('key', key, MAX_IDEMPOTENCY_KEY);
+    const rows = await this.#query(
+      `SELECT ${COLUMN_LIST} FROM uploads WHERE user_id = $1 AND idempotency_key = $2`,
+      [userId, key],
     );
     return rows[0] ? rowToRecord(rows[0]) : undefined;
   }

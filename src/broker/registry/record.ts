@@ -34,6 +34,23 @@ const MAX_KEY = 1024;
 const MAX_TEXT = 4096;
 const MAX_METADATA_JSON = 16 * 1024;
 
+/** Longest Idempotency-Key. */
+export const MAX_IDEMPOTENCY_KEY = 128;
+
+/**
+ * An upload record with the Idempotency-Key its create carried. The field belongs on
+ * UploadRecord in ../types.ts; it lives here until that file takes it.
+ */
+export interface KeyedUploadRecord extends UploadRecord {
+  idempotencyKey?: string;
+}
+
+/** What the registries offer beyond Registry for idempotent creates. */
+export interface IdempotencyLookup {
+  /** The user's upload created with `key`, if any. */
+  getByIdempotencyKey(userId: string, key: string): Promise<KeyedUploadRecord | undefined>;
+}
+
 export type TransitionChanges = Parameters<Registry['transition']>[2];
 
 /** Column name for each field, in table order. */
@@ -58,9 +75,10 @@ export const COLUMNS = {
   etag: 'etag',
   checksum: 'checksum',
   reason: 'reason',
-} as const satisfies Record<keyof UploadRecord, string>;
+  idempotencyKey: 'idempotency_key',
+} as const satisfies Record<keyof KeyedUploadRecord, string>;
 
-const FIELDS = Object.keys(COLUMNS) as (keyof UploadRecord)[];
+const FIELDS = Object.keys(COLUMNS) as (keyof KeyedUploadRecord)[];
 export const COLUMN_LIST: string = Object.values(COLUMNS).join(', ');
 const TRANSITION_FIELDS = ['status', 'etag', 'checksum', 'reason', 'completedAt', 'uploadId'] as const;
 
@@ -68,7 +86,7 @@ export type Row = Record<string, unknown>;
 export type SqlValue = string | number | null;
 
 /** The values of a record in COLUMNS order, metadata as JSON text. */
-export function recordValues(record: UploadRecord): SqlValue[] {
+export function recordValues(record: KeyedUploadRecord): SqlValue[] {
   return FIELDS.map((field) => {
     const value = record[field];
     if (field === 'metadata') return JSON.stringify(value);
@@ -80,9 +98,9 @@ export function recordValues(record: UploadRecord): SqlValue[] {
  * A database row back into a record. PostgreSQL returns BIGINT as strings and JSONB
  * as objects, SQLite numbers and JSON text: both are accepted.
  */
-export function rowToRecord(row: Row): UploadRecord {
+export function rowToRecord(row: Row): KeyedUploadRecord {
   const metadata = row.metadata;
-  const record: UploadRecord = {
+  const record: KeyedUploadRecord = {
     id: String(row.id),
     userId: String(row.user_id),
     status: row.status as UploadStatus,
@@ -105,6 +123,8 @@ export function rowToRecord(row: Row): UploadRecord {
   if (row.etag !== null && row.etag !== undefined) record.etag = String(row.etag);
   if (row.checksum !== null && row.checksum !== undefined) record.checksum = String(row.checksum);
   if (row.reason !== null && row.reason !== undefined) record.reason = String(row.reason);
+  if (row.idempotency_key !== null && row.idempotency_key !== undefined)
+    record.idempotencyKey = String(row.idempotency_key);
   return record;
 }
 
@@ -169,7 +189,7 @@ function checkStatus(field: string, value: unknown): UploadStatus {
   return value as UploadStatus;
 }
 
-export function checkRecord(record: unknown): UploadRecord {
+export function checkRecord(record: unknown): KeyedUploadRecord {
   if (typeof record !== 'object' || record === null) fail('record', 'must be an object');
   const r = record as Record<string, unknown>;
   const unknownKeys = Object.keys(r).filter((k) => !(FIELDS as string[]).includes(k));
@@ -195,7 +215,9 @@ export function checkRecord(record: unknown): UploadRecord {
   checkInteger('record.updatedAt', r.updatedAt);
   checkInteger('record.expiresAt', r.expiresAt);
   checkOptional(r as Partial<UploadRecord>);
-  return record as UploadRecord;
+  if (r.idempotencyKey !== undefined)
+    checkString('record.idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY);
+  return record as KeyedUploadRecord;
 }
 
 function checkMetadata(value: unknown): void {
@@ -241,6 +263,11 @@ export function checkLimit(value: unknown): number {
     fail('limit', `must be an integer 1..${MAX_PAGE}`);
   }
   return value as number;
+}
+
+/** A second insert of one (user, Idempotency-Key): the caller replays the first. */
+export function duplicateKey(cause: unknown): BrokerProblem {
+  return new BrokerProblem('conflict', 'An upload with this Idempotency-Key already exists', { cause });
 }
 
 /** Turns a primary-key violation into the broker's conflict problem. */

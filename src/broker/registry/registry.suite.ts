@@ -9,6 +9,7 @@ import { BrokerProblem } from '../errors.ts';
 import type { Registry, UploadRecord } from '../types.ts';
 import { openRegistry } from './index.ts';
 import { MIGRATIONS } from './migrations.ts';
+import type { IdempotencyLookup, KeyedUploadRecord } from './record.ts';
 
 export interface RegistryFixture {
   /** The URL of a fresh, empty registry (a new file or database). */
@@ -289,6 +290,40 @@ export function registrySuite(fixture: RegistryFixture): void {
       (await registry.listStale(T0 + 5, 100)).map((r) => r.id),
       [stale1.id],
     );
+  });
+
+  it('finds an upload by (user, Idempotency-Key); a key names one upload per user', async (t) => {
+    const registry = (await fresh(t)) as Registry & IdempotencyLookup;
+    const keyed = (idempotencyKey: string, overrides: Partial<UploadRecord> = {}): KeyedUploadRecord => ({
+      ...makeRecord(overrides),
+      idempotencyKey,
+    });
+    const first = keyed('key_1-A');
+    await registry.insert(first);
+    assert.deepEqual(await registry.getByIdempotencyKey('alice', 'key_1-A'), first);
+    assert.deepEqual(await registry.get(first.id), first);
+    assert.equal(await registry.getByIdempotencyKey('alice', 'key_1-a'), undefined);
+    assert.equal(await registry.getByIdempotencyKey('bob', 'key_1-A'), undefined);
+
+    // Another user may use the same key; the same user may not, whatever the id.
+    const bobs = keyed('key_1-A', { userId: 'bob' });
+    await registry.insert(bobs);
+    assert.deepEqual(await registry.getByIdempotencyKey('bob', 'key_1-A'), bobs);
+    await assert.rejects(
+      registry.insert(keyed('key_1-A')),
+      (error: unknown) =>
+        error instanceof BrokerProblem && error.type === 'conflict' && /Idempotency-Key/.test(error.message),
+    );
+    // A duplicate id is still reported as such, not as a key clash.
+    await assert.rejects(
+      registry.insert(keyed('key_2', { id: first.id })),
+      (error: unknown) => error instanceof BrokerProblem && new RegExp(first.id).test(error.message),
+    );
+    // Uploads without a key never clash.
+    await registry.insert(makeRecord());
+    await registry.insert(makeRecord());
+    await assert.rejects(registry.getByIdempotencyKey('alice', 'x'.repeat(129)), TypeError);
+    await assert.rejects(registry.insert(keyed('')), TypeError);
   });
 
   it('migrates idempotently, also when two registries start at once', async (t) => {

@@ -86,6 +86,7 @@ describe('openRegistry', () => {
     );
     const names = indexes.map((i) => i.name).filter((n) => !n.startsWith('sqlite_autoindex'));
     assert.deepEqual(names, [
+      'uploads_by_idempotency_key',
       'uploads_by_status_expiry',
       'uploads_by_upload_id',
       'uploads_by_user',
@@ -96,5 +97,10 @@ describe('openRegistry', () => {
       "EXPLAIN QUERY PLAN SELECT * FROM uploads WHERE user_id = 'a' ORDER BY created_at DESC, id DESC LIMIT 10",
     );
     assert.match(plan.map((p) => p.detail).join('\n'), /uploads_by_user/);
+    const byKey = query<{ detail: string }>(
+      path,
+      "EXPLAIN QUERY PLAN SELECT * FROM uploads WHERE user_id = 'a' AND idempotency_key = 'k'",
+    );
+    assert.match(byKey.map((p) => p.detail).join('\n'), /uploads_by_idempotency_key/);
   });
 });

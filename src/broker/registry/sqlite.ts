@@ -19,7 +19,11 @@ import {
   checkString,
   decodeCursor,
   duplicate,
+  duplicateKey,
   encodeCursor,
+  type IdempotencyLookup,
+  type KeyedUploadRecord,
+  MAX_IDEMPOTENCY_KEY,
   OPEN_STATUSES,
   recordValues,
   rowToRecord,
@@ -36,7 +40,7 @@ export interface SqliteRegistryOptions {
 
 const OPEN = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
 
-export class SqliteRegistry implements Registry {
+export class SqliteRegistry implements Registry, IdempotencyLookup {
   readonly #db: DatabaseSync;
   readonly #clock: () => number;
   readonly #statements = new Map<string, StatementSync>();
@@ -75,7 +79,7 @@ export class SqliteRegistry implements Registry {
     return this.#ready;
   }
 
-  async insert(record: UploadRecord): Promise<void> {
+  async insert(record: KeyedUploadRecord): Promise<void> {
     checkRecord(record);
     await this.#open();
     const values = recordValues(record);
@@ -83,6 +87,8 @@ export class SqliteRegistry implements Registry {
       this.#run(`INSERT INTO uploads (${COLUMN_LIST}) VALUES (${values.map(() => '?').join(', ')})`, values);
     } catch (error) {
       const code = (error as { errcode?: number }).errcode;
+      if (code === 2067 && /idempotency_key/.test(String((error as Error).message)))
+        throw duplicateKey(error);
       if (code === 1555 || code === 2067) throw duplicate(record.id, error);
       throw error;
     }
@@ -101,6 +107,16 @@ export class SqliteRegistry implements Registry {
     const row = this.#statement(
       `SELECT ${COLUMN_LIST} FROM uploads WHERE upload_id = ? ORDER BY created_at DESC LIMIT 1`,
     ).get(uploadId);
+    return row ? rowToRecord(row) : undefined;
+  }
+
+  async getByIdempotencyKey(userId: string, key: string): Promise<KeyedUploadRecord | undefined> {
+    checkString('userId', userId);
+    checkString('key', key, MAX_IDEMPOTENCY_KEY);
+    await this.#open();
+    const row = this.#statement(
+      `SELECT ${COLUMN_LIST} FROM uploads WHERE user_id = ? AND idempotency_key = ?`,
+    ).get(userId, key);
     return row ? rowToRecord(row) : undefined;
   }
 

@@ -1,13 +1,22 @@
 /** `POST /uploads`, `GET /uploads`, `GET|DELETE /uploads/:id`, `GET /uploads/:id/download`. */
 import { Hono } from 'hono';
+import { BrokerProblem } from '../errors.ts';
 import type { CreateUploadInput, UploadService } from '../uploads.ts';
 import { type BrokerEnv, jsonBody, uploadIdParam } from './context.ts';
 import { createUploadSchema, listQuerySchema, parse } from './schemas.ts';
+
+/** What an `Idempotency-Key` may be: a UUID fits, and it is safe to store and log. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function uploadRoutes(service: UploadService): Hono<BrokerEnv> {
   const app = new Hono<BrokerEnv>();
 
   app.post('/', async (c) => {
+    const idempotencyKey = c.req.header('idempotency-key');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+      throw new BrokerProblem('invalid-request', 'The Idempotency-Key header is not valid', {
+        errors: [{ path: 'Idempotency-Key', message: 'must be 1-128 characters of A-Z, a-z, 0-9, _ and -' }],
+      });
     const body = parse(createUploadSchema, await jsonBody(c));
     const input: CreateUploadInput = {
       filename: body.filename,
@@ -18,7 +27,9 @@ export function uploadRoutes(service: UploadService): Hono<BrokerEnv> {
     if (body.metadata) input.metadata = body.metadata;
     if (body.checksum) input.checksum = body.checksum;
     if (body.partSize) input.partSize = body.partSize;
-    return c.json(await service.create(c.get('user'), input), 201);
+    const { upload, replayed } = await service.createOnce(c.get('user'), input, idempotencyKey);
+    if (replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json(upload, 201);
   });
 
   app.get('/', async (c) => {
