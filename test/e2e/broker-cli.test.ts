@@ -1,21 +1,19 @@
 /** `hoist broker` and `hoist sweep` as an operator runs them, against the real local S3 + STS server. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { CreateUploadResponse } from '../../src/protocol/api.ts';
 import {
-  BROKER_KEYS,
   BUCKET,
   brokerConfig,
   PREFIX,
   putWithCredentials,
-  ROLE_ARN,
   startBrokerBackend,
   startTestBroker,
   TOKENS,
+  writeBrokerConfigFile,
 } from '../helpers/broker.ts';
 import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { type TestServer, tmpDir } from '../helpers/server.ts';
@@ -58,18 +56,10 @@ describe('hoist broker / hoist sweep', () => {
     server = await startBrokerBackend(t);
     const dir = await tmpDir(t);
     configFile = join(dir, 'broker.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        mode: 'sts',
-        s3: { endpoint: server.url, region: server.region, bucket: BUCKET, credentials: BROKER_KEYS },
-        sts: { roleArn: ROLE_ARN },
-        keyPrefix: PREFIX,
-        auth: { tokens: TOKENS },
-        registry: { url: `sqlite:${join(dir, 'registry.sqlite')}` },
-        sweepIntervalSeconds: 0,
-      }),
-    );
+    await writeBrokerConfigFile(configFile, server, {
+      registry: { url: `sqlite:${join(dir, 'registry.sqlite')}` },
+      sweepIntervalSeconds: 0,
+    });
   });
 
   test('hoist broker serves the API and stops on SIGINT', async () => {
@@ -136,18 +126,9 @@ describe('hoist broker / hoist sweep', () => {
     const put = await putWithCredentials(created, Buffer.from('hello'), created.putHeaders ?? {});
     assert.equal(put.status, 200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const sweepConfig = join(dir, 'sweep.json');
-    await writeFile(
-      sweepConfig,
-      JSON.stringify({
-        mode: 'sts',
-        s3: { endpoint: server.url, region: server.region, bucket: BUCKET, credentials: BROKER_KEYS },
-        sts: { roleArn: ROLE_ARN },
-        keyPrefix: PREFIX,
-        auth: { tokens: TOKENS },
-        registry: { url: registry },
-      }),
-    );
+    const sweepConfig = await writeBrokerConfigFile(join(dir, 'sweep.json'), server, {
+      registry: { url: registry },
+    });
     const sweep = run(['sweep', '--config', sweepConfig, '--older-than', '0']);
     assert.equal(await sweep.exited, 0, sweep.stderr());
     assert.match(

@@ -4,7 +4,6 @@
  * S3 + STS server.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,13 +11,12 @@ import { before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CreateUploadResponse } from '../../src/protocol/api.ts';
 import {
-  BROKER_KEYS,
   BUCKET,
   clientFor,
   PREFIX,
-  ROLE_ARN,
   startBrokerBackend,
   TOKENS,
+  writeBrokerConfigFile,
 } from '../helpers/broker.ts';
 import { functionUrlEvent } from '../helpers/lambda.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
@@ -47,18 +45,10 @@ describe('Lambda handler (function URL events)', () => {
     const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     const dir = await tmpDir(t);
     const file = join(dir, 'broker.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        mode: 'sts',
-        s3: { endpoint: server.url, region: server.region, bucket: BUCKET, credentials: BROKER_KEYS },
-        sts: { roleArn: ROLE_ARN },
-        keyPrefix: PREFIX,
-        auth: { tokens: TOKENS },
-        registry: { url: 'sqlite::memory:' },
-        webhook: { url: hookUrl, secret: 'lambda-webhook-secret-0123456789' },
-      }),
-    );
+    await writeBrokerConfigFile(file, server, {
+      registry: { url: 'sqlite::memory:' },
+      webhook: { url: hookUrl, secret: 'lambda-webhook-secret-0123456789' },
+    });
     process.env.HOIST_CONFIG = file;
     process.env.HOIST_LOG_LEVEL = 'silent';
     ({ handler } = await import('../../src/broker/lambda.ts'));

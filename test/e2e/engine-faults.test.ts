@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UploadError } from '../../src/client/errors.ts';
-import { createNodeUpload } from '../../src/client/node/index.ts';
+import { createNodeUpload, type NodeUploadOptions } from '../../src/client/node/index.ts';
 import type { UploadMode } from '../../src/protocol/api.ts';
 import {
   brokerConfig,
@@ -53,6 +53,27 @@ async function fileOf(dir: string, size: number) {
   const path = join(dir, `f-${size}.bin`);
   await writeFile(path, data);
   return { path, data };
+}
+
+/** Uploads a random file of `size` through the proxy with `rule` set; checks the stored bytes. */
+async function uploadThrough(
+  t: Hook,
+  options: { mode?: UploadMode; rule: Rule; size: number; upload?: Partial<NodeUploadOptions> },
+) {
+  const stack = await faultyStack(t, options.mode);
+  stack.proxy.setRule(options.rule);
+  const file = await fileOf(stack.dir, options.size);
+  const upload = await createNodeUpload(file.path, {
+    brokerUrl: stack.broker.url,
+    token: TOKENS.alice,
+    retry: FAST_RETRY,
+    ...options.upload,
+  });
+  const retries: string[] = [];
+  upload.on('retry', ({ error }) => retries.push(error.code));
+  const view = await upload.start();
+  assert.equal(sha256(await storedBytes(stack.server.client, view.key)), sha256(file.data));
+  return { ...stack, view, retries };
 }
 
 /** name, rule, and whether the engine must have retried (slowness alone is not a failure). */
@@ -99,71 +120,45 @@ const faultsThatHeal: [string, Rule, boolean][] = [
 describe('engine through faults that heal', () => {
   for (const [name, rule, mustRetry] of faultsThatHeal) {
     test(`${name}: the upload completes with the right bytes`, async (t) => {
-      const { server, proxy, broker, dir } = await faultyStack(t);
-      proxy.setRule(rule);
-      const file = await fileOf(dir, 21 * MiB + 123);
-      const upload = await createNodeUpload(file.path, {
-        brokerUrl: broker.url,
-        token: TOKENS.alice,
-        concurrency: 3,
-        retry: FAST_RETRY,
-        stallTimeoutMs: 800,
+      const { proxy, retries } = await uploadThrough(t, {
+        rule,
+        size: 21 * MiB + 123,
+        upload: { concurrency: 3, stallTimeoutMs: 800 },
       });
-      const retries: string[] = [];
-      upload.on('retry', ({ error }) => retries.push(error.code));
-      const view = await upload.start();
-      assert.equal(sha256(await storedBytes(server.client, view.key)), sha256(file.data));
       assert.ok(proxy.stats.faults > 0, 'the proxy injected faults');
       if (mustRetry) assert.ok(retries.length > 0, 'the engine retried');
     });
   }
 
   test('presign mode: faults on part URLs heal too', async (t) => {
-    const { server, proxy, broker, dir } = await faultyStack(t, 'presign');
-    proxy.setRule(
-      combine(
+    const { proxy } = await uploadThrough(t, {
+      mode: 'presign',
+      rule: combine(
         firstN(1, isUploadPart, { kind: 'status', status: 503, code: 'SlowDown' }),
         everyNth(3, { kind: 'reset-request', afterBytes: MiB }, isUploadPart),
       ),
-    );
-    const file = await fileOf(dir, 16 * MiB);
-    const upload = await createNodeUpload(file.path, {
-      brokerUrl: broker.url,
-      token: TOKENS.alice,
-      retry: FAST_RETRY,
+      size: 16 * MiB,
     });
-    const view = await upload.start();
-    assert.equal(sha256(await storedBytes(server.client, view.key)), sha256(file.data));
+    assert.ok(proxy.stats.faults > 0, 'the proxy injected faults');
   });
 
   test('a single-request PUT whose answer was lost completes (If-None-Match retry)', async (t) => {
-    const { server, proxy, broker, dir } = await faultyStack(t);
-    proxy.setRule(firstN(1, isPutObject, { kind: 'reset-request', afterBytes: 64 * MiB }));
-    const file = await fileOf(dir, 3 * MiB);
-    const upload = await createNodeUpload(file.path, {
-      brokerUrl: broker.url,
-      token: TOKENS.alice,
-      retry: FAST_RETRY,
+    const { proxy } = await uploadThrough(t, {
+      rule: firstN(1, isPutObject, { kind: 'reset-request', afterBytes: 64 * MiB }),
+      size: 3 * MiB,
     });
-    const view = await upload.start();
-    assert.equal(sha256(await storedBytes(server.client, view.key)), sha256(file.data));
+    assert.equal(proxy.stats.faults, 1);
   });
 
   test('only the failed parts are sent again', async (t) => {
-    const { server, proxy, broker, dir } = await faultyStack(t);
-    proxy.setRule(firstN(2, isUploadPart, { kind: 'status', status: 500, code: 'InternalError' }));
-    const file = await fileOf(dir, 20 * MiB);
-    const upload = await createNodeUpload(file.path, {
-      brokerUrl: broker.url,
-      token: TOKENS.alice,
-      retry: FAST_RETRY,
+    const { proxy } = await uploadThrough(t, {
+      rule: firstN(2, isUploadPart, { kind: 'status', status: 500, code: 'InternalError' }),
+      size: 20 * MiB,
     });
-    const view = await upload.start();
     const parts = proxy.stats.byRoute(isUploadPart);
     // Four parts of 5 MiB, two of them sent twice.
     assert.equal(parts.requests, 6);
     assert.equal(parts.receivedBytes, 30 * MiB);
-    assert.equal(sha256(await storedBytes(server.client, view.key)), sha256(file.data));
   });
 });
 

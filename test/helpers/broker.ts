@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -88,6 +89,29 @@ export function brokerConfig(
     sweepIntervalSeconds: 0,
     ...overrides,
   });
+}
+
+/**
+ * A broker config file (JSON) pointing at `server`, as `hoist broker --config` and the Lambda
+ * entry read it: the raw form, before validation, with `overrides` merged at the top level.
+ */
+export async function writeBrokerConfigFile(
+  path: string,
+  server: TestServer,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  await writeFile(
+    path,
+    JSON.stringify({
+      mode: 'sts',
+      s3: { endpoint: server.url, region: server.region, bucket: BUCKET, credentials: BROKER_KEYS },
+      sts: { roleArn: ROLE_ARN },
+      keyPrefix: PREFIX,
+      auth: { tokens: TOKENS },
+      ...overrides,
+    }),
+  );
+  return path;
 }
 
 export interface TestBroker extends RunningBroker {
