@@ -91,6 +91,28 @@ export function formatFindings(findings: readonly DoctorFinding[]): string {
 
 type Add = (finding: DoctorFinding) => void;
 
+/**
+ * `read()`'s answer, or undefined once an error finding says what could not be read (with the
+ * AWS error's name) and how to fix it.
+ */
+async function readOrReport<T>(
+  add: Add,
+  finding: { check: string; what: string; fix: string | ((error: unknown) => string) },
+  read: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    add({
+      level: 'error',
+      check: finding.check,
+      message: `cannot ${finding.what} (${awsError(error).name})`,
+      fix: typeof finding.fix === 'function' ? finding.fix(error) : finding.fix,
+    });
+    return undefined;
+  }
+}
+
 async function checkBucket({ deployment, broker }: DoctorOptions, add: Add): Promise<boolean> {
   try {
     await broker.s3.send(new HeadBucketCommand({ Bucket: deployment.bucket }));
@@ -117,18 +139,17 @@ async function checkBucket({ deployment, broker }: DoctorOptions, add: Add): Pro
 
 async function checkCors({ deployment, admin, origins }: DoctorOptions, add: Add): Promise<void> {
   const fix = `hoist aws setup --origin ${origins[0] ?? 'https://app.example.com'} (or: hoist aws cors --origin … > cors.json; aws s3api put-bucket-cors --bucket ${deployment.bucket} --cors-configuration file://cors.json)`;
-  let rules: NonNullable<Awaited<ReturnType<typeof readCors>>>;
-  try {
-    rules = (await readCors(admin, deployment.bucket)) ?? [];
-  } catch (error) {
-    add({
-      level: 'error',
+  const read = await readOrReport(
+    add,
+    {
       check: 'cors',
-      message: `cannot read the bucket's CORS (${awsError(error).name})`,
+      what: "read the bucket's CORS",
       fix: 'run doctor with credentials allowed s3:GetBucketCORS',
-    });
-    return;
-  }
+    },
+    async () => (await readCors(admin, deployment.bucket)) ?? [],
+  );
+  if (!read) return;
+  const rules = read;
   if (rules.length === 0) {
     add({
       level: 'error',
@@ -203,18 +224,16 @@ function wildcard(pattern: string, value: string): boolean {
 
 async function checkLifecycle({ deployment, admin }: DoctorOptions, add: Add): Promise<void> {
   const fix = `hoist aws setup (or: hoist aws lifecycle > lifecycle.json; aws s3api put-bucket-lifecycle-configuration --bucket ${deployment.bucket} --lifecycle-configuration file://lifecycle.json)`;
-  let rules: Awaited<ReturnType<typeof readLifecycle>>;
-  try {
-    rules = await readLifecycle(admin, deployment.bucket);
-  } catch (error) {
-    add({
-      level: 'error',
+  const rules = await readOrReport(
+    add,
+    {
       check: 'lifecycle',
-      message: `cannot read the bucket's lifecycle (${awsError(error).name})`,
+      what: "read the bucket's lifecycle",
       fix: 'run doctor with credentials allowed s3:GetLifecycleConfiguration',
-    });
-    return;
-  }
+    },
+    () => readLifecycle(admin, deployment.bucket),
+  );
+  if (!rules) return;
   const keyPrefix = `${deployment.prefix}/`;
   const rule = rules.find((r) => {
     if (r.Status !== 'Enabled' || !r.AbortIncompleteMultipartUpload?.DaysAfterInitiation) return false;
@@ -270,24 +289,26 @@ async function checkRole(options: DoctorOptions, add: Add): Promise<void> {
     add({ level: 'ok', check: 'role', message: `mode ${deployment.config.mode}: no upload role to check` });
     return;
   }
-  let trust: unknown;
-  let maxSession = 3600;
-  try {
-    const out = await admin.iam.send(new GetRoleCommand({ RoleName: role.name }));
-    trust = decodePolicyDocument(out.Role?.AssumeRolePolicyDocument);
-    maxSession = out.Role?.MaxSessionDuration ?? 3600;
-  } catch (error) {
-    const { name } = awsError(error);
-    add({
-      level: 'error',
+  const found = await readOrReport(
+    add,
+    {
       check: 'role',
-      message: `cannot read role ${role.name} (${name})`,
-      fix: isNoSuchEntity(error)
-        ? 'create it: hoist aws setup --principal BROKER_ARN'
-        : 'run doctor with iam:GetRole',
-    });
-    return;
-  }
+      what: `read role ${role.name}`,
+      fix: (error) =>
+        isNoSuchEntity(error)
+          ? 'create it: hoist aws setup --principal BROKER_ARN'
+          : 'run doctor with iam:GetRole',
+    },
+    async () => {
+      const out = await admin.iam.send(new GetRoleCommand({ RoleName: role.name }));
+      return {
+        trust: decodePolicyDocument(out.Role?.AssumeRolePolicyDocument),
+        maxSession: out.Role?.MaxSessionDuration ?? 3600,
+      };
+    },
+  );
+  if (!found) return;
+  const { trust, maxSession } = found;
   const principal = await brokerPrincipal(options);
   if (!principal) {
     add({
@@ -332,23 +353,23 @@ async function checkRole(options: DoctorOptions, add: Add): Promise<void> {
 async function checkRolePolicies({ deployment, admin }: DoctorOptions, add: Add): Promise<void> {
   const role = deployment.role!;
   const fix = `hoist aws setup (or: hoist aws policy > role-policy.json; aws iam put-role-policy --role-name ${role.name} --policy-name hoist-upload --policy-document file://role-policy.json, and remove the other policies)`;
-  let names: string[];
-  let attached: string[];
-  try {
-    names = (await admin.iam.send(new ListRolePoliciesCommand({ RoleName: role.name }))).PolicyNames ?? [];
-    attached = (
-      (await admin.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.name }))).AttachedPolicies ??
-      []
-    ).map((p) => p.PolicyArn ?? p.PolicyName ?? '?');
-  } catch (error) {
-    add({
-      level: 'error',
+  const listed = await readOrReport(
+    add,
+    {
       check: 'role-policy',
-      message: `cannot list the role's policies (${awsError(error).name})`,
+      what: "list the role's policies",
       fix: 'run doctor with iam:ListRolePolicies and iam:ListAttachedRolePolicies',
-    });
-    return;
-  }
+    },
+    async () => ({
+      names: (await admin.iam.send(new ListRolePoliciesCommand({ RoleName: role.name }))).PolicyNames ?? [],
+      attached: (
+        (await admin.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.name })))
+          .AttachedPolicies ?? []
+      ).map((p) => p.PolicyArn ?? p.PolicyName ?? '?'),
+    }),
+  );
+  if (!listed) return;
+  const { names, attached } = listed;
   if (attached.length > 0)
     add({
       level: 'error',
