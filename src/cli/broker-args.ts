@@ -3,6 +3,7 @@
  * environment defaults, and usage errors (exit status 2, reported before anything is sent).
  */
 import { parseSize } from '../broker/config.ts';
+import { normalizeBrokerUrl } from '../client/options.ts';
 import { MiB, S3_LIMITS } from '../protocol/limits.ts';
 
 /** A mistake on the command line: reported as one line, exit status 2. */
@@ -38,7 +39,7 @@ export function brokerTarget(
   // Never echo the URL here: it carries a secret.
   if (url.username || url.password) throw new UsageError('--broker must not contain a user or password');
   const token = values.token ?? env.HOIST_TOKEN;
-  return { brokerUrl: url.href.replace(/\/+$/, ''), token: token === '' ? undefined : token };
+  return { brokerUrl: normalizeBrokerUrl(url), token: token === '' ? undefined : token };
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   CredentialsResponse,
   PartUrlsRequest,
   PartUrlsResponse,
+  PresignedRequest,
   UploadListResponse,
   UploadView,
 } from '../protocol/api.ts';
@@ -48,6 +49,8 @@ interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Sent as Idempotency-Key: the same on every retry of this call. */
   key?: string | undefined;
+  /** Overrides the retry policy's attempts (1: the caller retries). */
+  maxAttempts?: number | undefined;
 }
 
 export class BrokerClient {
@@ -57,6 +60,7 @@ export class BrokerClient {
 
   constructor(options: BrokerClientOptions) {
     this.#options = options;
+    // Relative URLs stay relative (a page's own origin), so this is not normalizeBrokerUrl.
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const f = options.fetch ?? globalThis.fetch;
     if (typeof f !== 'function')
@@ -86,13 +90,20 @@ export class BrokerClient {
     });
   }
 
-  partUrls(id: string, request: PartUrlsRequest, signal?: AbortSignal): Promise<PartUrlsResponse> {
+  /** `maxAttempts: 1` when the caller retries the whole part (the engine does). */
+  partUrls(
+    id: string,
+    request: PartUrlsRequest,
+    signal?: AbortSignal,
+    options: { maxAttempts?: number } = {},
+  ): Promise<PartUrlsResponse> {
     return this.#call({
       operation: 'get part URLs',
       method: 'POST',
       path: `/uploads/${enc(id)}/parts`,
       body: request,
       signal,
+      maxAttempts: options.maxAttempts,
     });
   }
 
@@ -102,6 +113,16 @@ export class BrokerClient {
       method: 'POST',
       path: `/uploads/${enc(id)}/complete`,
       body: request,
+      signal,
+    });
+  }
+
+  /** A presigned GET of a completed upload of the caller's. */
+  download(id: string, signal?: AbortSignal): Promise<PresignedRequest> {
+    return this.#call({
+      operation: 'get a download URL',
+      method: 'GET',
+      path: `/uploads/${enc(id)}/download`,
       signal,
     });
   }
@@ -137,7 +158,7 @@ export class BrokerClient {
         typeof this.#options.token === 'function' &&
         !refreshedToken;
       if (retryAuth) refreshedToken = true;
-      else if (!error.retryable || attempt >= retry.maxAttempts) throw error;
+      else if (!error.retryable || attempt >= (call.maxAttempts ?? retry.maxAttempts)) throw error;
       const delay = retryAuth
         ? 0
         : backoffDelay(retry, attempt, this.#options.random, (error.retryAfterSeconds ?? 0) * 1000);

@@ -3,7 +3,7 @@
  * bytes (start, middle, end), so picking a different file, or the same name edited, never
  * resumes into the wrong object. Reads at most 3 × 64 KiB.
  */
-import { toHex } from '../aws/sigv4/index.ts';
+import { toHex } from '../aws/sigv4/crypto.ts';
 import type { UploadSource } from './types.ts';
 
 const SAMPLE = 64 * 1024;

@@ -9,7 +9,7 @@ import { CHECKSUM_ALGORITHMS, CHECKSUM_DIGEST_BYTES, type ChecksumAlgorithm } fr
 import { combineCrc, isCrcAlgorithm } from '../protocol/crc-combine.ts';
 import type { PartHasher } from './types.ts';
 
-export function checkAlgorithm(algorithm: ChecksumAlgorithm): void {
+function checkAlgorithm(algorithm: ChecksumAlgorithm): void {
   if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithm)) {
     throw new TypeError(`algorithm: unsupported checksum algorithm ${JSON.stringify(algorithm)}`);
   }

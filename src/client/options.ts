@@ -41,6 +41,19 @@ export interface ResolvedOptions {
 
 const MAX_CONCURRENCY = 64;
 
+/** The broker URL as the engine keys things by it: absolute, without a trailing slash. */
+export function normalizeBrokerUrl(url: string | URL): string {
+  return new URL(url).href.replace(/\/+$/, '');
+}
+
+/** The resume key of a file when none is given: the same broker and file (name, size, mtime). */
+export function defaultResumeKey(
+  brokerUrl: string,
+  file: Pick<UploadSource, 'name' | 'size' | 'lastModified'>,
+): string {
+  return `${normalizeBrokerUrl(brokerUrl)}|${file.name}|${file.size}|${file.lastModified}`;
+}
+
 function bad(option: string, expected: string): never {
   throw new UploadError('invalid-options', `options.${option} ${expected}`);
 }
@@ -127,12 +140,11 @@ export function resolveOptions(options: UploadOptions): ResolvedOptions {
   if (typeof options.hasher?.digest !== 'function') bad('hasher', 'must be a PartHasher');
   if (options.fetch !== undefined && typeof options.fetch !== 'function') bad('fetch', 'must be a function');
   if (options.now !== undefined && typeof options.now !== 'function') bad('now', 'must be a function');
-  const resumeKey =
-    options.resumeKey ?? `${brokerUrl.href}|${source.name}|${source.size}|${source.lastModified}`;
+  const resumeKey = options.resumeKey ?? defaultResumeKey(brokerUrl.href, source);
   if (typeof resumeKey !== 'string' || resumeKey === '') bad('resumeKey', 'must be a non-empty string');
   return {
     source,
-    brokerUrl: brokerUrl.href.replace(/\/+$/, ''),
+    brokerUrl: normalizeBrokerUrl(brokerUrl),
     token,
     contentType,
     filename,

@@ -34,8 +34,11 @@ import type {
   UploadState,
 } from './types.ts';
 
-/** Files up to this size are hashed whole before the broker is asked, so it can bind the checksum. */
-const HASH_FIRST_MAX = 16 * 1024 * 1024;
+/**
+ * Files up to this size (the broker's default single-request limit) are hashed whole before
+ * the broker is asked, so it can bind the checksum into a presigned PUT.
+ */
+const HASH_FIRST_MAX = 8 * 1024 * 1024;
 /** Resume state is written at most this often while parts finish (always on pause, failure, exit). */
 const PERSIST_EVERY_MS = 1000;
 /** Clock differences below this are noise (Date has one-second resolution). */
@@ -83,6 +86,8 @@ export class Upload {
   #persistTimer: ReturnType<typeof setTimeout> | undefined;
   #resumeFrom: ResumeRecord | undefined;
   #cleanup: Promise<void> | undefined;
+  /** The whole file, read once for a single-request upload. */
+  #fileBytes: Uint8Array | undefined;
   /** Checksums of parts hashed ahead of sending (Blob sources only). */
   readonly #ahead = new Map<number, Promise<string>>();
 
@@ -313,8 +318,10 @@ export class Upload {
 
   async #create(): Promise<void> {
     const o = this.#o;
-    if (o.source.size <= HASH_FIRST_MAX)
-      this.#fileChecksum = await o.hasher.digest(o.checksumAlgorithm, await o.source.read(0, o.source.size));
+    if (o.source.size <= HASH_FIRST_MAX) {
+      this.#fileBytes = await o.source.read(0, o.source.size);
+      this.#fileChecksum = await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
+    }
     const response = await this.#broker.create(
       {
         filename: o.filename,
@@ -336,6 +343,8 @@ export class Upload {
       },
       o.source.size,
     );
+    // Kept only for the single request that sends them.
+    if (response.uploadId !== null) this.#fileBytes = undefined;
     if (response.credentials) this.#useCredentials(response.credentials);
     if (response.uploadId !== null) await this.#persist();
   }
@@ -356,11 +365,12 @@ export class Upload {
   async #sendSingle(session: Session): Promise<UploadView> {
     const o = this.#o;
     const checksumHeader = checksumHeaderName(o.checksumAlgorithm);
-    let body: Uint8Array | undefined;
     await this.#whileResumable(() =>
       this.#attempts('PutObject', undefined, async (signal, credentials, attempt) => {
-        body ??= await o.source.read(0, o.source.size);
-        this.#fileChecksum ??= await o.hasher.digest(o.checksumAlgorithm, body);
+        // Read (and hashed) once: in #create for small files, else on the first attempt.
+        this.#fileBytes ??= await o.source.read(0, o.source.size);
+        this.#fileChecksum ??= await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
+        const body = o.source.blob?.(0, o.source.size) ?? this.#fileBytes;
         let request: Omit<HttpRequest, 'signal'>;
         if (session.putRequest) {
           request = {
@@ -375,18 +385,16 @@ export class Upload {
           request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body };
         }
         try {
-          const response = await this.#send({ ...request, signal }, 1, body.length);
-          requireEtag(response, 'PutObject');
-          return response;
+          requireEtag(await this.#send({ ...request, signal }, 1, o.source.size), 'PutObject');
         } catch (error) {
           // If-None-Match on a retry: an earlier attempt's bytes arrived though its answer did not.
           // Completion verifies the object either way.
-          if (error instanceof S3Failure && error.response.status === 412 && attempt > 1)
-            return error.response;
+          if (error instanceof S3Failure && error.response.status === 412 && attempt > 1) return;
           throw error;
         }
       }),
     );
+    this.#fileBytes = undefined;
     this.#progress.confirmed(1, o.source.size);
     this.#setState('completing');
     const view = await this.#broker.complete(session.id, { parts: [] }, this.#aborted.signal);
@@ -508,6 +516,8 @@ export class Upload {
           session.id,
           { partNumbers: [partNumber], checksums: { [partNumber]: checksum } },
           signal,
+          // One try here: the part's own retry loop (with its backoff) is the only one.
+          { maxAttempts: 1 },
         );
         const url = parts[0];
         if (!url) throw new UploadError('broker-error', `The broker returned no URL for part ${partNumber}`);
@@ -517,9 +527,10 @@ export class Upload {
         const headers = { [checksumHeaderName(o.checksumAlgorithm)]: checksum };
         request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body: body() };
       }
-      const response = await this.#send({ ...request, signal }, partNumber, end - start);
-      etag = requireEtag(response, `UploadPart ${partNumber}`);
-      return response;
+      etag = requireEtag(
+        await this.#send({ ...request, signal }, partNumber, end - start),
+        `UploadPart ${partNumber}`,
+      );
     });
     const part: ResumePart = { partNumber, size: end - start, etag, checksum };
     this.#done.set(partNumber, part);
@@ -594,7 +605,7 @@ export class Upload {
       credentials: TemporaryCredentials | undefined,
       attempt: number,
       lastError: UploadError | undefined,
-    ) => Promise<HttpResponse>,
+    ) => Promise<void>,
   ): Promise<void> {
     const policy = this.#o.retry;
     let lastError: UploadError | undefined;
@@ -685,20 +696,13 @@ export class Upload {
   async #sign(url: string, headers: Record<string, string>, credentials: TemporaryCredentials | undefined) {
     if (!credentials)
       throw new UploadError('broker-error', 'The broker issued no credentials for this upload');
-    const signed = await signedPutHeaders({
+    return signedPutHeaders({
       url,
       region: this.#required().target.region,
-      credentials: {
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        sessionToken: credentials.sessionToken,
-      },
+      credentials,
       headers,
       now: this.#now(),
     });
-    // Browsers set Host themselves and refuse it from scripts.
-    delete signed.host;
-    return signed;
   }
 
   // ---- state, clock, persistence --------------------------------------------------------------

@@ -2,6 +2,8 @@
  * The element's settings as attributes (strings) and properties (typed): parsed and checked in
  * one place, every mistake a TypeError that names the attribute.
  */
+
+import { normalizeBrokerUrl as normalizeUrl } from '../client/options.ts';
 import { MiB, S3_LIMITS } from '../protocol/limits.ts';
 import { parseSize } from './format.ts';
 
@@ -17,7 +19,7 @@ export function normalizeBrokerUrl(value: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new TypeError(`hoist-uploader: broker-url must be http(s), got ${JSON.stringify(value)}`);
-  return url.href.replace(/\/+$/, '');
+  return normalizeUrl(url);
 }
 
 /** `concurrency`: parallel part requests, 1..64; undefined = the engine's default. */

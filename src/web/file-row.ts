@@ -5,6 +5,7 @@
  */
 import { type BrowserUploadOptions, createBrowserUpload } from '../client/browser/index.ts';
 import { isUploadError, type UploadErrorCode } from '../client/errors.ts';
+import { defaultResumeKey } from '../client/options.ts';
 import type { ResumeRecord, UploadProgress, UploadState } from '../client/types.ts';
 import type { Upload } from '../client/upload.ts';
 import type { UploadView } from '../protocol/api.ts';
@@ -182,7 +183,7 @@ export class FileRow {
     let upload: Upload;
     try {
       const options = this.#host.uploadOptions();
-      this.resumeKey ??= `${options.brokerUrl}|${file.name}|${file.size}|${file.lastModified}`;
+      this.resumeKey ??= defaultResumeKey(options.brokerUrl, file);
       upload = createBrowserUpload(file, { ...options, resumeKey: this.resumeKey, resumeFrom });
     } catch (error) {
       this.#fail(isUploadError(error) ? error.code : 'invalid-options', (error as Error).message);

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isUploadError } from '../../client/errors.ts';
-import { createJsonFileStore, createNodeUpload } from '../../client/node/index.ts';
+import { createJsonFileStore, createNodeUpload, nodeResumeKey } from '../../client/node/index.ts';
 import type { ResumeStore } from '../../client/types.ts';
 import type { Upload } from '../../client/upload.ts';
 import { type ChecksumAlgorithm, parseChecksumAlgorithm } from '../../protocol/checksum.ts';
@@ -222,7 +222,7 @@ async function uploadAll(settings: Settings): Promise<number> {
 /** Uploads one file; undefined when it completed, else the failure's code. */
 async function uploadOne(run: Run, file: FileEntry): Promise<string | undefined> {
   const { settings, reporter, store } = run;
-  const resumeKey = `${settings.brokerUrl}|${file.absolute}`;
+  const resumeKey = nodeResumeKey(settings.brokerUrl, file.absolute);
   reporter.started(file);
   try {
     // What the last run left, to tell the user how much a resume saves.
@@ -287,10 +287,8 @@ function handleInterrupts(run: Run): () => void {
         await current.upload.abort().catch(() => {});
         text = `hoist: interrupted; ${current.file.path} was aborted (--no-resume keeps nothing to resume from)`;
       } else {
-        current.upload.pause();
-        // The JSON store runs one operation at a time: once this read is done, the state the
-        // pause queued is on disk.
-        await run.store.list().catch(() => {});
+        // Resolves once the resume state is on disk.
+        await current.upload.pause();
         text = `hoist: interrupted; ${current.file.path} is paused. Run the same command again to resume (state in ${run.settings.stateFile})`;
       }
       run.reporter.interrupted(text, current?.file);

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { UploadView } from '../../protocol/api.ts';
+import { normalizeBrokerUrl } from '../options.ts';
 import type { HttpTransport, PartHasher, ResumeStore, UploadOptions } from '../types.ts';
 import { Upload } from '../upload.ts';
 import { openFileSource } from './file-source.ts';
@@ -15,6 +16,11 @@ export { guessContentType, type NodeFileSource, openFileSource } from './file-so
 export { createNodeHasher } from './hasher.ts';
 export { createJsonFileStore } from './json-store.ts';
 export { createNodeTransport, type NodeTransport } from './transport.ts';
+
+/** The resume key of a Node file: the same broker and absolute path, whatever the file holds. */
+export function nodeResumeKey(brokerUrl: string, absolutePath: string): string {
+  return `${normalizeBrokerUrl(brokerUrl)}|${absolutePath}`;
+}
 
 export interface NodeUploadOptions extends Omit<UploadOptions, 'source' | 'transport' | 'hasher' | 'store'> {
   /** Default: a keep-alive node:http(s) transport owned by this upload. */
@@ -43,8 +49,7 @@ export async function createNodeUpload(path: string, options: NodeUploadOptions)
       transport: options.transport ?? (ownTransport as HttpTransport),
       hasher: options.hasher ?? createNodeHasher(),
       store: options.store ?? (stateFile ? createJsonFileStore(stateFile) : undefined),
-      // The same broker written with or without a trailing slash is the same upload.
-      resumeKey: options.resumeKey ?? `${String(options.brokerUrl).replace(/\/+$/, '')}|${absolute}`,
+      resumeKey: options.resumeKey ?? nodeResumeKey(options.brokerUrl, absolute),
     });
   } catch (error) {
     ownTransport?.close();
