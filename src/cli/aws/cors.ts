@@ -8,8 +8,9 @@ import { CHECKSUM_ALGORITHMS, checksumHeaderName } from '../../protocol/checksum
 /** The ID of Hoist's rule: setup replaces this rule and leaves the bucket's others alone. */
 export const CORS_RULE_ID = 'hoist-uploads';
 
-/** Headers browsers must be able to read from S3's answers. */
+/** Headers browsers must be able to read from S3's answers (Date: the engine corrects clock skew from it). */
 export const EXPOSED_HEADERS: readonly string[] = [
+  'Date',
   'ETag',
   ...CHECKSUM_ALGORITHMS.map((algorithm) => checksumHeaderName(algorithm)),
   'x-amz-checksum-type',

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import type { UploadMode } from '../../protocol/api.ts';
 import { type RunningServer, startServer } from '../../server/index.ts';
 import type { CorsRule } from '../../server/storage/types.ts';
+import { EXPOSED_HEADERS } from '../aws/cors.ts';
 import { buildAssets } from './assets.ts';
 import { type DevBroker, startDevBroker } from './broker.ts';
 import { setupBrokerIdentity } from './iam-setup.ts';
@@ -34,17 +35,7 @@ export const DEV_BUCKET_CORS: CorsRule[] = [
     allowedOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
     allowedMethods: ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'],
     allowedHeaders: ['*'],
-    exposeHeaders: [
-      'Date',
-      'ETag',
-      'x-amz-checksum-crc32',
-      'x-amz-checksum-crc32c',
-      'x-amz-checksum-crc64nvme',
-      'x-amz-checksum-sha1',
-      'x-amz-checksum-sha256',
-      'x-amz-checksum-type',
-      'x-amz-request-id',
-    ],
+    exposeHeaders: [...EXPOSED_HEADERS],
     maxAgeSeconds: 3000,
   },
 ];
