@@ -6,7 +6,8 @@
 import { formatBytes } from './format.ts';
 
 export interface Refusal {
-  code: 'too-large' | 'unsupported-type';
+  /** invalid-options: the uploader's own `max-size` or `accept` cannot be read. */
+  code: 'too-large' | 'unsupported-type' | 'invalid-options';
   message: string;
 }
 

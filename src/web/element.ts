@@ -15,7 +15,7 @@ import { type BrowserUploadOptions, defaultStore } from '../client/browser/index
 import { retryPolicy } from '../client/retry.ts';
 import type { ResumeRecord } from '../client/types.ts';
 import type { UploadView } from '../protocol/api.ts';
-import { checkFile, type FileRules, parseAccept } from './checks.ts';
+import { checkFile, type FileRules, parseAccept, type Refusal } from './checks.ts';
 import { normalizeBrokerUrl, parseConcurrency, parseMaxSize, parsePartSize } from './config.ts';
 import { h } from './dom.ts';
 import { Dropzone } from './dropzone.ts';
@@ -64,7 +64,7 @@ export class HoistUploaderElement extends HTMLElement {
     super();
     const root = this.attachShadow({ mode: 'open' });
     this.#dropzone = new Dropzone(root, (files) => this.addFiles(files));
-    this.#list = new UploadsList({ client: () => this.#brokerClient(), token: () => this.#currentToken() });
+    this.#list = new UploadsList({ client: () => this.#brokerClient() });
     const style = h('style', {}, STYLES);
     root.append(
       style,
@@ -164,6 +164,16 @@ export class HoistUploaderElement extends HTMLElement {
 
   /** Uploads these files (as if dropped): each resumes a waiting upload of the same file, if any. */
   addFiles(files: Iterable<File> | ArrayLike<File>): void {
+    // Parsed once for all the files; a bad attribute refuses them rather than skip the checks.
+    let rules: FileRules | Refusal;
+    try {
+      rules = { maxSize: parseMaxSize(this.getAttribute('max-size')), accept: parseAccept(this.accept) };
+    } catch (error) {
+      rules = {
+        code: 'invalid-options',
+        message: `The uploader is misconfigured: ${(error as Error).message}`,
+      };
+    }
     for (const file of Array.from(files)) {
       const waiting = this.#rows.find((row) => row.awaits(file));
       if (waiting) {
@@ -173,14 +183,7 @@ export class HoistUploaderElement extends HTMLElement {
       if (this.#rows.some((row) => row.sends(file))) continue;
       const row = new FileRow(this.#host, { file });
       this.#add(row);
-      let rules: FileRules;
-      try {
-        rules = { maxSize: parseMaxSize(this.getAttribute('max-size')), accept: parseAccept(this.accept) };
-      } catch {
-        row.start(); // reports the misconfiguration on the row
-        continue;
-      }
-      const refusal = checkFile(file, rules);
+      const refusal = 'code' in rules ? rules : checkFile(file, rules);
       if (refusal) row.refuse(refusal);
       else row.start();
     }

@@ -4,14 +4,13 @@
  * (`GET /uploads/:id/download`), asked for only when the user clicks.
  */
 import type { BrokerClient } from '../client/broker-client.ts';
-import type { PresignedRequest, UploadStatus, UploadView } from '../protocol/api.ts';
+import type { UploadStatus, UploadView } from '../protocol/api.ts';
 import { button, h } from './dom.ts';
 import { formatBytes } from './format.ts';
 
 export interface ListSource {
   /** Undefined while there is no broker URL or nobody is signed in. */
   client(): BrokerClient | undefined;
-  token(): Promise<string>;
 }
 
 const STATUS: Record<UploadStatus, string> = {
@@ -145,16 +144,8 @@ export class UploadsList {
     if (!client) return;
     control.disabled = true;
     try {
-      const token = await this.#source.token();
-      const response = await fetch(`${client.baseUrl}/uploads/${encodeURIComponent(view.id)}/download`, {
-        headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      });
-      const body = (await response.json().catch(() => ({}))) as Partial<PresignedRequest> & {
-        detail?: string;
-      };
-      if (!response.ok || typeof body.url !== 'string')
-        throw new Error(body.detail ?? `the server answered ${response.status}`);
-      const link = h('a', { href: body.url, download: view.filename, rel: 'noopener', hidden: true });
+      const { url } = await client.download(view.id);
+      const link = h('a', { href: url, download: view.filename, rel: 'noopener', hidden: true });
       this.element.append(link);
       link.click();
       link.remove();

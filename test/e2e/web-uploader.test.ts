@@ -553,6 +553,25 @@ describe('<hoist-uploader> in headless Chromium', () => {
     }, big);
     assert.equal(refused.code, 'too-large');
     assert.equal((await listed('bob')).length, before);
+    // A max-size the page got wrong refuses files too: they are never sent unchecked.
+    const small = await makePageFile(page, {
+      seed: 79,
+      size: 1024,
+      name: 'small.bin',
+      lastModified: LAST_MODIFIED,
+    });
+    const misconfigured = await page.evaluate(async (file) => {
+      const el = document.querySelector('hoist-uploader') as HTMLElement & { addFiles(files: File[]): void };
+      el.setAttribute('max-size', 'lots');
+      const error = new Promise<{ code: string; message: string }>((resolve) =>
+        el.addEventListener('hoist-upload-error', (e) => resolve((e as CustomEvent).detail), { once: true }),
+      );
+      el.addFiles([file]);
+      return error;
+    }, small);
+    assert.equal(misconfigured.code, 'invalid-options');
+    assert.match(misconfigured.message, /max-size/);
+    assert.equal((await listed('bob')).length, before);
     await page.close();
   });
 
