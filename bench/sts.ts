@@ -28,20 +28,20 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { SigV4Credentials } from '../src/aws/sigv4/index.ts';
-import { createAuthorizer } from '../src/server/authz.ts';
-import { iamSeedFromConfig, parseIamConfig } from '../src/server/iam/config.ts';
-import { openIamStore } from '../src/server/iam/store.ts';
-import { createCredentialLookup, type Identity } from '../src/server/identity.ts';
+import type { SigV4Credentials } from '@hoist/aws/sigv4';
+import { createAuthorizer } from '@hoist/server/internal/authz';
+import { iamSeedFromConfig, parseIamConfig } from '@hoist/server/internal/iam/config';
+import { openIamStore } from '@hoist/server/internal/iam/store';
+import { createCredentialLookup, type Identity } from '@hoist/server/internal/identity';
 import {
   type S3RequestFacts,
   s3AuthorizationRequests,
   s3ConditionKeys,
-} from '../src/server/s3/authz-requests.ts';
-import { StsError } from '../src/server/sts/errors.ts';
-import type { ConditionContext, StsDeps } from '../src/server/sts/handlers.ts';
-import { handleStsAction } from '../src/server/sts/handlers.ts';
-import { openSession } from '../src/server/sts/token.ts';
+} from '@hoist/server/internal/s3/authz-requests';
+import { StsError } from '@hoist/server/internal/sts/errors';
+import type { ConditionContext, StsDeps } from '@hoist/server/internal/sts/handlers';
+import { handleStsAction } from '@hoist/server/internal/sts/handlers';
+import { openSession } from '@hoist/server/internal/sts/token';
 import { median, parseList, percentile, positiveNumber, requireNode24 } from './lib/cli.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { BenchResources } from './lib/resources.ts';

@@ -34,7 +34,7 @@ import {
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseSize } from '../src/broker/config.ts';
+import { parseSize } from '@hoist/broker/internal/config';
 import { parseList, positiveInt, requireNode24 } from './lib/cli.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { BenchResources } from './lib/resources.ts';

@@ -7,7 +7,7 @@
  * ```
  * @module
  */
-import { CONFIG_REFERENCE } from '../src/broker/config.ts';
+import { CONFIG_REFERENCE } from '@hoist/broker/internal/config';
 
 /** Markdown that would otherwise be read as emphasis, HTML or a cell boundary, escaped. */
 function text(value: string): string {

@@ -1,35 +1,55 @@
 /**
- * The import arrows of ARCHITECTURE.md, checked on every source file: the engine never
- * pulls in server code, broker and server share aws/ and never import each other, and
- * Node built-ins stay out of the code that must run in browsers.
+ * The import arrows between the workspace packages, checked on every source file: the engine
+ * never pulls in server code, broker and server share @hoist/aws and never import each other,
+ * Node built-ins stay out of the code that must run in browsers, no package reaches into
+ * another's files, and every package it imports is declared in its package.json.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SRC = join(ROOT, 'src');
+const PACKAGES = join(ROOT, 'packages');
 
+/** The @hoist packages each package's sources may import (itself through relative paths). */
 const ALLOWED: Record<string, string[]> = {
-  protocol: ['protocol'],
-  aws: ['aws', 'protocol'],
-  client: ['client', 'protocol', 'aws/sigv4'],
-  broker: ['broker', 'protocol', 'aws'],
-  server: ['server', 'protocol', 'aws'],
-  web: ['web', 'client', 'protocol'],
-  cli: ['cli', 'protocol', 'aws', 'client', 'broker', 'server', 'web'],
+  protocol: [],
+  aws: ['@hoist/protocol'],
+  client: ['@hoist/protocol', '@hoist/aws/sigv4'],
+  uploader: ['@hoist/client', '@hoist/protocol'],
+  broker: ['@hoist/protocol', '@hoist/aws'],
+  server: ['@hoist/protocol', '@hoist/aws'],
+  cli: [
+    '@hoist/protocol',
+    '@hoist/aws',
+    '@hoist/client',
+    '@hoist/broker',
+    '@hoist/server',
+    '@hoist/uploader',
+  ],
 };
 
-/** Folders whose code must run in a browser: no node: built-ins. */
-const WEB_SAFE = ['protocol', 'aws', 'client', 'web'];
-const NODE_ALLOWED_INSIDE_WEB_SAFE = ['client/node'];
+/** Packages whose code must run in a browser: no node: built-ins (client/src/node aside). */
+const WEB_SAFE = ['protocol', 'aws', 'client', 'uploader'];
+const NODE_ALLOWED_INSIDE_WEB_SAFE = ['client/src/node'];
+
+interface Manifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+const manifest = (name: string): Manifest =>
+  JSON.parse(readFileSync(join(PACKAGES, name, 'package.json'), 'utf8')) as Manifest;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+    const isTest = /\.(test|suite)\.ts$/.test(entry.name) || entry.name === 'test-helpers.ts';
+    return entry.name.endsWith('.ts') && !isTest ? [path] : [];
   });
 }
 
@@ -41,54 +61,60 @@ function importsOf(text: string): string[] {
   return specifiers;
 }
 
-function componentOf(path: string): string {
-  const rel = relative(SRC, path).split('/');
-  if (rel[0] === 'aws' && rel[1] === 'sigv4') return 'aws/sigv4';
-  if (rel[0] === 'client' && rel[1] === 'node') return 'client/node';
-  return rel[0] ?? '';
+/** `@scope/name` or `name` of a bare specifier. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
 }
 
-function allowedTarget(from: string, to: string): boolean {
-  const top = from.split('/')[0] ?? from;
-  const allowed = ALLOWED[top] ?? [];
-  return allowed.some(
-    (prefix) => to === prefix || to.startsWith(`${prefix}/`) || (prefix === 'aws' && to === 'aws/sigv4'),
-  );
+function allowedTarget(from: string, specifier: string): boolean {
+  if (specifier.includes('/internal/')) return false;
+  return (ALLOWED[from] ?? []).some((prefix) => specifier === prefix || specifier.startsWith(`${prefix}/`));
 }
 
-test('every import follows the architecture arrows', () => {
+function violationsOf(name: string): string[] {
   const violations: string[] = [];
-  for (const file of sourceFiles(SRC)) {
-    const from = componentOf(file);
-    const text = readFileSync(file, 'utf8');
-    for (const specifier of importsOf(text)) {
+  const src = join(PACKAGES, name, 'src');
+  const pkg = manifest(name);
+  const declared = new Set([
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.peerDependencies ?? {}),
+  ]);
+  for (const file of sourceFiles(src)) {
+    const where = relative(PACKAGES, file);
+    const area = relative(PACKAGES, dirname(file));
+    for (const specifier of importsOf(readFileSync(file, 'utf8'))) {
       if (specifier.startsWith('.')) {
-        const target = resolve(dirname(file), specifier);
-        if (!target.startsWith(SRC)) {
-          violations.push(`${relative(ROOT, file)} imports ${specifier} outside src/`);
-          continue;
-        }
-        const to = componentOf(target);
-        if (!allowedTarget(from, to))
-          violations.push(`${relative(ROOT, file)} (${from}) imports ${specifier} (${to})`);
-      } else if (specifier.startsWith('node:')) {
-        const top = from.split('/')[0] ?? from;
-        if (WEB_SAFE.includes(top) && !NODE_ALLOWED_INSIDE_WEB_SAFE.includes(from)) {
-          violations.push(`${relative(ROOT, file)} (${from}) imports the Node built-in ${specifier}`);
-        }
+        if (!resolve(dirname(file), specifier).startsWith(`${src}/`))
+          violations.push(`${where} imports ${specifier} outside its package's src/`);
+      } else if (specifier.startsWith('node:') || builtinModules.includes(specifier)) {
+        const nodeOk = NODE_ALLOWED_INSIDE_WEB_SAFE.some((dir) => area === dir || area.startsWith(`${dir}/`));
+        if (WEB_SAFE.includes(name) && !nodeOk)
+          violations.push(`${where} imports the Node built-in ${specifier}`);
+      } else {
+        if (specifier.startsWith('@hoist/') && !allowedTarget(name, specifier))
+          violations.push(`${where} (${name}) imports ${specifier}`);
+        if (!declared.has(packageName(specifier)))
+          violations.push(`${where} imports ${specifier}, which ${pkg.name} does not declare`);
       }
     }
   }
-  assert.deepEqual(violations, []);
+  return violations;
+}
+
+test('every import follows the architecture arrows and is declared', () => {
+  assert.deepEqual(readdirSync(PACKAGES).sort(), Object.keys(ALLOWED).sort());
+  assert.deepEqual(Object.keys(ALLOWED).flatMap(violationsOf), []);
 });
 
 test('the checker sees imports (guards against a vacuous pass)', () => {
-  const files = sourceFiles(SRC);
-  assert.ok(files.length > 20);
-  const serverHttp = readFileSync(join(SRC, 'server/http.ts'), 'utf8');
-  assert.ok(importsOf(serverHttp).includes('../aws/sigv4/verify.ts'));
-  assert.equal(allowedTarget('client', 'server'), false);
-  assert.equal(allowedTarget('server', 'broker'), false);
-  assert.equal(allowedTarget('client', 'aws/sigv4'), true);
-  assert.equal(allowedTarget('client', 'aws'), false);
+  assert.ok(sourceFiles(join(PACKAGES, 'server', 'src')).length > 20);
+  const serverHttp = readFileSync(join(PACKAGES, 'server/src/http.ts'), 'utf8');
+  assert.ok(importsOf(serverHttp).includes('@hoist/aws/sigv4'));
+  assert.equal(allowedTarget('client', '@hoist/server'), false);
+  assert.equal(allowedTarget('server', '@hoist/broker'), false);
+  assert.equal(allowedTarget('client', '@hoist/aws/sigv4'), true);
+  assert.equal(allowedTarget('client', '@hoist/aws'), false);
+  assert.equal(allowedTarget('cli', '@hoist/broker/internal/app'), false);
+  assert.equal(packageName('@aws-sdk/client-s3/dist'), '@aws-sdk/client-s3');
 });

@@ -19,16 +19,16 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as Adapters from '@hoist/client/browser';
+import type { ResumeRecord } from '@hoist/client/internal/types';
+import { crc32c } from '@hoist/server/internal/checksum/crc32c';
 import type { BrowserContext } from 'playwright-core';
 import {
   type BrowserBuild,
   buildBrowserBundles,
   CORE_BUDGET_BYTES,
   formatBuildReport,
-} from '../scripts/build-browser.ts';
-import type * as Adapters from '../src/client/browser/index.ts';
-import type { ResumeRecord } from '../src/client/types.ts';
-import { crc32c } from '../src/server/checksum/crc32c.ts';
+} from '../packages/uploader/scripts/build-browser.ts';
 import {
   launchBrowser,
   makePageFile,

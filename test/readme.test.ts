@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CONFIG_FILE_ENV, CONFIG_REFERENCE } from '@hoist/broker/internal/config';
+import { openApiDocument } from '@hoist/broker/internal/openapi';
+import { PROBLEMS } from '@hoist/protocol/internal/problems';
 import { configTable } from '../scripts/config-table.ts';
-import { CONFIG_FILE_ENV, CONFIG_REFERENCE } from '../src/broker/config.ts';
-import { openApiDocument } from '../src/broker/openapi.ts';
-import { PROBLEMS } from '../src/protocol/problems.ts';
 
 const README = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 const BROKER = README.slice(README.indexOf('\n## The broker\n'));

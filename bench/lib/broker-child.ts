@@ -14,10 +14,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLogger } from '@hoist/broker/internal/log';
+import { startBroker } from '@hoist/broker/internal/node';
+import { startServer } from '@hoist/server';
 import { pino } from 'pino';
-import { createLogger } from '../../src/broker/log.ts';
-import { startBroker } from '../../src/broker/node.ts';
-import { startServer } from '../../src/server/index.ts';
 import { BUCKET, benchBrokerConfig, IAM_CONFIG, MODES, ROOT_CREDENTIALS } from './broker-fixture.ts';
 import { READY_PREFIX } from './target-child.ts';
 

@@ -8,10 +8,10 @@
  * refuse a benchmark request (open uploads per user, credential mints per minute) up to its
  * maximum; the rest (size, type, no daily quota) are the defaults.
  */
-import type { BrokerConfig } from '../../src/broker/config.ts';
-import { parseBrokerConfig } from '../../src/broker/config.ts';
-import type { UploadMode } from '../../src/protocol/api.ts';
-import type { IamConfigInput } from '../../src/server/iam/config.ts';
+import type { BrokerConfig } from '@hoist/broker/internal/config';
+import { parseBrokerConfig } from '@hoist/broker/internal/config';
+import type { UploadMode } from '@hoist/protocol/internal/api';
+import type { IamConfigInput } from '@hoist/server/internal/iam/config';
 import { brokerIamConfig, brokerOwnStatements } from '../../test/helpers/iam-fixtures.ts';
 
 export const ACCOUNT = '111122223333';

@@ -9,7 +9,7 @@
  * profile gets written.
  */
 import { mkdirSync } from 'node:fs';
-import { startServer } from '../../src/server/index.ts';
+import { startServer } from '@hoist/server';
 import { BUCKET, IAM_CONFIG, ROOT_CREDENTIALS } from './sts-fixture.ts';
 import { READY_PREFIX } from './target-child.ts';
 

@@ -11,7 +11,7 @@
  *   s3:prefix, StringEquals, IpAddress). An assumed-role session has no `aws:username` (as on
  *   AWS), so a session tag is the variable a broker would use.
  */
-import type { IamConfigInput } from '../../src/server/iam/config.ts';
+import type { IamConfigInput } from '@hoist/server/internal/iam/config';
 
 export const ACCOUNT = '123456789012';
 export const BUCKET = 'bench';

@@ -35,7 +35,7 @@ async function start(kind: string, dataDir: string): Promise<TargetInfo> {
   mkdirSync(dataDir, { recursive: true });
   switch (kind) {
     case 'hoist': {
-      const { startServer } = await import('../../src/server/index.ts');
+      const { startServer } = await import('@hoist/server');
       const server = await startServer({
         dataDir,
         port: 0,

@@ -10,9 +10,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLogger } from '@hoist/broker/internal/log';
+import { startBroker } from '@hoist/broker/internal/node';
 import { pino } from 'pino';
-import { createLogger } from '../../src/broker/log.ts';
-import { startBroker } from '../../src/broker/node.ts';
 import { benchBrokerConfig } from './broker-fixture.ts';
 import { READY_PREFIX } from './target-child.ts';
 

@@ -23,13 +23,13 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { parseSize } from '@hoist/broker/internal/config';
+import { createLogger } from '@hoist/broker/internal/log';
+import { startBroker } from '@hoist/broker/internal/node';
+import type * as Browser from '@hoist/client/browser';
 import { pino } from 'pino';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { buildBrowserBundles, CORE_BUDGET_BYTES } from '../../scripts/build-browser.ts';
-import { parseSize } from '../../src/broker/config.ts';
-import { createLogger } from '../../src/broker/log.ts';
-import { startBroker } from '../../src/broker/node.ts';
-import type * as Browser from '../../src/client/browser/index.ts';
+import { buildBrowserBundles, CORE_BUDGET_BYTES } from '../../packages/uploader/scripts/build-browser.ts';
 import { CHROMIUM_PATH, serveStatic } from '../../test/helpers/browser.ts';
 import type { Hook } from '../../test/helpers/server.ts';
 import { BUCKET, benchBrokerConfig, ROOT_CREDENTIALS, USERS } from './broker-fixture.ts';

@@ -10,7 +10,7 @@
  * 0, or 1 when the upload failed; exits when its stdin closes (the parent died).
  */
 import { createReadStream, readFileSync } from 'node:fs';
-import type { SigV4Credentials } from '../../src/aws/sigv4/index.ts';
+import type { SigV4Credentials } from '@hoist/aws/sigv4';
 
 export const RESULT_PREFIX = 'BENCH-RESULT ';
 /** The job travels in the environment: argv is world-readable in `ps`. */
@@ -59,7 +59,7 @@ const need = <T>(value: T | undefined, what: string): T => {
 async function prepare(job: ClientJob): Promise<() => Promise<string>> {
   if (job.client === 'idle') return async () => 'idle';
   if (job.client === 'engine') {
-    const { createNodeUpload } = await import('../../src/client/node/index.ts');
+    const { createNodeUpload } = await import('@hoist/client/node');
     return async () => {
       // The broker has the last word on the part size (it is configured to the same): checked below.
       const upload = await createNodeUpload(job.file, {

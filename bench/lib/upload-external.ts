@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SigV4Credentials } from '../../src/aws/sigv4/index.ts';
+import type { SigV4Credentials } from '@hoist/aws/sigv4';
 import type { BenchResources } from './resources.ts';
 
 const WRAPPER = `

@@ -14,9 +14,9 @@ import type {
   CredentialsResponse,
   TemporaryCredentials,
   UploadView,
-} from '../../src/protocol/api.ts';
-import { supportsFullObject } from '../../src/protocol/checksum.ts';
-import { choosePartSize, partCount } from '../../src/protocol/part-size.ts';
+} from '@hoist/protocol/internal/api';
+import { supportsFullObject } from '@hoist/protocol/internal/checksum';
+import { choosePartSize, partCount } from '@hoist/protocol/internal/part-size';
 import { SINK_BUCKET, type UploadSink } from './upload-sink.ts';
 
 /** Files up to this size go as one PutObject, as the broker's default. */

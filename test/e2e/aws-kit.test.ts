@@ -27,9 +27,9 @@ import {
   ListObjectsV2Command,
   PutBucketCorsCommand,
 } from '@aws-sdk/client-s3';
-import { buildLambda } from '../../scripts/build-lambda.ts';
-import { createAdminClients } from '../../src/cli/aws/context.ts';
-import { awsCommand } from '../../src/cli/commands/aws.ts';
+import { createAdminClients } from '@hoist/cli/internal/aws/context';
+import { awsCommand } from '@hoist/cli/internal/commands/aws';
+import { buildLambda } from '../../packages/broker/scripts/build-lambda.ts';
 import { functionUrlEvent } from '../helpers/lambda.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer, tmpDir } from '../helpers/server.ts';
@@ -278,7 +278,7 @@ describe('hoist aws setup + doctor against the local server', () => {
 });
 
 test('hoist aws policy in a child process prints the role policy from HOIST_* variables', () => {
-  const result = spawnSync(process.execPath, ['src/cli/main.ts', 'aws', 'policy'], {
+  const result = spawnSync(process.execPath, ['packages/cli/src/main.ts', 'aws', 'policy'], {
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH ?? '',

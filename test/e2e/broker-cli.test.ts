@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import type { CreateUploadResponse } from '../../src/protocol/api.ts';
+import type { CreateUploadResponse } from '@hoist/protocol/internal/api';
 import {
   BUCKET,
   brokerConfig,
@@ -18,7 +18,7 @@ import {
 import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import { type TestServer, tmpDir } from '../helpers/server.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [MAIN, ...args], {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CreateUploadResponse } from '../../src/protocol/api.ts';
+import type { CreateUploadResponse } from '@hoist/protocol/internal/api';
 import {
   BUCKET,
   clientFor,
@@ -25,7 +25,7 @@ import { type TestServer, tmpDir } from '../helpers/server.ts';
 describe('Lambda handler (function URL events)', () => {
   const t = suiteCleanup();
   let server: TestServer;
-  let handler: typeof import('../../src/broker/lambda.ts').handler;
+  let handler: typeof import('@hoist/broker/lambda').handler;
   const hooks: { type: string; data: { id: string } }[] = [];
 
   before(async () => {
@@ -51,7 +51,7 @@ describe('Lambda handler (function URL events)', () => {
     });
     process.env.HOIST_CONFIG = file;
     process.env.HOIST_LOG_LEVEL = 'silent';
-    ({ handler } = await import('../../src/broker/lambda.ts'));
+    ({ handler } = await import('@hoist/broker/lambda'));
   });
 
   test('GET /healthz', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { UploadMode, UploadView } from '../../src/protocol/api.ts';
+import type { UploadMode, UploadView } from '@hoist/protocol/internal/api';
 import {
   BUCKET,
   brokerConfig,

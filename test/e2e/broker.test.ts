@@ -20,8 +20,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { verifyWebhookSignature } from '../../src/broker/webhook.ts';
-import type { CreateUploadResponse, PartUrlsResponse, UploadMode } from '../../src/protocol/api.ts';
+import { verifyWebhookSignature } from '@hoist/broker/internal/webhook';
+import type { CreateUploadResponse, PartUrlsResponse, UploadMode } from '@hoist/protocol/internal/api';
 import {
   type ApiResponse,
   BUCKET,

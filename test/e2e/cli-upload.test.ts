@@ -26,7 +26,7 @@ import { type FaultProxy, isUploadPart, startFaultProxy } from '../helpers/fault
 import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { type TestServer, tmpDir } from '../helpers/server.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
 
 interface Child {
   exited: Promise<number | null>;

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { GetObjectCommand, ListPartsCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import type * as Browser from '@hoist/client/browser';
+import type { ResumeRecord, UploadState } from '@hoist/client/internal/types';
+import type { UploadView } from '@hoist/protocol/internal/api';
 import type { BrowserContext, JSHandle, Page } from 'playwright-core';
-import { buildBrowserBundles } from '../../scripts/build-browser.ts';
-import type * as Browser from '../../src/client/browser/index.ts';
-import type { ResumeRecord, UploadState } from '../../src/client/types.ts';
-import type { UploadView } from '../../src/protocol/api.ts';
+import { buildBrowserBundles } from '../../packages/uploader/scripts/build-browser.ts';
 import {
   BROKER_KEYS,
   BUCKET,

@@ -9,9 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { UploadError } from '../../src/client/errors.ts';
-import { createNodeUpload, type NodeUploadOptions } from '../../src/client/node/index.ts';
-import type { UploadMode } from '../../src/protocol/api.ts';
+import { UploadError } from '@hoist/client/internal/errors';
+import { createNodeUpload, type NodeUploadOptions } from '@hoist/client/node';
+import type { UploadMode } from '@hoist/protocol/internal/api';
 import {
   brokerConfig,
   MiB,

@@ -9,14 +9,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { UploadError } from '../../src/client/errors.ts';
-import {
-  createJsonFileStore,
-  createNodeUpload,
-  type NodeUploadOptions,
-} from '../../src/client/node/index.ts';
-import type { Upload } from '../../src/client/upload.ts';
-import type { UploadMode } from '../../src/protocol/api.ts';
+import { UploadError } from '@hoist/client/internal/errors';
+import type { Upload } from '@hoist/client/internal/upload';
+import { createJsonFileStore, createNodeUpload, type NodeUploadOptions } from '@hoist/client/node';
+import type { UploadMode } from '@hoist/protocol/internal/api';
 import {
   BROKER_IAM,
   BUCKET,

@@ -40,9 +40,9 @@ import {
   paginateListRoles,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { handleIamAction } from '@hoist/server/internal/iam/api';
+import { openIamStore } from '@hoist/server/internal/iam/store';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { handleIamAction } from '../../src/server/iam/api.ts';
-import { openIamStore } from '../../src/server/iam/store.ts';
 import { startTestServer, TEST_CREDENTIALS, tmpDir } from '../helpers/server.ts';
 
 const ACCOUNT = '123456789012';

@@ -11,11 +11,15 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import type { UploadView } from '@hoist/protocol/internal/api';
+import { crc32c } from '@hoist/server/internal/checksum/crc32c';
+import type { HoistUploaderElement } from '@hoist/uploader/internal/element';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { type BrowserBuild, buildBrowserBundles, formatBuildReport } from '../../scripts/build-browser.ts';
-import type { UploadView } from '../../src/protocol/api.ts';
-import { crc32c } from '../../src/server/checksum/crc32c.ts';
-import type { HoistUploaderElement } from '../../src/web/element.ts';
+import {
+  type BrowserBuild,
+  buildBrowserBundles,
+  formatBuildReport,
+} from '../../packages/uploader/scripts/build-browser.ts';
 import {
   BROKER_KEYS,
   BUCKET,
@@ -41,7 +45,7 @@ import { type FaultProxy, type LogEntry, startFaultProxy } from '../helpers/faul
 import { suiteCleanup } from '../helpers/s3.ts';
 import { type TestServer, tmpDir } from '../helpers/server.ts';
 
-const DEMO = resolve(import.meta.dirname, '../../src/web/demo.html');
+const DEMO = resolve(import.meta.dirname, '../../packages/uploader/src/demo.html');
 const PART = 8 * MiB;
 const LAST_MODIFIED = 1_700_000_000_000;
 

@@ -13,18 +13,18 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { BrokerDeps } from '../../src/broker/app.ts';
-import { type BrokerConfig, parseBrokerConfig } from '../../src/broker/config.ts';
-import { createLogger } from '../../src/broker/log.ts';
-import { type RunningBroker, startBroker } from '../../src/broker/node.ts';
+import type { BrokerDeps } from '@hoist/broker/internal/app';
+import { type BrokerConfig, parseBrokerConfig } from '@hoist/broker/internal/config';
+import { createLogger } from '@hoist/broker/internal/log';
+import { type RunningBroker, startBroker } from '@hoist/broker/internal/node';
 import type {
   CompletedPart,
   CreateUploadResponse,
   PartUrlsResponse,
   TemporaryCredentials,
   UploadMode,
-} from '../../src/protocol/api.ts';
-import { crc32c } from '../../src/server/checksum/crc32c.ts';
+} from '@hoist/protocol/internal/api';
+import { crc32c } from '@hoist/server/internal/checksum/crc32c';
 import { brokerIamConfig, brokerOwnStatements } from './iam-fixtures.ts';
 import { type RawResponse, sendRaw } from './raw.ts';
 import { type Hook, startTestServer, type TestServer } from './server.ts';

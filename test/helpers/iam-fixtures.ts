@@ -3,7 +3,7 @@
  * an upload role whose trust policy names it; the role may run multipart uploads under one
  * prefix of one bucket.
  */
-import type { IamConfigInput } from '../../src/server/iam/config.ts';
+import type { IamConfigInput } from '@hoist/server/internal/iam/config';
 
 /** What an upload needs: the parts, listing them (to resume) and aborting. */
 export const UPLOAD_ACTIONS = ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'];

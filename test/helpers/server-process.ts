@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Hook, TEST_CREDENTIALS } from './server.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+const MAIN = join(REPO_ROOT, 'packages', 'cli', 'src', 'main.ts');
 /** Kept from the child's stderr for error messages. */
 const MAX_STDERR = 16 * 1024;
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type RunningServer, type ServerOptions, startServer } from '../../src/server/index.ts';
+import { type RunningServer, type ServerOptions, startServer } from '@hoist/server';
 
 export const TEST_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessKey: string }> = Object.freeze({
   accessKeyId: 'AKIAHOISTTESTROOT000',

@@ -1,0 +1,41 @@
+/**
+ * The broker's one error type: a problem with a stable `type` code (see
+ * protocol/problems.ts), rendered once as application/problem+json.
+ */
+import { PROBLEM_BASE, PROBLEMS, type Problem, type ProblemType } from '@hoist/protocol';
+
+export interface BrokerProblemOptions {
+  errors?: { path: string; message: string }[];
+  /** Seconds; also sent as the Retry-After header. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+export class BrokerProblem extends Error {
+  readonly type: ProblemType;
+  readonly status: number;
+  readonly errors: { path: string; message: string }[] | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(type: ProblemType, detail: string, options: BrokerProblemOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BrokerProblem';
+    this.type = type;
+    this.status = PROBLEMS[type].status;
+    this.errors = options.errors;
+    this.retryAfter = options.retryAfter;
+  }
+
+  toProblem(instance?: string): Problem {
+    const problem: Problem = {
+      type: `${PROBLEM_BASE}${this.type}`,
+      title: PROBLEMS[this.type].title,
+      status: this.status,
+      detail: this.message,
+    };
+    if (instance) problem.instance = instance;
+    if (this.errors) problem.errors = this.errors;
+    if (this.retryAfter !== undefined) problem.retryAfter = this.retryAfter;
+    return problem;
+  }
+}

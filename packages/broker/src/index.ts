@@ -1,0 +1,40 @@
+/**
+ * The credential broker: `createBroker(config)` (a Hono app), `startBroker(config)` on Node,
+ * `handler` for Lambda (`hoist/broker/lambda`), and the parts apps may reuse or replace.
+ *
+ * @example
+ * ```ts
+ * import { loadBrokerConfig, startBroker } from 'hoist/broker';
+ * const broker = await startBroker(loadBrokerConfig({ file: 'broker.json' }));
+ * ```
+ * @module
+ */
+export { type BrokerApp, type BrokerDeps, createBroker } from './app.ts';
+export { type AuthenticatorOptions, createAuthenticator } from './auth.ts';
+export {
+  type AwsClients,
+  createAwsClients,
+  deleteObject,
+  destroyAwsClients,
+  mintCredentials,
+  publicEndpoint,
+} from './aws.ts';
+export {
+  type BrokerConfig,
+  BrokerConfigError,
+  loadBrokerConfig,
+  parseBrokerConfig,
+  parseSize,
+  USER_ID_PATTERN,
+} from './config.ts';
+export { BrokerProblem } from './errors.ts';
+export { buildObjectKey, contentDisposition, sanitizeFilename } from './keys.ts';
+export { type CreateLoggerOptions, createLogger, type Logger } from './log.ts';
+export { type RunningBroker, type StartBrokerOptions, startBroker } from './node.ts';
+export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './node-handler.ts';
+export { openApiDocument } from './openapi.ts';
+export { openRegistry } from './registry/index.ts';
+export { buildSessionPolicy, UPLOAD_ACTIONS } from './session-policy.ts';
+export { type Sweeper, startSweeper, sweep } from './sweeper.ts';
+export type { Authenticator, BrokerLimits, BrokerUser, Registry, UploadRecord } from './types.ts';
+export { verifyWebhookSignature } from './webhook.ts';

@@ -1,0 +1,91 @@
+/**
+ * The dev stack's broker: the Hono app (not listening itself: the web server mounts it
+ * under /api), its registry migrated, and the sweeper running, as `startBroker` would.
+ */
+import { resolve } from 'node:path';
+import {
+  type BrokerConfig,
+  createBroker,
+  createLogger,
+  parseBrokerConfig,
+  type Sweeper,
+  startSweeper,
+} from '@hoist/broker';
+import type { UploadMode } from '@hoist/protocol';
+import type { AccessKey, DevUser } from './identity.ts';
+
+export interface DevBrokerOptions {
+  mode: UploadMode;
+  s3Endpoint: string;
+  region: string;
+  bucket: string;
+  keyPrefix: string;
+  key: AccessKey;
+  roleArn: string;
+  users: DevUser[];
+  /** Origins of the upload page, allowed by CORS. */
+  origins: string[];
+  registryPath: string;
+}
+
+export interface DevBroker {
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
+  config: BrokerConfig;
+  close(): Promise<void>;
+}
+
+export function devBrokerConfig(options: DevBrokerOptions): BrokerConfig {
+  return parseBrokerConfig({
+    mode: options.mode,
+    s3: {
+      endpoint: options.s3Endpoint,
+      region: options.region,
+      bucket: options.bucket,
+      forcePathStyle: true,
+      credentials: { ...options.key },
+    },
+    sts: { roleArn: options.roleArn },
+    keyPrefix: options.keyPrefix,
+    // Room for real trials (a film, a dataset) without filling the disk by accident.
+    limits: { maxObjectSize: '5GiB', maxConcurrentUploadsPerUser: 20, maxCredentialMintsPerMinute: 600 },
+    auth: { tokens: Object.fromEntries(options.users.map((user) => [user.id, user.token])) },
+    cors: { origins: options.origins },
+    registry: { url: `sqlite:${resolve(options.registryPath)}` },
+  });
+}
+
+export async function startDevBroker(options: DevBrokerOptions): Promise<DevBroker> {
+  const config = devBrokerConfig(options);
+  // Warnings and errors only, on stderr: stdout belongs to the banner (and to --json's one line).
+  const logger = createLogger({ level: process.env.HOIST_LOG_LEVEL || 'warn', destination: process.stderr });
+  const app = createBroker(config, { logger });
+  let sweeper: Sweeper | undefined;
+  try {
+    await app.registry.migrate();
+    sweeper = startSweeper({
+      registry: app.registry,
+      s3: app.aws.s3,
+      bucket: config.s3.bucket,
+      keyPrefix: config.keyPrefix,
+      olderThanMs: config.uploadTtlSeconds * 1000,
+      intervalMs: config.sweepIntervalSeconds * 1000,
+      onSweepError: (error) => logger.warn({ err: error }, 'sweep failed'),
+      onError: (error, upload) => logger.warn({ err: error, key: upload.key }, 'sweep step failed'),
+    });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    fetch: (request, env) => app.fetch(request, env as never),
+    config,
+    close() {
+      closing ??= (async () => {
+        await sweeper?.stop();
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

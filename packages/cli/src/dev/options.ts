@@ -1,0 +1,76 @@
+/** `hoist dev`'s command line: flags, help text and their validation. */
+import { parseArgs } from 'node:util';
+import type { UploadMode } from '@hoist/protocol';
+import { UsageError } from '../broker-args.ts';
+
+export const DEFAULT_WEB_PORT = 8080;
+export const DEFAULT_S3_PORT = 9000;
+export const DEFAULT_DATA_DIR = '.hoist-data';
+
+export const DEV_HELP = `Usage: hoist dev [--port P] [--s3-port P] [--data-dir DIR] [--mode MODE] [--json]
+
+Starts the whole local stack in one process (Ctrl-C stops it):
+  - the local S3 + STS server with the bucket "hoist-dev" (CORS open to local pages),
+  - an IAM user for the broker and the upload role "hoist-upload", created through
+    the server's IAM API as the AWS setup does,
+  - the broker with the dev users alice and bob (tokens generated once),
+  - the upload page, with the broker API under /api on the same port.
+Data (objects, registry, keys, tokens) is kept in DIR across restarts.
+
+  --port P         upload page and broker API (default ${DEFAULT_WEB_PORT}; 0 picks a free one)
+  --s3-port P      local S3 + STS (default ${DEFAULT_S3_PORT}; 0 picks a free one)
+  --data-dir DIR   default ./${DEFAULT_DATA_DIR}
+  --mode MODE      how clients get the right to upload: sts (default), federation or presign
+  --json           print one JSON line once ready (web, broker, s3, users), nothing else
+  -h, --help       show this help
+`;
+
+export interface DevOptions {
+  port: number;
+  s3Port: number;
+  dataDir: string;
+  mode: UploadMode;
+  json: boolean;
+}
+
+const MODES: readonly UploadMode[] = ['sts', 'federation', 'presign'];
+
+function parsePort(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) > 65_535)
+    throw new UsageError(`${flag} must be a port number 0..65535, got "${text}"`);
+  return Number(text);
+}
+
+/** The options, or undefined when `--help` was asked (and printed). Throws UsageError. */
+export function parseDevArgs(args: string[]): DevOptions | undefined {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      's3-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      mode: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(DEV_HELP);
+    return undefined;
+  }
+  const mode = (values.mode ?? 'sts') as UploadMode;
+  if (!MODES.includes(mode))
+    throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${values.mode}"`);
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  if (dataDir === '') throw new UsageError('--data-dir must not be empty');
+  return {
+    port: parsePort('--port', values.port, DEFAULT_WEB_PORT),
+    s3Port: parsePort('--s3-port', values['s3-port'], DEFAULT_S3_PORT),
+    dataDir,
+    mode,
+    json: values.json === true,
+  };
+}

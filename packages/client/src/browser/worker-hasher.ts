@@ -1,0 +1,128 @@
+/**
+ * PartHasher that digests parts in dedicated Web Workers, so CRCs of 8–64 MiB parts never
+ * block the page; falls back to hashing on the main thread where workers cannot run.
+ */
+import type { ChecksumAlgorithm } from '@hoist/protocol';
+import type { PartHasher } from '../types.ts';
+import type { HashReply, HashRequest } from './hash-protocol.ts';
+
+export interface WorkerHasherOptions {
+  /** Workers to spread parts over, 1..16. @default min(2, navigator.hardwareConcurrency) */
+  workers?: number | undefined;
+  /**
+   * The bundled worker script (same origin as the page: browsers refuse cross-origin workers).
+   * @default new URL('./hoist-hash-worker.js', import.meta.url)
+   */
+  workerUrl?: string | URL | undefined;
+}
+
+export interface WorkerHasher extends PartHasher {
+  /** Where digests run: 'main-thread' once workers turned out to be unavailable. */
+  readonly backend: 'worker' | 'main-thread';
+  /** Stops the workers and rejects pending digests; a later digest starts them again. */
+  terminate(): void;
+}
+
+interface Job {
+  resolve(digest: string): void;
+  reject(error: unknown): void;
+  algorithm: ChecksumAlgorithm;
+  bytes: Uint8Array;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+}
+
+export function createWorkerHasher(options: WorkerHasherOptions = {}): WorkerHasher {
+  const size = options.workers ?? Math.max(1, Math.min(2, globalThis.navigator?.hardwareConcurrency ?? 1));
+  if (!Number.isInteger(size) || size < 1 || size > 16) {
+    throw new TypeError('createWorkerHasher: `workers` must be an integer from 1 to 16');
+  }
+  let slots: Slot[] = [];
+  let nextId = 1;
+  let broken = typeof Worker === 'undefined';
+  let fallback: Promise<PartHasher> | undefined;
+
+  // Loaded only when needed, so pages whose workers run never load hash-wasm themselves.
+  const onMainThread = (algorithm: ChecksumAlgorithm, bytes: Uint8Array): Promise<string> => {
+    fallback ??= import('../checksum.ts').then((module) => module.createPartHasher());
+    return fallback.then((hasher) => hasher.digest(algorithm, bytes));
+  };
+
+  // A worker that fails to load (404, CSP) reports an error event: hash its jobs here instead.
+  const giveUp = (slot: Slot): void => {
+    broken = true;
+    slot.worker.terminate();
+    slots = slots.filter((other) => other !== slot);
+    for (const job of slot.jobs.values())
+      onMainThread(job.algorithm, job.bytes).then(job.resolve, job.reject);
+    slot.jobs.clear();
+  };
+
+  const spawn = (): Slot | undefined => {
+    let worker: Worker;
+    try {
+      worker = new Worker(options.workerUrl ?? new URL('./hoist-hash-worker.js', import.meta.url), {
+        name: 'hoist-hash',
+      });
+    } catch {
+      broken = true; // SecurityError: a cross-origin script or a sandboxed page.
+      return undefined;
+    }
+    const slot: Slot = { worker, jobs: new Map() };
+    worker.onmessage = (event: MessageEvent<HashReply>) => {
+      const reply = event.data;
+      const job = slot.jobs.get(reply.id);
+      if (!job) return;
+      slot.jobs.delete(reply.id);
+      if ('digest' in reply) job.resolve(reply.digest);
+      else job.reject(new Error(`Checksum failed in the hash worker: ${reply.error}`));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      giveUp(slot);
+    };
+    worker.onmessageerror = () => giveUp(slot);
+    slots.push(slot);
+    return slot;
+  };
+
+  const pick = (): Slot | undefined => {
+    const idle = slots.find((slot) => slot.jobs.size === 0);
+    if (idle) return idle;
+    if (slots.length < size) return spawn();
+    return slots.reduce<Slot | undefined>(
+      (best, slot) => (best && best.jobs.size <= slot.jobs.size ? best : slot),
+      undefined,
+    );
+  };
+
+  return {
+    get backend() {
+      return broken ? 'main-thread' : 'worker';
+    },
+    digest(algorithm, bytes) {
+      const slot = broken ? undefined : pick();
+      if (!slot) return onMainThread(algorithm, bytes);
+      return new Promise<string>((resolve, reject) => {
+        const id = nextId++;
+        slot.jobs.set(id, { resolve, reject, algorithm, bytes });
+        // A copy, transferred: the engine still sends `bytes`, and posting a view would
+        // structured-clone its whole underlying buffer.
+        const copy = bytes.slice();
+        const message: HashRequest = { id, algorithm, bytes: copy };
+        slot.worker.postMessage(message, [copy.buffer]);
+      });
+    },
+    terminate() {
+      for (const slot of slots) {
+        slot.worker.terminate();
+        for (const job of slot.jobs.values())
+          job.reject(new DOMException('The hasher was terminated.', 'AbortError'));
+      }
+      slots = [];
+    },
+  };
+}
