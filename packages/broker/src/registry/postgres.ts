@@ -7,7 +7,7 @@
  */
 
 import type { UploadStatus } from '@hoist/protocol';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ListUploadsPage, Registry, UploadRecord } from '../types.ts';
 import { MIGRATIONS_TABLE_POSTGRES, pending } from './migrations.ts';
 import {
@@ -41,11 +41,21 @@ export interface PostgresRegistryOptions {
   onError?: (error: Error) => void;
 }
 
+/** `pg` is an optional peer dependency: loaded when a PostgreSQL registry is first used. */
+async function loadPg(): Promise<typeof pg> {
+  try {
+    return (await import('pg')).default;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error('a postgres:// registry needs the pg package: npm install pg', { cause: error });
+  }
+}
+
 /** Key of the advisory lock that serialises migrations: a fixed number private to Hoist's registry. */
 const MIGRATION_LOCK = '1752727923303437159';
 
 export class PostgresRegistry implements Registry, IdempotencyLookup {
-  readonly #pool: pg.Pool;
+  readonly #pool: Promise<pg.Pool>;
   readonly #clock: () => number;
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -60,13 +70,18 @@ export class PostgresRegistry implements Registry, IdempotencyLookup {
       throw new TypeError('options.onError must be a function');
     }
     this.#clock = clock;
-    this.#pool = new pg.Pool({ connectionString: url, max: maxConnections });
-    // Without a listener an idle connection's error (server restart) would crash the process.
-    this.#pool.on(
-      'error',
-      onError ??
-        ((error) => process.emitWarning(`registry connection error: ${error.message}`, 'HoistRegistry')),
-    );
+    this.#pool = loadPg().then((driver) => {
+      const pool = new driver.Pool({ connectionString: url, max: maxConnections });
+      // Without a listener an idle connection's error (server restart) would crash the process.
+      pool.on(
+        'error',
+        onError ??
+          ((error) => process.emitWarning(`registry connection error: ${error.message}`, 'HoistRegistry')),
+      );
+      return pool;
+    });
+    // Reported by the first query; not an unhandled rejection before it.
+    this.#pool.catch(() => {});
   }
 
   migrate(): Promise<void> {
@@ -190,19 +205,19 @@ export class PostgresRegistry implements Registry, IdempotencyLookup {
     if (this.#closed) return;
     this.#closed = true;
     await this.#ready?.catch(() => {});
-    await this.#pool.end();
+    await (await this.#pool.catch(() => undefined))?.end();
   }
 
   async #query(sql: string, values: unknown[]): Promise<Row[]> {
     if (this.#closed) throw new Error('the registry is closed');
     await this.migrate();
-    const result = await this.#pool.query<Row>(sql, values);
+    const result = await (await this.#pool).query<Row>(sql, values);
     return result.rows;
   }
 
   async #migrate(): Promise<void> {
     if (this.#closed) throw new Error('the registry is closed');
-    const client = await this.#pool.connect();
+    const client = await (await this.#pool).connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
