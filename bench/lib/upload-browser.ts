@@ -30,8 +30,9 @@ import type * as Browser from '@hoist/client/browser';
 import { pino } from 'pino';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildBrowserBundles, CORE_BUDGET_BYTES } from '../../packages/uploader/scripts/build-browser.ts';
-import { CHROMIUM_PATH, serveStatic } from '../../test/helpers/browser.ts';
+import { serveStatic } from '../../test/helpers/browser.ts';
 import type { Hook } from '../../test/helpers/server.ts';
+import { CHROMIUM, requireTool } from '../../test/helpers/tools.ts';
 import { BUCKET, benchBrokerConfig, ROOT_CREDENTIALS, USERS } from './broker-fixture.ts';
 import { positiveInt, requireNode24 } from './cli.ts';
 import { cpuTimes, peakRssMiB, resetPeakRss } from './proc.ts';
@@ -136,7 +137,7 @@ async function allowOrigin(s3Url: string, origin: string): Promise<void> {
 /** Headless Chromium with its profile inside the benchmark's work dir (removed with it, also on Ctrl-C). */
 function launchChromium(profile: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: requireTool(CHROMIUM),
     headless: true,
     timeout: 60_000,
     args: [

@@ -95,7 +95,7 @@ function checkExternal(run: ExternalRun, what: string): ExternalRun {
 export function externalSkip(tools: ExternalTools, client: ExternalClient): string | undefined {
   if (!(client === 'aws-cli' ? tools.aws : tools.curl))
     return `skipped: ${client === 'aws-cli' ? 'aws' : 'curl'} is not installed`;
-  if (!tools.python) return 'skipped: /usr/bin/python3 is needed to measure it';
+  if (!tools.python) return 'skipped: python3 (PATH or HOIST_PYTHON) is needed to measure it';
   return undefined;
 }
 

@@ -7,9 +7,10 @@
  * nothing behind.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SigV4Credentials } from '@hoist/aws/sigv4';
+import { AWS_CLI, findTool } from '../../test/helpers/tools.ts';
 import type { BenchResources } from './resources.ts';
 
 const WRAPPER = `
@@ -49,8 +50,6 @@ print(json.dumps({"code": code, "wall": wall, "cpu": u.ru_utime + u.ru_stime, "m
                   "stderr": b"".join(err).decode("utf-8", "replace")[-1500:]}))
 `;
 
-const firstExisting = (paths: string[]): string | undefined => paths.find((path) => existsSync(path));
-
 export interface ExternalTools {
   aws: string | undefined;
   curl: string | undefined;
@@ -60,9 +59,14 @@ export interface ExternalTools {
 
 export function findExternalTools(): ExternalTools {
   return {
-    aws: firstExisting(['/usr/bin/aws', '/usr/local/bin/aws']),
-    curl: firstExisting(['/usr/bin/curl', '/usr/local/bin/curl']),
-    python: firstExisting(['/usr/bin/python3', '/usr/local/bin/python3']),
+    aws: findTool(AWS_CLI),
+    curl: findTool({ label: 'curl', env: 'HOIST_CURL', names: ['curl'], install: 'apt-get install -y curl' }),
+    python: findTool({
+      label: 'Python 3',
+      env: 'HOIST_PYTHON',
+      names: ['python3'],
+      install: 'apt-get install -y python3',
+    }),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The real AWS CLIs for the end-to-end suites: Debian's AWS CLI v2 (`/usr/bin/aws`, always)
- * and, when installed, the pyenv AWS CLI v1. Each runs with a clean environment (empty
+ * The real AWS CLIs for the end-to-end suites: the AWS CLI from HOIST_AWS_CLI or PATH (always)
+ * and, when HOIST_AWS_CLI_V1 names one, an AWS CLI v1. Each runs with a clean environment (empty
  * config files, its own HOME, no CA bundle, no instance metadata, one attempt, no pager),
  * a timeout and its stdin closed.
  */
@@ -9,24 +9,34 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AWS_CLI, findTool, missingToolMessage } from './tools.ts';
 
 export interface Cli {
   name: string;
   bin: string;
   /** Why this CLI's suite is skipped, or false to run it. */
   skip: string | false;
+  /** Set when the CLI was not found: running it fails with this message. */
+  missing?: string;
 }
 
-const V1_BIN = '/root/.pyenv/shims/aws';
-export const CLIS: Cli[] = [
-  // CI installs Debian's awscli; this suite must always run.
-  { name: 'v2', bin: '/usr/bin/aws', skip: false },
-  {
-    name: 'v1',
-    bin: V1_BIN,
-    skip: existsSync(V1_BIN) ? false : `optional second client: AWS CLI v1 is not installed at ${V1_BIN}`,
-  },
-];
+// An optional second client, named by HOIST_AWS_CLI_V1 (a pyenv install of AWS CLI v1, say).
+const V1_BIN = process.env.HOIST_AWS_CLI_V1;
+const v1Missing = (): string | false =>
+  V1_BIN && existsSync(V1_BIN)
+    ? false
+    : 'optional second client: set HOIST_AWS_CLI_V1 to an AWS CLI v1 binary';
+
+/** The AWS CLI from HOIST_AWS_CLI or PATH; a missing one fails its tests with how to install it. */
+function mainCli(): Cli {
+  const bin = findTool(AWS_CLI);
+  // CI installs Debian's awscli; this suite must always run, so a missing CLI is a failure.
+  return bin
+    ? { name: 'v2', bin, skip: false }
+    : { name: 'v2', bin: 'aws', skip: false, missing: missingToolMessage(AWS_CLI) };
+}
+
+export const CLIS: Cli[] = [mainCli(), { name: 'v1', bin: V1_BIN ?? 'aws-v1', skip: v1Missing() }];
 
 export interface CliResult {
   code: number;
@@ -74,6 +84,7 @@ export interface CliRunOptions {
  * caller asserts), only for a timeout or a CLI that could not run.
  */
 export function runCli(cli: Cli, args: string[], options: CliRunOptions): Promise<CliResult> {
+  if (cli.missing) return Promise.reject(new Error(cli.missing));
   return new Promise((resolve, reject) => {
     const child = execFile(
       cli.bin,

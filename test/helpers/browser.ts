@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { type BrowserContext, chromium, type JSHandle, type Page } from 'playwright-core';
 import type { Hook } from './server.ts';
+import { CHROMIUM, requireTool } from './tools.ts';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS_DIR = join(ROOT, 'test-artifacts');
 
@@ -26,7 +26,8 @@ export async function launchBrowser(t: Hook): Promise<BrowserContext> {
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
+      // HOIST_CHROMIUM, else chromium on PATH; never a downloaded browser.
+      executablePath: requireTool(CHROMIUM),
       headless: true,
       timeout: 60_000,
       args: [

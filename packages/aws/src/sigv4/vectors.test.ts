@@ -10,7 +10,8 @@ import { type SigV4Crypto, webSigV4Crypto } from './crypto.ts';
 import { presignUrlDetailed, signRequestDetailed } from './sign.ts';
 import { type SigV4Error, verifyRequest } from './verify.ts';
 
-const SUITE = '/work/shared/testdata/sigv4';
+// AWS's suite (Apache-2.0; see its NOTICE), kept in the repository.
+const SUITE = join(import.meta.dirname, '..', '..', 'test', 'vectors', 'sigv4');
 
 interface Context {
   credentials: { access_key_id: string; secret_access_key: string; token?: string };
