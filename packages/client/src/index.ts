@@ -3,6 +3,8 @@
  * uploads through a Hoist broker. `hoist/client/node` and `hoist/client/browser` add the
  * transport, file source, hasher and resume store of each platform.
  */
+
+export type { UploadView } from '@hoist/protocol';
 export { BrokerClient } from './broker-client.ts';
 export { createPartHasher } from './checksum.ts';
 export { isUploadError, UPLOAD_ERROR_CODES, UploadError, type UploadErrorCode } from './errors.ts';
