@@ -37,6 +37,9 @@ test('the README names only environment variables that exist', () => {
     // The upload and credentials commands' defaults for --broker and --token.
     'HOIST_BROKER_URL',
     'HOIST_TOKEN',
+    // The tests' external tools (test/helpers/tools.ts).
+    'HOIST_CHROMIUM',
+    'HOIST_AWS_CLI',
   ]);
   for (const [name] of README.matchAll(/\bHOIST_[A-Z0-9_]+/g)) assert.ok(known.has(name), `${name} exists`);
 });

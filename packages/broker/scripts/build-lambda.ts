@@ -4,7 +4,7 @@
  * handler `index.handler`:
  *
  * ```sh
- * node scripts/build-lambda.ts [outDir]   # default dist/lambda: index.mjs, broker.zip
+ * npm run build:lambda [-- outDir]   # default: the repository's dist/lambda: index.mjs, broker.zip
  * ```
  * @module
  */
@@ -26,7 +26,7 @@ export interface LambdaBuild {
   zipBytes: number;
 }
 
-export async function buildLambda(outDir = join(ROOT, 'dist/lambda')): Promise<LambdaBuild> {
+export async function buildLambda(outDir = join(ROOT, '..', '..', 'dist', 'lambda')): Promise<LambdaBuild> {
   await mkdir(outDir, { recursive: true });
   const bundle = join(outDir, 'index.mjs');
   await build({
