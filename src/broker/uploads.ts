@@ -21,6 +21,7 @@ import type {
 } from '../protocol/api.ts';
 import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
 import { choosePartSize, partCount, partRange } from '../protocol/part-size.ts';
+import { PROBLEMS, type ProblemType } from '../protocol/problems.ts';
 import {
   type AwsClients,
   abortQuietly,
@@ -41,6 +42,7 @@ import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
 import type { IdempotencyLookup, KeyedUploadRecord } from './registry/record.ts';
 import { buildSessionPolicy } from './session-policy.ts';
+import { storeProblem } from './store-errors.ts';
 import type { BrokerUser, Registry, UploadRecord } from './types.ts';
 import {
   isChecksum,
@@ -253,8 +255,9 @@ export class UploadService {
     try {
       response = await this.#respond(user, record);
     } catch (error) {
-      // Nothing may stay open that the client cannot use.
-      await this.#discard(record, 'aborted', 'credentials could not be issued').catch(() => {});
+      // Nothing may stay open that the client cannot use. The reason keeps the failure, so a
+      // retry with the same Idempotency-Key answers it again rather than "the upload is aborted".
+      await this.#discard(record, 'aborted', failedCreateReason(error)).catch(() => {});
       throw error;
     }
     this.#log.info(
@@ -279,6 +282,8 @@ export class UploadService {
       record.checksumAlgorithm !== (input.checksumAlgorithm ?? 'CRC32C')
     )
       throw new BrokerProblem('conflict', 'This Idempotency-Key was used for a different upload');
+    const failure = record.status === 'aborted' ? failedCreateProblem(record.reason) : undefined;
+    if (failure) throw failure;
     this.#requireOpen(record);
     // Replays mint credentials, so the mint rate limit counts them.
     if (mint) await this.#hooks.beforeMint?.(user);
@@ -779,10 +784,30 @@ export class UploadService {
         cause: error,
       });
     }
-    // The SDK's message may name keys and request ids; it goes to the log, not to the client.
+    // The store's status, code and message reach the client (scrubbed); the full error goes to the log.
     this.#log.error({ err: error, operation }, 'storage call failed');
-    return new BrokerProblem('upstream-error', `${operation} failed`, { cause: error });
+    return storeProblem(operation, error);
   }
+}
+
+/** The `reason` of an upload whose create failed after it was recorded: "create failed (<type>): <detail>". */
+const FAILED_CREATE = /^create failed \(([a-z-]+)\): ([\s\S]*)$/;
+
+function failedCreateReason(error: unknown): string {
+  const problem =
+    error instanceof BrokerProblem
+      ? error
+      : new BrokerProblem('internal', 'Something went wrong; quote the request id when reporting it');
+  return `create failed (${problem.type}): ${problem.message}`.slice(0, 1000);
+}
+
+/** The problem a failed create answered, from its record's reason; undefined for any other reason. */
+function failedCreateProblem(reason: string | undefined): BrokerProblem | undefined {
+  const match = reason === undefined ? null : FAILED_CREATE.exec(reason);
+  if (!match) return undefined;
+  const type = match[1] as string;
+  if (!Object.hasOwn(PROBLEMS, type)) return undefined;
+  return new BrokerProblem(type as ProblemType, match[2] as string);
 }
 
 /** The create input a record was made from (what signing its object needs). */
