@@ -34,6 +34,7 @@ import {
   isNoSuchEntity,
 } from './context.ts';
 import { EXPOSED_HEADERS } from './cors.ts';
+import { checkPresignLive } from './doctor-presign.ts';
 import { checkUploadRolePolicy } from './policies.ts';
 import { brokerPrincipalArn, checkTrustPolicy } from './trust.ts';
 
@@ -58,6 +59,13 @@ export interface DoctorOptions {
   skipLive?: boolean;
   /** For the test key's unique part. @default Date.now */
   now?: () => number;
+  /**
+   * The store's capabilities (flexible checksums, conditional writes, GetFederationToken),
+   * as findings. The seam for the broker's capability probe (src/broker/capabilities.ts),
+   * which is to run here in every mode; until it is wired, the live check's upload in the
+   * configured mode is what shows whether uploads can work on the store.
+   */
+  capabilities?: (options: { deployment: Deployment; broker: AwsClients }) => Promise<DoctorFinding[]>;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]> {
@@ -70,6 +78,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]
   }
   await checkRole(options, add);
   if (!options.skipLive && reachable) await checkLive(options, add);
+  if (options.capabilities && reachable)
+    for (const finding of await options.capabilities({
+      deployment: options.deployment,
+      broker: options.broker,
+    }))
+      add(finding);
   return findings;
 }
 
@@ -395,16 +409,11 @@ async function checkRolePolicies({ deployment, admin }: DoctorOptions, add: Add)
 async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
   const { deployment, broker } = options;
   const { config } = deployment;
-  if (config.mode === 'presign') {
-    add({
-      level: 'ok',
-      check: 'live',
-      message: 'presign mode: the broker signs URLs with its own credentials; no live credential check',
-    });
-    return;
-  }
-  const id = `${(options.now ?? Date.now)()}-${Math.random().toString(36).slice(2, 8)}`;
+  const now = (options.now ?? Date.now)();
+  const id = `${now}-${Math.random().toString(36).slice(2, 8)}`;
   const key = `${deployment.prefix}/hoist-doctor/${id}/check.bin`;
+  // Presign mode hands out no credentials: check the broker's own presigned upload instead.
+  if (config.mode === 'presign') return checkPresignLive({ deployment, broker, key, now }, add);
   let credentials: Awaited<ReturnType<typeof mintCredentials>>;
   try {
     credentials = await mintCredentials(broker.sts, {

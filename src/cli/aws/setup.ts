@@ -326,7 +326,7 @@ async function brokerPolicyStep(options: SetupOptions): Promise<PlanStep[]> {
   if (options.brokerPolicy === false) return [{ kind: 'skip', subject, detail: '--skip-broker-policy' }];
   if (!options.principal) return [{ kind: 'skip', subject, detail: 'no --principal' }];
   const principal = brokerPrincipalArn(options.principal);
-  const match = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(principal);
+  const match = /^arn:[^:]+:iam::([^:]*):(user|role)\/(?:.*\/)?([^/]+)$/.exec(principal);
   if (!match) return [{ kind: 'skip', subject, detail: `${principal} is not a user or role` }];
   const [, account, type, name] = match as unknown as [string, string, 'user' | 'role', string];
   if (deployment.role && deployment.role.account !== account)

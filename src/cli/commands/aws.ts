@@ -7,6 +7,8 @@
 import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { type BrokerConfig, loadBrokerConfig } from '../../broker/config.ts';
+import { describeStoreError, storeAnswer } from '../../broker/store-errors.ts';
+import { StoreTimeoutError } from '../../broker/store-timeouts.ts';
 import {
   type AdminClients,
   type ClientOptions,
@@ -15,6 +17,7 @@ import {
   deploymentOf,
   destroyAdminClients,
   destroyBrokerClients,
+  scopeOf,
 } from '../aws/context.ts';
 import { corsConfiguration } from '../aws/cors.ts';
 import { formatFindings, runDoctor } from '../aws/doctor.ts';
@@ -129,12 +132,19 @@ export async function awsCommand(args: string[], io: AwsIo): Promise<number> {
       io.err(`hoist aws ${command}: ${error.message}\n`);
       return 2;
     }
+    // A store call that failed outside doctor's findings: what the store answered, not a stack.
+    if ((error as { $metadata?: unknown })?.$metadata !== undefined || error instanceof StoreTimeoutError) {
+      io.err(`hoist aws ${command}: ${storeAnswer(describeStoreError(error))}\n`);
+      return 1;
+    }
     throw error;
   }
 }
 
 async function dispatch(command: string, values: Values, config: BrokerConfig, io: AwsIo): Promise<number> {
-  const deployment = deploymentOf(config);
+  // Only setup and doctor read the role ARN (they create or inspect the role): the printing
+  // commands work with whatever ARN a store uses, or none.
+  const deployment = scopeOf(config);
   const abortDays = integer(values.days, 'days', 1, 36_500) ?? defaultAbortDays(config.uploadTtlSeconds);
   switch (command) {
     case 'policy': {
@@ -228,7 +238,11 @@ async function live(
 ): Promise<number> {
   const deployment = deploymentOf(config);
   const endpoint = values.endpoint ?? config.s3.endpoint;
-  const admin = (io.adminClients ?? createAdminClients)({ endpoint, region: config.s3.region });
+  const admin = (io.adminClients ?? createAdminClients)({
+    endpoint,
+    region: config.s3.region,
+    timeouts: config.upstream,
+  });
   const broker = createBrokerClients(config);
   try {
     // Without --principal: the identity behind the broker's configured keys, if it has any.
