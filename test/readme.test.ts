@@ -37,6 +37,8 @@ test('the README names only environment variables that exist', () => {
     // The upload and credentials commands' defaults for --broker and --token.
     'HOIST_BROKER_URL',
     'HOIST_TOKEN',
+    // The test suite's shared Ceph RGW (test/global-setup.ts).
+    'HOIST_RGW',
   ]);
   for (const [name] of README.matchAll(/\bHOIST_[A-Z0-9_]+/g)) assert.ok(known.has(name), `${name} exists`);
 });
