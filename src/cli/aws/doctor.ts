@@ -26,6 +26,7 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { type AwsClients, deleteObject, mintCredentials, publicEndpoint } from '../../broker/aws.ts';
 import { buildSessionPolicy } from '../../broker/session-policy.ts';
+import { storeRequestHandler } from '../../broker/store-timeouts.ts';
 import {
   type AdminClients,
   awsError,
@@ -450,6 +451,7 @@ async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
+    requestHandler: storeRequestHandler(config.upstream),
   });
   const bucket = deployment.bucket;
   const expect = async (what: string, allowed: boolean, call: () => Promise<unknown>) => {

@@ -40,6 +40,18 @@ export const EXTERNAL_STORE_HELP = `Against a store of your own instead of the l
   ETag) and, in sts mode, the role the keys may assume must exist (hoist aws setup makes them).
 `;
 
+/** Every variable `hoist dev` reads for an external store. */
+export const EXTERNAL_STORE_VARIABLES = [
+  'HOIST_DEV_S3_ENDPOINT',
+  'HOIST_DEV_STS_ENDPOINT',
+  'HOIST_DEV_BUCKET',
+  'HOIST_DEV_ROLE_ARN',
+  'HOIST_DEV_REGION',
+  'HOIST_DEV_ACCESS_KEY_ID',
+  'HOIST_DEV_SECRET_ACCESS_KEY',
+  'HOIST_DEV_SESSION_TOKEN',
+] as const;
+
 export const EXTERNAL_STORE_OPTIONS = {
   's3-endpoint': { type: 'string' },
   'sts-endpoint': { type: 'string' },
