@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -168,4 +169,33 @@ describe('doctor in presign mode runs the broker’s presigned upload', () => {
     assert.match(doctor.out, /ERROR live +the store kept no CRC32C checksum/);
     assert.doesNotMatch(doctor.out, /All checks passed/);
   });
+});
+
+test('setup and doctor against a store that never answers stop promptly, saying so', async (t) => {
+  const sockets = new Set<Socket>();
+  const silent = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const endpoint = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  const file = await configFile(t, {
+    mode: 'presign',
+    s3: { endpoint, bucket: BUCKET, credentials: { ...TEST_CREDENTIALS } },
+    upstream: { connectTimeoutMs: 1000, requestTimeoutMs: 500 },
+  });
+  const started = Date.now();
+  const setup = await hoistAws(file, ['setup', '--principal', 'arn:aws:iam:::user/testid']);
+  assert.equal(setup.code, 1, setup.out + setup.err);
+  assert.match(setup.err, /cannot read bucket kit-stores: the store did not answer in time/);
+  const doctor = await hoistAws(file, ['doctor', '--principal', 'arn:aws:iam:::user/testid']);
+  assert.equal(doctor.code, 1, doctor.out);
+  assert.match(doctor.out, /not reachable with the broker's credentials \(Timeout\)/);
+  // One timeout per call, not three attempts each.
+  assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
 });

@@ -26,6 +26,7 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { type AwsClients, deleteObject, mintCredentials, publicEndpoint } from '../../broker/aws.ts';
 import { buildSessionPolicy } from '../../broker/session-policy.ts';
+import { describeStoreError, remedyFor, storeAnswer } from '../../broker/store-errors.ts';
 import { storeRequestHandler } from '../../broker/store-timeouts.ts';
 import {
   type AdminClients,
@@ -427,15 +428,19 @@ async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
       externalId: config.sts.externalId,
     });
   } catch (error) {
-    const { name, message } = awsError(error);
+    const d = describeStoreError(error);
+    // The store's own remedy first: a store without the operation needs another mode, not a policy.
+    const remedy = remedyFor(config.mode === 'sts' ? 'AssumeRole' : 'GetFederationToken', d);
     add({
       level: 'error',
       check: 'live',
-      message: `the broker cannot mint credentials (${name}: ${message})`,
+      message: `the broker cannot mint credentials (${storeAnswer(d)})`,
       fix:
-        config.mode === 'sts'
-          ? "check the role's trust and the broker's sts:AssumeRole permission: hoist aws setup --principal BROKER_ARN"
-          : 'give the broker user sts:GetFederationToken: hoist aws policy --broker',
+        remedy && (d.status === 405 || d.status === 501 || d.timeout)
+          ? remedy
+          : config.mode === 'sts'
+            ? "check the role's trust and the broker's sts:AssumeRole permission: hoist aws setup --principal BROKER_ARN"
+            : 'give the broker user sts:GetFederationToken: hoist aws policy --broker',
     });
     return;
   }

@@ -25,6 +25,7 @@ import {
   PutBucketCorsCommand,
   PutBucketLifecycleConfigurationCommand,
 } from '@aws-sdk/client-s3';
+import { describeStoreError, storeAnswer } from '../../broker/store-errors.ts';
 import {
   type AdminClients,
   awsError,
@@ -93,6 +94,12 @@ export async function planSetup(options: SetupOptions): Promise<Plan> {
   return { steps, changes: steps.filter((s) => s.kind === 'create' || s.kind === 'update').length };
 }
 
+/** Setup cannot go on: the message says what the store answered. */
+export class SetupError extends Error {
+  override readonly name = 'SetupError';
+  readonly code = 'setup-failed';
+}
+
 /** Applies a plan's changes in order (the bucket before its rules, the role before its policy). */
 export async function applyPlan(plan: Plan): Promise<void> {
   for (const step of plan.steps) await step.apply?.();
@@ -104,8 +111,9 @@ async function bucketStep({ deployment, clients }: SetupOptions): Promise<PlanSt
     await clients.s3.send(new HeadBucketCommand({ Bucket: deployment.bucket }));
     return { kind: 'ok', subject };
   } catch (error) {
-    const { status, name } = awsError(error);
-    if (status !== 404) throw new Error(`cannot read ${subject}: ${name} (${status ?? 'no status'})`);
+    const { status } = awsError(error);
+    if (status !== 404)
+      throw new SetupError(`cannot read ${subject}: ${storeAnswer(describeStoreError(error))}`);
   }
   return {
     kind: 'create',

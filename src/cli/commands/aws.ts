@@ -23,7 +23,7 @@ import { corsConfiguration } from '../aws/cors.ts';
 import { formatFindings, runDoctor } from '../aws/doctor.ts';
 import { defaultAbortDays, lifecycleConfiguration } from '../aws/lifecycle.ts';
 import { brokerPolicy, exampleSessionPolicy, uploadRolePolicy } from '../aws/policies.ts';
-import { applyPlan, formatPlan, planSetup } from '../aws/setup.ts';
+import { applyPlan, formatPlan, planSetup, SetupError } from '../aws/setup.ts';
 import { trustPolicy } from '../aws/trust.ts';
 
 const HELP = `Usage: hoist aws <command> [--config FILE] [options]
@@ -133,6 +133,10 @@ export async function awsCommand(args: string[], io: AwsIo): Promise<number> {
       return 2;
     }
     // A store call that failed outside doctor's findings: what the store answered, not a stack.
+    if (error instanceof SetupError) {
+      io.err(`hoist aws ${command}: ${error.message}\n`);
+      return 1;
+    }
     if ((error as { $metadata?: unknown })?.$metadata !== undefined || error instanceof StoreTimeoutError) {
       io.err(`hoist aws ${command}: ${storeAnswer(describeStoreError(error))}\n`);
       return 1;
