@@ -434,7 +434,7 @@ async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
     add({
       level: 'error',
       check: 'live',
-      message: `the broker cannot mint credentials (${storeAnswer(d)})`,
+      message: `the broker cannot mint credentials (${d.code}: ${d.message || storeAnswer(d)})`,
       fix:
         remedy && (d.status === 405 || d.status === 501 || d.timeout)
           ? remedy
