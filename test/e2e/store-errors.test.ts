@@ -8,13 +8,17 @@
  * GetFederationToken) or not at all.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFederationTokenCommand } from '@aws-sdk/client-sts';
 import { createAwsClients, destroyAwsClients } from '../../src/broker/aws.ts';
 import { describeStoreError, normaliseQueryErrors } from '../../src/broker/store-errors.ts';
+import { UploadError } from '../../src/client/errors.ts';
+import { uploadFile } from '../../src/client/node/index.ts';
 import type { UploadMode } from '../../src/protocol/api.ts';
 import {
   BROKER_KEYS,
@@ -26,7 +30,7 @@ import {
   startTestBroker,
   TOKENS,
 } from '../helpers/broker.ts';
-import type { Hook } from '../helpers/server.ts';
+import { type Hook, tmpDir } from '../helpers/server.ts';
 
 const RGW_405 =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>MethodNotAllowed</Code><Message></Message>' +
@@ -190,6 +194,28 @@ test('federation on a store without GetFederationToken says so, and a replayed c
   // A different body under the same key is still a conflict.
   const other = await createUpload(broker.url, { ...BIG, size: 13 * MiB }, 'create-1');
   assert.equal(other.status, 409);
+});
+
+test('the engine reports the store answer of a failed create, not "the upload is aborted" from its retry', async (t) => {
+  const server = await startBrokerBackend(t);
+  const rgw = await answering(t, 405, RGW_405);
+  const broker = await startTestBroker(
+    t,
+    brokerConfig(server, 'federation', { sts: { endpoint: rgw.url, durationSeconds: 900 } }),
+  );
+  const file = join(await tmpDir(t), 'big.bin');
+  await writeFile(file, Buffer.alloc(6 * MiB, 7));
+  const error = await uploadFile(file, {
+    brokerUrl: broker.url,
+    token: TOKENS.alice,
+    retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+  }).catch((e: unknown) => e);
+  assert.ok(error instanceof UploadError, String(error));
+  assert.equal(error.status, 502);
+  assert.match(error.message, /GetFederationToken failed: the store answered 405 MethodNotAllowed/);
+  assert.doesNotMatch(error.message, /aborted/);
+  // The engine retried (same Idempotency-Key); STS was asked once.
+  assert.equal(rgw.hits(), 1);
 });
 
 test('a wrong role ARN in sts mode names the store answer and sts.roleArn', async (t) => {
