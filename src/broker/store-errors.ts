@@ -89,6 +89,8 @@ export function describeStoreError(error: unknown): StoreErrorDescription {
 /** "405 MethodNotAllowed: message" — what the store said, in one phrase. */
 export function storeAnswer(description: StoreErrorDescription): string {
   if (description.timeout) return 'the store did not answer in time';
+  if (description.status === undefined)
+    return `the store could not be reached (${description.code}${description.message && description.message !== description.code ? `: ${description.message}` : ''})`;
   const head = [description.status, description.code].filter((part) => part !== undefined).join(' ');
   const reason =
     description.status !== undefined && STATUS_CODES[description.status] && !description.message

@@ -175,6 +175,30 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
     }
   });
 
+  test('sts mode on RGW with a role that does not exist names the store answer and sts.roleArn', async (t) => {
+    const config = parseBrokerConfig({
+      mode: 'sts',
+      s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: { ...rgw.credentials } },
+      sts: { roleArn: 'arn:aws:iam:::role/no-such-role' },
+      keyPrefix: 'uploads',
+      auth: { tokens: { ...TOKENS } },
+      registry: { url: 'sqlite::memory:' },
+      port: 0,
+      sweepIntervalSeconds: 0,
+    });
+    const broker = await startTestBroker(t, config);
+    const res = await fetch(`${broker.url}/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'a.bin', size: 1024, contentType: 'application/octet-stream' }),
+    });
+    const body = (await res.json()) as { detail?: string };
+    assert.equal(res.status, 502, JSON.stringify(body));
+    assert.match(body.detail ?? '', /^AssumeRole failed: the store answered (403|404) [A-Za-z]+/);
+    assert.doesNotMatch(body.detail ?? '', /Unknown/);
+    assert.match(body.detail ?? '', /check sts\.roleArn \(HOIST_STS_ROLE_ARN\)/);
+  });
+
   for (const mode of ['presign', 'sts'] as const) {
     test(`hoist dev --mode ${mode} against RGW gets ready and serves the broker`, async () => {
       const dataDir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-dev-');

@@ -271,3 +271,30 @@ for (const [name, fixture] of [
     });
   }
 }
+
+test('a store that refuses connections is named as unreachable, with the network error', async (t) => {
+  const server = await startBrokerBackend(t);
+  // A port nothing listens on: bind one, note it, close it.
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const broker = await startTestBroker(
+    t,
+    brokerConfig(server, 'presign', {
+      s3: {
+        endpoint: `http://127.0.0.1:${port}`,
+        region: server.region,
+        bucket: BUCKET,
+        forcePathStyle: true,
+        credentials: { ...BROKER_KEYS },
+      },
+    }),
+  );
+  const res = await createUpload(broker.url, BIG);
+  assert.equal(res.status, 502, JSON.stringify(res.body));
+  assert.match(
+    String(res.body.detail),
+    /^CreateMultipartUpload failed: the store could not be reached \(ECONNREFUSED/,
+  );
+});
