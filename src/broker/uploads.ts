@@ -21,7 +21,6 @@ import type {
 } from '../protocol/api.ts';
 import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
 import { choosePartSize, partCount, partRange } from '../protocol/part-size.ts';
-import { PROBLEMS, type ProblemType } from '../protocol/problems.ts';
 import {
   type AwsClients,
   abortQuietly,
@@ -38,6 +37,7 @@ import {
   type StsSettings,
 } from './aws.ts';
 import { BrokerProblem } from './errors.ts';
+import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
 import type { IdempotencyLookup, KeyedUploadRecord } from './registry/record.ts';
@@ -788,26 +788,6 @@ export class UploadService {
     this.#log.error({ err: error, operation }, 'storage call failed');
     return storeProblem(operation, error);
   }
-}
-
-/** The `reason` of an upload whose create failed after it was recorded: "create failed (<type>): <detail>". */
-const FAILED_CREATE = /^create failed \(([a-z-]+)\): ([\s\S]*)$/;
-
-function failedCreateReason(error: unknown): string {
-  const problem =
-    error instanceof BrokerProblem
-      ? error
-      : new BrokerProblem('internal', 'Something went wrong; quote the request id when reporting it');
-  return `create failed (${problem.type}): ${problem.message}`.slice(0, 1000);
-}
-
-/** The problem a failed create answered, from its record's reason; undefined for any other reason. */
-function failedCreateProblem(reason: string | undefined): BrokerProblem | undefined {
-  const match = reason === undefined ? null : FAILED_CREATE.exec(reason);
-  if (!match) return undefined;
-  const type = match[1] as string;
-  if (!Object.hasOwn(PROBLEMS, type)) return undefined;
-  return new BrokerProblem(type as ProblemType, match[2] as string);
 }
 
 /** The create input a record was made from (what signing its object needs). */
