@@ -92,8 +92,11 @@ export function storeAnswer(description: StoreErrorDescription): string {
   if (description.status === undefined)
     return `the store could not be reached (${description.code}${description.message && description.message !== description.code ? `: ${description.message}` : ''})`;
   const head = [description.status, description.code].filter((part) => part !== undefined).join(' ');
+  // A bare status ("HTTP418") gets its reason phrase; a code says enough.
   const reason =
-    description.status !== undefined && STATUS_CODES[description.status] && !description.message
+    description.status !== undefined &&
+    description.code.startsWith('HTTP') &&
+    STATUS_CODES[description.status]
       ? ` (${STATUS_CODES[description.status]})`
       : '';
   return `the store answered ${head}${reason}${description.message ? `: ${description.message}` : ''}`;
