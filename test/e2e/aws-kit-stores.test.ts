@@ -82,6 +82,10 @@ describe('printing commands need no (AWS-shaped) role ARN', () => {
         assert.equal(run.code, 0, `${args.join(' ')}: ${run.err}`);
         JSON.parse(run.out);
       }
+      const compact = await hoistAws(file, ['policy', '--compact']);
+      assert.equal(compact.code, 0, compact.err);
+      assert.equal(compact.out.trim().split('\n').length, 1);
+      assert.doesNotMatch(compact.out.trim(), /\s/);
       const broker = JSON.parse((await hoistAws(file, ['policy', '--broker'])).out);
       if ('roleArn' in sts)
         assert.ok(

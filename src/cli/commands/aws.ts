@@ -49,6 +49,10 @@ HOIST_* variables): bucket, region, key prefix, mode, role ARN.
 
 --endpoint sends setup's and doctor's IAM, S3 and STS calls to one endpoint (a local server);
 by default they go to AWS with the SDK's default credentials.
+--compact prints policy, trust, cors and lifecycle JSON on one line (stores such as Ceph RGW
+refuse policies with spaces sent by form-encoding clients like the AWS CLI).
+Role ARNs of S3-compatible stores are accepted (arn:aws:iam:::role/NAME, arn:aws:iam::tenant:role/NAME);
+policy, cors and lifecycle need no role ARN.
 `;
 
 const OPTIONS = {
@@ -66,6 +70,7 @@ const OPTIONS = {
   'skip-broker-policy': { type: 'boolean' },
   'skip-live': { type: 'boolean' },
   endpoint: { type: 'string' },
+  compact: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -89,7 +94,9 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+/** Pretty by default; `--compact` on one line, as stores that do not decode `+` in form bodies (Ceph RGW) need policies sent. */
+const printer = (values: Values) => (value: unknown) =>
+  `${values.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`;
 
 function integer(text: string | undefined, option: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -149,6 +156,7 @@ async function dispatch(command: string, values: Values, config: BrokerConfig, i
   // Only setup and doctor read the role ARN (they create or inspect the role): the printing
   // commands work with whatever ARN a store uses, or none.
   const deployment = scopeOf(config);
+  const json = printer(values);
   const abortDays = integer(values.days, 'days', 1, 36_500) ?? defaultAbortDays(config.uploadTtlSeconds);
   switch (command) {
     case 'policy': {
