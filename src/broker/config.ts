@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { UploadMode } from '../protocol/api.ts';
 import { GiB, MiB, S3_LIMITS, TiB } from '../protocol/limits.ts';
-import type { StoreTimeouts } from './store-timeouts.ts';
+import { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './store-timeouts.ts';
 import type { BrokerLimits } from './types.ts';
 
 /** Static keys for the broker's own S3/STS calls. */
@@ -375,8 +375,8 @@ const schema = z
     presign: z.strictObject({ expiresSeconds: int(60, 3600).default(300) }).prefault({}),
     upstream: z
       .strictObject({
-        connectTimeoutMs: int(10, 120_000).default(5_000),
-        requestTimeoutMs: int(10, 600_000).default(15_000),
+        connectTimeoutMs: int(10, 120_000).default(DEFAULT_STORE_TIMEOUTS.connectTimeoutMs),
+        requestTimeoutMs: int(10, 600_000).default(DEFAULT_STORE_TIMEOUTS.requestTimeoutMs),
       })
       .prefault({}),
     keyPrefix: keyPrefix.default('uploads'),
