@@ -82,6 +82,9 @@ describe('printing commands need no (AWS-shaped) role ARN', () => {
         assert.equal(run.code, 0, `${args.join(' ')}: ${run.err}`);
         JSON.parse(run.out);
       }
+      const trust = await hoistAws(file, ['trust', '--principal', 'arn:aws:iam:::user/testid', '--compact']);
+      assert.equal(trust.code, 0, trust.err);
+      assert.match(trust.out, /"AWS":"arn:aws:iam:::user\/testid"/);
       const compact = await hoistAws(file, ['policy', '--compact']);
       assert.equal(compact.code, 0, compact.err);
       assert.equal(compact.out.trim().split('\n').length, 1);
