@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONFIG_FILE_ENV, CONFIG_REFERENCE } from '@hoist/broker/internal/config';
 import { openApiDocument } from '@hoist/broker/internal/openapi';
+import { EXTERNAL_STORE_VARIABLES } from '@hoist/cli/internal/dev/external-store';
 import { PROBLEMS } from '@hoist/protocol/internal/problems';
 import { configTable } from '../scripts/config-table.ts';
 
@@ -40,6 +41,10 @@ test('the README names only environment variables that exist', () => {
     // The tests' external tools (test/helpers/tools.ts).
     'HOIST_CHROMIUM',
     'HOIST_AWS_CLI',
+    // The test suite's shared Ceph RGW (test/global-setup.ts).
+    'HOIST_RGW',
+    // hoist dev against an external store.
+    ...EXTERNAL_STORE_VARIABLES,
   ]);
   for (const [name] of README.matchAll(/\bHOIST_[A-Z0-9_]+/g)) assert.ok(known.has(name), `${name} exists`);
 });

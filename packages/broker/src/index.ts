@@ -16,6 +16,7 @@ export {
   createAwsClients,
   deleteObject,
   destroyAwsClients,
+  headObject,
   mintCredentials,
   publicEndpoint,
 } from './aws.ts';
@@ -33,8 +34,23 @@ export { type CreateLoggerOptions, createLogger, type Logger } from './log.ts';
 export { type RunningBroker, type StartBrokerOptions, startBroker } from './node.ts';
 export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './node-handler.ts';
 export { openApiDocument } from './openapi.ts';
+export { presignPutObject } from './presign.ts';
 export { openRegistry } from './registry/index.ts';
 export { buildSessionPolicy, UPLOAD_ACTIONS } from './session-policy.ts';
+export {
+  describeStoreError,
+  normaliseQueryErrors,
+  remedyFor,
+  type StoreErrorDescription,
+  storeAnswer,
+} from './store-errors.ts';
+export {
+  DEFAULT_STORE_TIMEOUTS,
+  failFastOnTimeout,
+  StoreTimeoutError,
+  type StoreTimeouts,
+  storeRequestHandler,
+} from './store-timeouts.ts';
 export { type Sweeper, startSweeper, sweep } from './sweeper.ts';
 export type { Authenticator, BrokerLimits, BrokerUser, Registry, UploadRecord } from './types.ts';
 export { verifyWebhookSignature } from './webhook.ts';

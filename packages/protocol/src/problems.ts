@@ -14,6 +14,7 @@ export const PROBLEMS = {
   'quota-exceeded': { status: 429, title: 'Upload quota exceeded' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'upstream-error': { status: 502, title: 'The storage service failed' },
+  'upstream-timeout': { status: 504, title: 'The storage service did not answer in time' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
