@@ -16,6 +16,8 @@
  *   that package's index; tsc names them);
  * - in tests, benchmarks and scripts: the entry when the target is one, else
  *   `@hoist/<package>/internal/<path>` (the repository-only `@hoist/source` condition).
+ * The CLI's entry spelled as a path (`'src', 'cli', 'main.ts'`, `'src/cli/main.ts'`) becomes
+ * packages/cli/src/main.ts.
  * @module
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -109,6 +111,11 @@ export function rewriteSpecifier(file: string, specifier: string, exists = exist
 }
 
 const IMPORT = /((?:from\s+|import\(\s*)['"])(\.[^'"]+)(['"])/g;
+/** The CLI's entry as tests spawn it: `join(…, 'src', 'cli', 'main.ts')` or `'src/cli/main.ts'`. */
+const CLI_MAIN: [RegExp, string][] = [
+  [/'src', 'cli', 'main\.ts'/g, "'packages', 'cli', 'src', 'main.ts'"],
+  [/(['"`])src\/cli\/main\.ts\1/g, '$1packages/cli/src/main.ts$1'],
+];
 
 /** Rewrites one file in place; returns how many specifiers changed. */
 export function migrateFile(file: string): number {
@@ -121,7 +128,14 @@ export function migrateFile(file: string): number {
     changed++;
     return `${head}${rewritten}${tail}`;
   });
-  if (changed > 0) writeFileSync(path, next);
+  let spawned = next;
+  for (const [pattern, replacement] of CLI_MAIN) {
+    spawned = spawned.replace(pattern, (...args: string[]) => {
+      changed++;
+      return args[0]!.replace(pattern, replacement);
+    });
+  }
+  if (changed > 0) writeFileSync(path, spawned);
   return changed;
 }
 

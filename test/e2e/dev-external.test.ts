@@ -15,7 +15,7 @@ import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { brokerIamConfig, brokerOwnStatements } from '../helpers/iam-fixtures.ts';
 import { type Hook, startTestServer, TEST_CREDENTIALS, tmpDir } from '../helpers/server.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
 const ACCOUNT = '410987654321';
 const BUCKET = 'my-store-bucket';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/hoist-upload`;

@@ -23,7 +23,7 @@ import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } fro
 import { tmpDir } from '../helpers/server.ts';
 
 const skip = rgwUnavailable();
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
 const ORIGIN = 'http://127.0.0.1:8080';
 
 describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
