@@ -2,7 +2,7 @@
  * The packages as an app installs them: every workspace packed with `npm pack`, the tarballs
  * installed into projects under the OS temp directory (outside the repository), and run on
  * Node 24 and Node 22: `npx hoist --version`, `npx hoist dev --json` and `npx hoist upload`
- * through it, apps mounting @hoist/broker into Express and plain node:http and uploading with
+ * through it, apps mounting @hoist/broker into Express, Fastify and plain node:http and uploading with
  * @hoist/client, strict TypeScript consumers, publint and attw, and a browser-only app that
  * pulls none of the server dependencies.
  */
@@ -45,7 +45,13 @@ before(async () => {
   nodes.push({ name: 'Node 22', bin: await node22() });
   app = join(work, 'app');
   web = join(work, 'web');
-  await installProject(app, [...Object.values(tarballs), 'express@5', '@types/node@24', '@types/express@5']);
+  await installProject(app, [
+    ...Object.values(tarballs),
+    'express@5',
+    'fastify@5',
+    '@types/node@24',
+    '@types/express@5',
+  ]);
   await installProject(
     web,
     ['uploader', 'client', 'protocol', 'aws'].map((name) => tarballs[name] as string),
@@ -87,16 +93,34 @@ if (kind === 'express') {
   site.get('/', (_request, response) => response.send('the app'));
   site.use('/api/hoist', createNodeHandler(broker));
   server = site.listen(0, '127.0.0.1');
+} else if (kind === 'fastify') {
+  const { default: Fastify } = await import('fastify');
+  const handler = createNodeHandler(broker, { basePath: '/api/hoist' });
+  const site = Fastify();
+  site.get('/', async () => 'the app');
+  await site.register(async (scope) => {
+    // The broker reads its request bodies itself: no Fastify body parsing in its scope.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.all('/api/hoist/*', (request, reply) => {
+      reply.hijack();
+      handler(request.raw, reply.raw);
+    });
+  });
+  await site.listen({ port: 0, host: '127.0.0.1' });
+  server = site.server;
 } else {
   const handler = createNodeHandler(broker, { basePath: '/api/hoist' });
   server = createServer(handler).listen(0, '127.0.0.1');
 }
-await once(server, 'listening');
+if (!server.listening) await once(server, 'listening');
 const brokerUrl = 'http://127.0.0.1:' + server.address().port + '/api/hoist';
 const outside = await fetch('http://127.0.0.1:' + server.address().port + '/elsewhere');
+const home = await (await fetch('http://127.0.0.1:' + server.address().port + '/')).text();
 const view = await uploadFile(file, { brokerUrl, token });
-console.log('RESULT ' + JSON.stringify({ platform: PLATFORM, status: view.status, key: view.key, size: view.size, outside: outside.status }));
+console.log('RESULT ' + JSON.stringify({ platform: PLATFORM, status: view.status, key: view.key, size: view.size, outside: outside.status, home }));
 server.close();
+server.closeAllConnections();
 await broker.close();
 `;
 
@@ -112,7 +136,7 @@ for (const node of [0, 1]) {
       assert.equal(result.stdout.trim(), '0.1.0');
     });
 
-    test('npx hoist dev --json, npx hoist upload through it, and the broker mounted in Express and node:http', async () => {
+    test('npx hoist dev --json, npx hoist upload through it, and the broker mounted in Express, Fastify and node:http', async () => {
       const env = consumerEnv(current().bin);
       const dataDir = join(work, `dev-${node}`);
       const dev = start(
@@ -149,7 +173,7 @@ for (const node of [0, 1]) {
         const completed = events.find((event) => event.event === 'completed');
         assert.equal(completed?.size, FILE_BYTES, upload.stdout);
 
-        for (const kind of ['express', 'http']) {
+        for (const kind of ['express', 'fastify', 'http']) {
           const { s3 } = ready;
           const result = await run(
             'node',
@@ -165,6 +189,8 @@ for (const node of [0, 1]) {
           assert.equal(view.size, FILE_BYTES);
           assert.match(String(view.key), /^consumer\/carol\//);
           assert.equal(view.outside, 404, `${kind}: paths outside the mount are not the broker's`);
+          if (kind !== 'http')
+            assert.equal(view.home, 'the app', `${kind}: the app's own routes still answer`);
         }
       } finally {
         await dev.stop();

@@ -9,9 +9,13 @@
  * await broker.registry.migrate();
  * expressApp.use('/api/hoist', createNodeHandler(broker));            // Express strips the path
  * http.createServer(createNodeHandler(broker, { basePath: '/api/hoist' })); // plain node:http
- * fastify.all('/api/hoist/*', (request, reply) => {                     // Fastify
- *   reply.hijack();
- *   handler(request.raw, reply.raw);
+ * await fastify.register(async (scope) => {                             // Fastify: a scope
+ *   scope.removeAllContentTypeParsers();                                 // without body parsing
+ *   scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+ *   scope.all('/api/hoist/*', (request, reply) => {
+ *     reply.hijack();
+ *     handler(request.raw, reply.raw); // handler = createNodeHandler(broker, { basePath: '/api/hoist' })
+ *   });
  * });
  * ```
  * @module
