@@ -12,6 +12,7 @@ import { S3_LIMITS } from '../protocol/limits.ts';
 import { parseTarget } from './addressing.ts';
 import { type Authorizer, createAuthorizer } from './authz.ts';
 import { HashPool } from './checksum/hash-pool.ts';
+import { isClientAbort } from './client-abort.ts';
 import { iamSeedFromConfig, loadIamConfig, parseIamConfig } from './iam/config.ts';
 import { openIamStore } from './iam/store.ts';
 import type { IamStore } from './iam/types.ts';
@@ -180,6 +181,10 @@ export function createRequestHandler(internals: ServerInternals) {
       await S3_HANDLERS[classification.operation](ctx);
     } catch (error) {
       const known = toErrorLike(error);
+      if (!known && isClientAbort(error)) {
+        res.destroy();
+        return;
+      }
       if (!known) {
         process.stderr.write(
           `hoist server: internal error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}\n`,

@@ -22,7 +22,13 @@ import { contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-
 import { conditionalCreate, preconditionFailedForExisting } from './objects.ts';
 import { readSmallBody, receivePayload } from './payload.ts';
 
-const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
+/**
+ * The largest valid Complete document, with room: 10,000 parts, each with a quoted ETag
+ * written as entities, every checksum element and pretty-printing, is under 512 bytes a
+ * part. Parsing is then bounded too: eight elements a part, short texts.
+ */
+const MAX_COMPLETE_BODY = S3_LIMITS.maxParts * 512 + 4096;
+const COMPLETE_XML_LIMITS = { maxElements: 1 + S3_LIMITS.maxParts * 8, maxTextChars: 1024 };
 const CHECKSUM_ELEMENT: Record<ChecksumAlgorithm, string> = {
   CRC32: 'ChecksumCRC32',
   CRC32C: 'ChecksumCRC32C',
@@ -168,7 +174,7 @@ interface RequestedPart {
 }
 
 function parseCompleteBody(text: string): RequestedPart[] {
-  const doc = parseXmlBody(text, 'CompleteMultipartUpload');
+  const doc = parseXmlBody(text, 'CompleteMultipartUpload', COMPLETE_XML_LIMITS);
   const parts = nodesOf(doc, 'Part');
   if (parts.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part');
   if (parts.length > S3_LIMITS.maxParts) throw new S3Error('MalformedXML', 'Too many parts.');
