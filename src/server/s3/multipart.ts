@@ -19,7 +19,7 @@ import { existingBucket, ownerOf } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import { listEncoder, parseMaxKeys } from './listing.ts';
 import { contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
-import { conditionalCreate, preconditionFailedForExisting } from './objects.ts';
+import { conditionalCreate, conditionalReplace, preconditionFailedForExisting } from './objects.ts';
 import { readSmallBody, receivePayload } from './payload.ts';
 
 /**
@@ -227,6 +227,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     }
     throw new S3Error('NoSuchUpload', undefined, { extra: { UploadId: uploadId } });
   }
+  const ifMatch = conditionalReplace(ctx, bucket, key);
   const requested = parseCompleteBody(body.toString('utf8'));
   const stored = ctx.storage.getParts(upload.uploadId);
   const segments: ObjectSegment[] = [];
@@ -295,7 +296,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
       partsCount: segments.length,
       ...(checksum ? { checksum } : {}),
     },
-    { ifNoneMatch },
+    { ifNoneMatch, ...(ifMatch ? { ifMatch } : {}) },
   );
   completeResult(ctx, bucket, key, etag, checksum);
 }

@@ -107,7 +107,7 @@ function parseHttpDate(value: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-function etagMatches(list: string, etag: string): boolean {
+export function etagMatches(list: string, etag: string): boolean {
   const bare = etag.replace(/"/g, '');
   return list.split(',').some((candidate) => {
     const trimmed = candidate.trim();
