@@ -30,6 +30,7 @@ import { s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { newRequestId, renderErrorXml, sendError, toErrorLike } from './s3/error-response.ts';
+import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
@@ -87,6 +88,21 @@ export function createRequestHandler(internals: ServerInternals) {
       const target = parseTarget(req.url ?? '/', req.headers.host, options.virtualHostDomains);
       bucket = target.bucket;
       resource = target.rawPath;
+      // A browser form upload carries its signature in the form, not in the request head.
+      if (target.bucket !== undefined && isPostObject(req, target.bucket, target.key)) {
+        Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
+        await handlePostObject(req, res, target.bucket, {
+          storage,
+          hashPool,
+          options,
+          lookup,
+          authorizer,
+          requestId,
+          now: options.clock(),
+          responseHeaders: baseHeaders,
+        });
+        return;
+      }
       if (isQueryRequest(req.method, target.rawPath, target.rawQuery)) {
         const sourceIp = req.socket.remoteAddress ?? '';
         await handleQueryRequest(req, res, target, requestId, {
