@@ -18,7 +18,7 @@ import type { MultipartUploadRecord, ObjectChecksum, ObjectSegment } from '../st
 import { existingBucket, ownerOf } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import { listEncoder, parseMaxKeys } from './listing.ts';
-import { contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
+import { contentHeadersOf, SSE_S3_HEADER, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
 import { conditionalCreate, conditionalReplace, preconditionFailedForExisting } from './objects.ts';
 import { readSmallBody, receivePayload } from './payload.ts';
 
@@ -109,7 +109,7 @@ export function createMultipartUpload(ctx: S3Context): void {
     200,
     'InitiateMultipartUploadResult',
     { Bucket: bucket, Key: key, UploadId: upload.uploadId },
-    checksumHeaders(settings.checksumAlgorithm, settings.checksumType),
+    { ...checksumHeaders(settings.checksumAlgorithm, settings.checksumType), ...SSE_S3_HEADER },
   );
 }
 
@@ -161,7 +161,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
     await ctx.storage.discardBlob(blob.blobId);
     throw error;
   }
-  const out: Record<string, string> = { etag };
+  const out: Record<string, string> = { etag, ...SSE_S3_HEADER };
   const algorithm = payload.result().checksum?.algorithm;
   if (checksum && algorithm) out[checksumHeaderName(algorithm)] = checksum;
   sendEmpty(ctx, 200, out);
@@ -205,7 +205,7 @@ function completeResult(
     body[CHECKSUM_ELEMENT[checksum.algorithm]] = checksum.value;
     body.ChecksumType = checksum.type;
   }
-  sendXml(ctx, 200, 'CompleteMultipartUploadResult', body);
+  sendXml(ctx, 200, 'CompleteMultipartUploadResult', body, SSE_S3_HEADER);
 }
 
 export async function completeMultipartUpload(ctx: S3Context): Promise<void> {

@@ -13,6 +13,7 @@ import {
   etagMatches,
   objectResponseHeaders,
   parseRange,
+  SSE_S3_HEADER,
   storedHeadersFrom,
   userMetadataFrom,
 } from './object-headers.ts';
@@ -99,7 +100,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
     await ctx.storage.discardBlob(blob.blobId);
     throw error;
   }
-  const out: Record<string, string> = { etag: committed.etag };
+  const out: Record<string, string> = { etag: committed.etag, ...SSE_S3_HEADER };
   if (committed.checksum) {
     out[checksumHeaderName(committed.checksum.algorithm)] = committed.checksum.value;
     out['x-amz-checksum-type'] = 'FULL_OBJECT';

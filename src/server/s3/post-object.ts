@@ -24,7 +24,7 @@ import type { Storage } from '../storage/types.ts';
 import { objectArn, s3ConditionKeys } from './authz-requests.ts';
 import type { S3Context } from './context.ts';
 import { sendEmpty } from './context.ts';
-import { storedHeadersFrom } from './object-headers.ts';
+import { SSE_S3_HEADER, storedHeadersFrom } from './object-headers.ts';
 import { formBoundary, readPostForm } from './post-form.ts';
 import { checkPostPolicy, parsePostPolicy } from './post-policy.ts';
 import { rejectUnsupportedHeaders } from './unsupported-headers.ts';
@@ -322,7 +322,7 @@ export async function handlePostObject(
   }
 
   const location = `http://${req.headers.host ?? deps.options.host}/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-  const out: Record<string, string> = { etag, location };
+  const out: Record<string, string> = { etag, location, ...SSE_S3_HEADER };
   if (claimed && checksum) out[checksumHeaderName(claimed.algorithm)] = checksum;
   const redirect = redirectTarget(fields.get('success_action_redirect'));
   if (redirect) {
