@@ -11,9 +11,12 @@ import {
   GetBucketLocationCommand,
   HeadBucketCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -74,11 +77,26 @@ describe('buckets', () => {
     );
   });
 
-  test('DeleteBucket refuses a bucket with objects or uploads in progress', async () => {
+  test('DeleteBucket refuses a bucket with objects; in-progress uploads alone go with the bucket', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'full' }));
     await s3.send(new PutObjectCommand({ Bucket: 'full', Key: 'k', Body: 'x' }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'full', Key: 'big' }));
+    await s3.send(
+      new UploadPartCommand({ Bucket: 'full', Key: 'big', UploadId, PartNumber: 1, Body: 'part' }),
+    );
     await rejectsWith(s3.send(new DeleteBucketCommand({ Bucket: 'full' })), 'BucketNotEmpty', 409);
     await s3.send(new DeleteObjectCommand({ Bucket: 'full', Key: 'k' }));
+    // Only the upload is left: S3 deletes a general purpose bucket and its uploads.
+    await s3.send(new DeleteBucketCommand({ Bucket: 'full' }));
+    await rejectsWith(s3.send(new HeadBucketCommand({ Bucket: 'full' })), 'NotFound', 404);
+    await s3.send(new CreateBucketCommand({ Bucket: 'full' }));
+    await rejectsWith(
+      s3.send(new ListPartsCommand({ Bucket: 'full', Key: 'big', UploadId })),
+      'NoSuchUpload',
+      404,
+    );
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'full' }));
+    assert.equal(uploads.Uploads, undefined);
     await s3.send(new DeleteBucketCommand({ Bucket: 'full' }));
   });
 

@@ -122,16 +122,21 @@ export class FsSqliteStorage implements Storage {
    * rule: nothing is ever discarded implicitly.
    */
   deleteBucket(name: string): void {
-    this.#write(() => {
+    this.#mutate(() => {
       this.#requireBucket(name);
       if (row(this.#sql.anyObject, name) !== undefined) {
         throw new StorageError('BucketNotEmpty', `bucket ${name} still holds objects`);
       }
-      if (row(this.#sql.anyUpload, name) !== undefined) {
-        throw new StorageError('BucketNotEmpty', `bucket ${name} still has multipart uploads in progress`);
+      // A general purpose bucket goes with its in-progress uploads (S3 deletes them too).
+      const released: string[] = [];
+      for (const { upload_id } of rows<{ upload_id: string }>(this.#sql.uploadIdsOfBucket, name)) {
+        for (const part of rows<{ blob_id: string }>(this.#sql.deleteParts, upload_id))
+          released.push(part.blob_id);
+        this.#sql.deleteUpload.run(upload_id);
       }
       this.#sql.deleteCompletedOfBucket.run(name);
       this.#sql.deleteBucket.run(name);
+      return { result: undefined, released };
     });
   }
 

@@ -206,7 +206,7 @@ export interface Storage {
   createBucket(name: string, region: string): BucketRecord;
   getBucket(name: string): BucketRecord | undefined;
   listBuckets(): BucketRecord[];
-  /** Throws BucketNotEmpty while objects or multipart uploads remain. */
+  /** Throws BucketNotEmpty while objects remain; in-progress multipart uploads (and their parts) go with it. */
   deleteBucket(name: string): void;
   setBucketCors(name: string, rules: CorsRule[] | null): void;
   /** The bucket's lifecycle rules; null when it has none. Throws NoSuchBucket. */
