@@ -116,10 +116,9 @@ export class FsSqliteStorage implements Storage {
   }
 
   /**
-   * BucketNotEmpty while objects or multipart uploads remain. AWS documents the
-   * uploads rule for directory buckets only; general purpose buckets have been
-   * seen to drop in-progress uploads silently. We keep the stricter, documented
-   * rule: nothing is ever discarded implicitly.
+   * BucketNotEmpty while objects remain. AWS documents the no-uploads rule for
+   * directory buckets only; a general purpose bucket holding only in-progress
+   * uploads is deleted, and its uploads with it (issue 13), so here too.
    */
   deleteBucket(name: string): void {
     this.#mutate(() => {
