@@ -73,7 +73,22 @@ export function createRequestHandler(internals: ServerInternals) {
 
   const runQueryAction = createQueryActionRunner({ options, iam, authorizer, tokenKey });
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * `expectContinue`: the client sent `Expect: 100-continue` and waits for `100 Continue`
+   * before its body. It is sent only once the request may go on (as S3 answers 403 first);
+   * an error before that is answered without reading the body.
+   */
+  return async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    expectContinue = false,
+  ): Promise<void> {
+    let bodyWithheld = expectContinue;
+    const allowBody = () => {
+      if (!bodyWithheld) return;
+      bodyWithheld = false;
+      res.writeContinue();
+    };
     const requestId = newRequestId();
     const baseHeaders: Record<string, string> = {
       'x-amz-request-id': requestId,
@@ -91,6 +106,8 @@ export function createRequestHandler(internals: ServerInternals) {
       // A browser form upload carries its signature in the form, not in the request head.
       if (target.bucket !== undefined && isPostObject(req, target.bucket, target.key)) {
         Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
+        // The form carries its own signature: nothing to check before the body.
+        allowBody();
         await handlePostObject(req, res, target.bucket, {
           storage,
           hashPool,
@@ -105,6 +122,8 @@ export function createRequestHandler(internals: ServerInternals) {
       }
       if (isQueryRequest(req.method, target.rawPath, target.rawQuery)) {
         const sourceIp = req.socket.remoteAddress ?? '';
+        // STS/IAM sign the body, so it is needed before anything can be checked.
+        allowBody();
         await handleQueryRequest(req, res, target, requestId, {
           lookup,
           region: options.region,
@@ -115,7 +134,7 @@ export function createRequestHandler(internals: ServerInternals) {
       }
       if (req.method === 'OPTIONS') {
         const refused = answerPreflight(storage, bucket, req, res, baseHeaders);
-        if (refused) await sendError(req, res, refused, baseHeaders, resource);
+        if (refused) await sendError(req, res, refused, baseHeaders, resource, { bodyWithheld });
         return;
       }
       Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
@@ -160,7 +179,7 @@ export function createRequestHandler(internals: ServerInternals) {
         });
       }
       // Tags, ACLs, KMS, object lock are not stored: refuse them rather than drop them.
-      rejectUnsupportedHeaders(req.headers);
+      rejectUnsupportedHeaders(req.headers, classification.operation);
       const facts = {
         operation: classification.operation,
         bucket: target.bucket,
@@ -194,6 +213,7 @@ export function createRequestHandler(internals: ServerInternals) {
         authorize,
         responseHeaders: baseHeaders,
       };
+      allowBody();
       await S3_HANDLERS[classification.operation](ctx);
     } catch (error) {
       const known = toErrorLike(error);
@@ -206,7 +226,9 @@ export function createRequestHandler(internals: ServerInternals) {
           `hoist server: internal error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}\n`,
         );
       }
-      await sendError(req, res, known ?? new S3Error('InternalError'), baseHeaders, resource);
+      await sendError(req, res, known ?? new S3Error('InternalError'), baseHeaders, resource, {
+        bodyWithheld,
+      });
     }
   };
 }
@@ -221,6 +243,16 @@ function headerOverflowResponse(): string {
     '',
   );
   return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+function methodNotAllowedResponse(): string {
+  const body = renderErrorXml(
+    new S3Error('MethodNotAllowed', undefined, { extra: { Method: 'CONNECT', ResourceType: 'SERVICE' } }),
+    '/',
+    newRequestId(),
+    '',
+  );
+  return `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** Starts the local S3 server. Resolves once it is listening. */
@@ -255,6 +287,18 @@ export async function startServer(input: ServerOptions): Promise<RunningServer> 
       void handle(req, res);
     },
   );
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res, true);
+  });
+  // S3 ignores Expect values other than 100-continue (Node would answer 417).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  });
+  // CONNECT is no S3 method: answer it as S3 answers an unknown method, then close.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    if (socket.writable) socket.end(methodNotAllowedResponse());
+    else socket.destroy();
+  });
   server.timeout = options.idleTimeoutMs;
   server.keepAliveTimeout = 5_000;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -35,6 +35,11 @@ export const S3_ERRORS = {
   InternalError: [500, 'We encountered an internal error. Please try again.'],
   InvalidAccessKeyId: [403, 'The AWS Access Key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
+  InvalidBucketAclWithObjectOwnership: [
+    400,
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+  ],
+  InvalidLocationConstraint: [400, 'The specified location-constraint is not valid'],
   InvalidPolicyDocument: [
     400,
     'The content of the form does not meet the conditions specified in the policy document.',

@@ -266,14 +266,16 @@ describe('verifyRequest: header auth', () => {
       (a) => a.replace(`Credential=${AKID}/`, 'Credential=/'),
       (a) => a.replace(`/${REGION}/`, '/'),
       (a) => `${a}${'0'.repeat(8192)}`,
-      (a) =>
-        a.replace(
-          'SignedHeaders=',
-          `SignedHeaders=${Array.from({ length: 64 }, (_, i) => `h${i}`).join(';')};`,
-        ),
     ];
     for (const edit of cases)
       await expectError(verify(editAuth(req, edit)), 'AuthorizationHeaderMalformed', 400);
+    // A long SignedHeaders list is no malformation (AWS caps none): it is checked like any other.
+    const many = (a: string) =>
+      a.replace(
+        'SignedHeaders=',
+        `SignedHeaders=${Array.from({ length: 70 }, (_, i) => `h${i}`).join(';')};`,
+      );
+    await expectError(verify(editAuth(req, many)), 'SignatureDoesNotMatch', 403);
   });
 
   it('names the expected region', async () => {

@@ -38,6 +38,11 @@ export async function createBucket(ctx: S3Context): Promise<void> {
   if (body.length > 0) {
     const config = parseXmlBody(body.toString('utf8'), 'CreateBucketConfiguration');
     const constraint = textOf(config, 'LocationConstraint');
+    // us-east-1 is the absence of a constraint; naming it is refused (S3: InvalidLocationConstraint).
+    if (constraint === 'us-east-1')
+      throw new S3Error('InvalidLocationConstraint', undefined, {
+        extra: { LocationConstraint: constraint },
+      });
     if (constraint !== undefined && constraint !== '' && constraint !== ctx.options.region) {
       throw new S3Error(
         'IllegalLocationConstraintException',

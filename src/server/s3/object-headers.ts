@@ -26,11 +26,11 @@ export function storedHeadersFrom(ctx: S3Context): ObjectHeaders {
   for (const [field, name] of CONTENT_HEADERS) {
     let value = header(ctx, name);
     if (name === 'content-encoding' && value !== undefined) {
+      // aws-chunked describes the transfer, not the object; the rest is kept as sent.
       value = value
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part && part !== 'aws-chunked')
-        .join(',');
+        .replace(/(^|,)[ \t]*aws-chunked[ \t]*(?=,|$)/gi, '$1')
+        .replace(/^[ \t]*,[ \t]*|[ \t]*,[ \t]*$/g, '')
+        .replace(/,[ \t]*,/g, ',');
     }
     if (value) out[field] = value;
   }
