@@ -26,12 +26,19 @@ import {
 import { createQueryActionRunner } from './query-actions.ts';
 import { handleQueryRequest, isQueryRequest } from './query-endpoint.ts';
 import { resolveRootCredentials } from './root-credentials.ts';
-import { s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts';
+import {
+  bucketArn,
+  objectArn,
+  requestConditionKeys,
+  s3AuthorizationRequests,
+  s3ConditionKeys,
+} from './s3/authz-requests.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { newRequestId, renderErrorXml, sendError, toErrorLike } from './s3/error-response.ts';
 import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
+import { unsupportedSubresourceAction } from './s3/unsupported-actions.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
@@ -168,6 +175,25 @@ export function createRequestHandler(internals: ServerInternals) {
         hasCopySource: req.headers['x-amz-copy-source'] !== undefined,
       });
       if ('unsupported' in classification) {
+        // As on AWS, a caller without the permission learns AccessDenied, not what is implemented.
+        const action = unsupportedSubresourceAction(
+          classification.unsupported,
+          req.method ?? 'GET',
+          target.key !== undefined,
+        );
+        if (action !== undefined && target.bucket !== undefined) {
+          const arn =
+            target.key !== undefined ? objectArn(target.bucket, target.key) : bucketArn(target.bucket);
+          const keys = {
+            ...requestConditionKeys(
+              auth.presigned,
+              auth.payloadHash,
+              Math.max(0, now - amzDateToMs(auth.datetime)),
+            ),
+            'aws:SourceIp': req.socket.remoteAddress ?? '',
+          };
+          if (!authorizer.isAllowed(auth.identity, action, arn, keys)) throw new S3Error('AccessDenied');
+        }
         throw new S3Error(
           'NotImplemented',
           `The ${classification.unsupported} sub-resource is not implemented by the Hoist local server.`,

@@ -189,3 +189,63 @@ describe('wire details', () => {
     assert.equal(codeOf(answer), 'MethodNotAllowed');
   });
 });
+
+describe('unimplemented sub-resources are authorized first', () => {
+  let server: TestServer;
+  const cleanup = suiteCleanup();
+  const READER = {
+    accessKeyId: 'AKIASUBRESOURCE00001',
+    secretAccessKey: 'subresource-secret-0123456789abcdefghij',
+  };
+
+  before(async () => {
+    server = await startTestServer(cleanup, {
+      buckets: [BUCKET],
+      iam: {
+        accountId: '111122223333',
+        users: [
+          {
+            name: 'policy-reader',
+            accessKeys: [{ ...READER }],
+            policies: {
+              read: {
+                Version: '2012-10-17',
+                Statement: [
+                  { Effect: 'Allow', Action: 's3:GetBucketPolicy', Resource: `arn:aws:s3:::${BUCKET}` },
+                  { Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+                ],
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  const get = (query: Record<string, string>, path = `/${BUCKET}`, method = 'GET') =>
+    sendRaw({ url: server.url, method, path, query, credentials: READER });
+
+  test('without the permission AccessDenied, with it NotImplemented; root always NotImplemented', async () => {
+    const allowed = await get({ policy: '' });
+    assert.equal(allowed.status, 501, allowed.body);
+    assert.equal(codeOf(allowed.body), 'NotImplemented');
+    for (const [query, path, method] of [
+      [{ policy: '' }, `/${BUCKET}`, 'PUT'],
+      [{ tagging: '' }, `/${BUCKET}`, 'GET'],
+      [{ website: '' }, `/${BUCKET}`, 'GET'],
+      [{ acl: '' }, `/${BUCKET}/k`, 'PUT'],
+      [{ retention: '' }, `/${BUCKET}/k`, 'GET'],
+    ] as const) {
+      const denied = await get(query, path, method);
+      assert.equal(denied.status, 403, `${method} ${path}?${Object.keys(query)[0]}: ${denied.body}`);
+      assert.equal(codeOf(denied.body), 'AccessDenied');
+    }
+    const root = await sendRaw({
+      url: server.url,
+      path: `/${BUCKET}`,
+      query: { website: '' },
+      credentials: TEST_CREDENTIALS,
+    });
+    assert.equal(codeOf(root.body), 'NotImplemented');
+  });
+});

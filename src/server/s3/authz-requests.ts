@@ -85,14 +85,24 @@ const OBJECT_CREATION: Partial<Record<S3Operation, 'true' | 'false'>> = {
   UploadPartCopy: 'false',
 };
 
+/** The keys every signed S3 request carries, whatever its operation. */
+export function requestConditionKeys(
+  presigned: boolean,
+  payloadHash: string,
+  signatureAgeMs: number,
+): ConditionContext {
+  const context: ConditionContext = {
+    's3:authType': presigned ? 'REST-QUERY-STRING' : 'REST-HEADER',
+    's3:signatureversion': 'AWS4-HMAC-SHA256',
+    's3:x-amz-content-sha256': payloadHash,
+  };
+  if (presigned) context['s3:signatureAge'] = String(signatureAgeMs);
+  return context;
+}
+
 /** The request-level condition keys S3 documents (principal keys are added by the authorizer). */
 export function s3ConditionKeys(facts: S3RequestFacts): ConditionContext {
-  const context: ConditionContext = {
-    's3:authType': facts.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER',
-    's3:signatureversion': 'AWS4-HMAC-SHA256',
-    's3:x-amz-content-sha256': facts.payloadHash,
-  };
-  if (facts.presigned) context['s3:signatureAge'] = String(facts.signatureAgeMs);
+  const context = requestConditionKeys(facts.presigned, facts.payloadHash, facts.signatureAgeMs);
   if (
     facts.operation === 'ListObjects' ||
     facts.operation === 'ListObjectsV2' ||
