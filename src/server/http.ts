@@ -26,6 +26,7 @@ import {
 import { createQueryActionRunner } from './query-actions.ts';
 import { handleQueryRequest, isQueryRequest } from './query-endpoint.ts';
 import { resolveRootCredentials } from './root-credentials.ts';
+import { answerAcl } from './s3/acl.ts';
 import {
   bucketArn,
   objectArn,
@@ -193,6 +194,19 @@ export function createRequestHandler(internals: ServerInternals) {
             'aws:SourceIp': req.socket.remoteAddress ?? '',
           };
           if (!authorizer.isAllowed(auth.identity, action, arn, keys)) throw new S3Error('AccessDenied');
+          // ACLs are answered as an owner-enforced bucket does: read = owner FULL_CONTROL, write refused.
+          if (classification.unsupported === 'acl') {
+            answerAcl({
+              req,
+              res,
+              storage,
+              bucket: target.bucket,
+              key: target.key,
+              ownerId: auth.identity.accountId,
+              responseHeaders: baseHeaders,
+            });
+            return;
+          }
         }
         throw new S3Error(
           'NotImplemented',

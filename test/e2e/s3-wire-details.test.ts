@@ -8,10 +8,14 @@ import { connect } from 'node:net';
 import { before, describe, test } from 'node:test';
 import {
   CreateBucketCommand,
+  GetBucketAclCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetObjectAclCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  PutBucketAclCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutObjectAclCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -247,5 +251,44 @@ describe('unimplemented sub-resources are authorized first', () => {
       credentials: TEST_CREDENTIALS,
     });
     assert.equal(codeOf(root.body), 'NotImplemented');
+  });
+});
+
+describe('ACLs as a bucket-owner-enforced bucket answers them', () => {
+  let server: TestServer;
+  let s3: S3Client;
+  const cleanup = suiteCleanup();
+
+  before(async () => {
+    server = await startTestServer(cleanup, { buckets: [BUCKET] });
+    s3 = server.client;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'k', Body: 'x' }));
+  });
+
+  test('GetBucketAcl and GetObjectAcl answer the owner with FULL_CONTROL; a missing key is NoSuchKey', async () => {
+    for (const acl of [
+      await s3.send(new GetBucketAclCommand({ Bucket: BUCKET })),
+      await s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'k' })),
+    ]) {
+      assert.ok(acl.Owner?.ID);
+      assert.equal(acl.Grants?.length, 1);
+      assert.equal(acl.Grants?.[0]?.Permission, 'FULL_CONTROL');
+      assert.equal(acl.Grants?.[0]?.Grantee?.Type, 'CanonicalUser');
+      assert.equal(acl.Grants?.[0]?.Grantee?.ID, acl.Owner?.ID);
+    }
+    await rejectsWith(s3.send(new GetObjectAclCommand({ Bucket: BUCKET, Key: 'absent' })), 'NoSuchKey', 404);
+  });
+
+  test('PutBucketAcl and PutObjectAcl are 400 AccessControlListNotSupported', async () => {
+    await rejectsWith(
+      s3.send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'private' })),
+      'AccessControlListNotSupported',
+      400,
+    );
+    await rejectsWith(
+      s3.send(new PutObjectAclCommand({ Bucket: BUCKET, Key: 'k', ACL: 'public-read' })),
+      'AccessControlListNotSupported',
+      400,
+    );
   });
 });
