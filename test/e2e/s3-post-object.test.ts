@@ -328,6 +328,20 @@ describe('POST Object (browser form upload)', () => {
       'Invalid according to Policy: Policy Condition failed: ["eq", "$bucket", "elsewhere"]',
     );
 
+    // A Content-Type list passes starts-with only when every item does (AWS's POST policy rule).
+    const typed = {
+      expiration: expiresIn(60),
+      conditions: [...conditions, ['starts-with', '$Content-Type', 'image/']],
+    };
+    const images = await send({ key: 'docs/images.txt', 'Content-Type': 'image/jpg,image/png' }, typed);
+    assert.equal(images.status, 204, images.body);
+    const mixed = await send({ key: 'docs/mixed.txt', 'Content-Type': 'image/jpg,text/plain' }, typed);
+    assert.equal(mixed.status, 403);
+    assert.equal(
+      messageOf(mixed.body),
+      'Invalid according to Policy: Policy Condition failed: ["starts-with", "$content-type", "image/"]',
+    );
+
     const large = await send({ key: 'docs/large.txt' }, undefined, '123456789');
     assert.equal(large.status, 400);
     assert.equal(codeOf(large.body), 'EntityTooLarge');

@@ -94,6 +94,12 @@ export function parsePostPolicy(base64: string): PostPolicy {
   return { expiration: expiresAt, conditions: conditions.map(parseCondition) };
 }
 
+/** S3: a Content-Type with commas is a list, and starts-with must hold for every item. */
+function startsWith(field: string, value: string, prefix: string): boolean {
+  if (field !== 'content-type') return value.startsWith(prefix);
+  return value.split(',').every((item) => item.trimStart().startsWith(prefix));
+}
+
 /**
  * Checks the form against the policy: expiry, each condition, and that no field goes
  * unnamed. `values` holds the fields as S3 compares them (`bucket` and the substituted
@@ -116,7 +122,9 @@ export function checkPostPolicy(
     const value = values.get(condition.field);
     const holds =
       value !== undefined &&
-      (condition.kind === 'eq' ? value === condition.value : value.startsWith(condition.value));
+      (condition.kind === 'eq'
+        ? value === condition.value
+        : startsWith(condition.field, value, condition.value));
     if (!holds) {
       // As S3 words it: every condition in its array form, exact matches as "eq".
       const shown = [condition.kind, `$${condition.field}`, condition.value].map((part) =>
