@@ -285,6 +285,10 @@ const schemas: Record<string, Json> = {
         items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
       },
       retryAfter: { type: 'integer' },
+      retryable: {
+        type: 'boolean',
+        description: 'false when the same request will fail the same way (a store refusal behind a 502)',
+      },
     },
   },
 };

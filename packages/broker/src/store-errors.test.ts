@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeStoreError, queryErrorXml, remedyFor, storeAnswer, storeProblem } from './store-errors.ts';
+import {
+  describeStoreError,
+  queryErrorXml,
+  refusedForGood,
+  remedyFor,
+  storeAnswer,
+  storeProblem,
+} from './store-errors.ts';
 import { StoreTimeoutError } from './store-timeouts.ts';
 
 const sdkError = (name: string, message: string, status?: number, extra: object = {}) =>
@@ -73,4 +80,30 @@ test("S3's <Error> XML becomes the Query protocol's <ErrorResponse>; anything el
   );
   assert.equal(queryErrorXml('<ErrorResponse><Error><Code>A</Code></Error></ErrorResponse>'), undefined);
   assert.equal(queryErrorXml(''), undefined);
+});
+
+test('a store refusal for good marks the 502 not retryable; transient answers stay retryable', () => {
+  const refused = storeProblem('GetFederationToken', sdkError('Unknown', 'UnknownError', 405));
+  assert.equal(refused.status, 502);
+  assert.equal(refused.toProblem().retryable, false);
+  for (const [name, status] of [
+    ['AccessDenied', 403],
+    ['NoSuchBucket', 404],
+  ] as const)
+    assert.equal(refusedForGood(describeStoreError(sdkError(name, 'x', status))), true, name);
+  for (const [name, status] of [
+    ['InternalError', 500],
+    ['SlowDown', 503],
+    ['RequestTimeout', 400],
+    ['RequestTimeTooSkewed', 403],
+    ['ExpiredToken', 400],
+    ['TooManyRequests', 429],
+  ] as const)
+    assert.equal(refusedForGood(describeStoreError(sdkError(name, 'x', status))), false, name);
+  // No answer at all (a refused connection) may heal: retryable.
+  const unreachable = storeProblem(
+    'AssumeRole',
+    Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  );
+  assert.equal(unreachable.toProblem().retryable, undefined);
 });

@@ -139,7 +139,29 @@ export function storeProblem(operation: string, error: unknown): BrokerProblem {
   const d = describeStoreError(error);
   const remedy = remedyFor(operation, d);
   const detail = `${operation} failed: ${storeAnswer(d)}${remedy ? `; ${remedy}` : ''}`;
-  return new BrokerProblem(d.timeout ? 'upstream-timeout' : 'upstream-error', detail, { cause: error });
+  return new BrokerProblem(d.timeout ? 'upstream-timeout' : 'upstream-error', detail, {
+    cause: error,
+    ...(refusedForGood(d) ? { retryable: false } : {}),
+  });
+}
+
+/** Store answers that are transient although 4xx: a retry (or the SDK's refresh) can succeed. */
+const TRANSIENT_CODES = new Set([
+  'RequestTimeout',
+  'RequestTimeTooSkewed',
+  'ExpiredToken',
+  'SlowDown',
+  'Throttling',
+]);
+
+/**
+ * The store answered and refused the call in a way that will not change by asking again (a
+ * 4xx such as AccessDenied, MethodNotAllowed, NoSuchBucket): callers should not retry the 502.
+ */
+export function refusedForGood(d: StoreErrorDescription): boolean {
+  if (d.timeout || d.status === undefined) return false;
+  if (d.status < 400 || d.status >= 500 || d.status === 408 || d.status === 429) return false;
+  return !TRANSIENT_CODES.has(d.code);
 }
 
 // ---- S3-format errors from Query-protocol services -------------------------------------------

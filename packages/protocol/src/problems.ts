@@ -33,6 +33,11 @@ export interface Problem {
   errors?: { path: string; message: string }[];
   /** Seconds, for rate-limited and quota-exceeded. */
   retryAfter?: number;
+  /**
+   * false when asking again cannot help although the status says it might: a 502 whose store
+   * refused the call for good (AccessDenied, MethodNotAllowed, NoSuchBucket, …).
+   */
+  retryable?: boolean;
 }
 
 export const PROBLEM_BASE = 'https://hoist.dev/problems/';

@@ -5,6 +5,7 @@
  * expires or is aborted by age). Transitions and noncurrent-version actions need storage
  * classes and versioning, which this server refuses, so they are refused too.
  */
+import { randomUUID } from 'node:crypto';
 import { nodesOf, type ParsedXml, parseXmlBody, S3Error, textOf, type XmlNode } from '@hoist/aws/s3';
 import type { LifecycleFilter, LifecycleRule } from '../storage/types.ts';
 import { existingBucket } from './buckets.ts';
@@ -125,6 +126,8 @@ export function parseLifecycleConfiguration(text: string): LifecycleRule[] {
   const ids = rules.flatMap((rule) => (rule.id === undefined ? [] : [rule.id]));
   if (new Set(ids).size !== ids.length)
     throw new S3Error('InvalidArgument', 'Rule ID must be unique. Found same ID for more than one rule');
+  // S3 names a rule sent without an ID (a base64 UUID), and GetBucketLifecycleConfiguration shows it.
+  for (const rule of rules) rule.id ??= Buffer.from(randomUUID()).toString('base64');
   return rules;
 }
 
