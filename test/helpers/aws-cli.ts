@@ -1,15 +1,15 @@
 /**
- * The real AWS CLIs for the end-to-end suites: the AWS CLI from HOIST_AWS_CLI or PATH (always)
- * and, when HOIST_AWS_CLI_V1 names one, an AWS CLI v1. Each runs with a clean environment (empty
+ * The real AWS CLIs for the end-to-end suites: AWS CLI v2 from HOIST_AWS_CLI or PATH (always)
+ * and, when one is found (HOIST_AWS_CLI_V1 or PATH), an AWS CLI v1. Each runs with a clean environment (empty
  * config files, its own HOME, no CA bundle, no instance metadata, one attempt, no pager),
  * a timeout and its stdin closed.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AWS_CLI, findTool, missingToolMessage } from './tools.ts';
+import { AWS_CLI, findTool, missingToolMessage, onPath } from './tools.ts';
 
 export interface Cli {
   name: string;
@@ -20,23 +20,46 @@ export interface Cli {
   missing?: string;
 }
 
-// An optional second client, named by HOIST_AWS_CLI_V1 (a pyenv install of AWS CLI v1, say).
-const V1_BIN = process.env.HOIST_AWS_CLI_V1;
-const v1Missing = (): string | false =>
-  V1_BIN && existsSync(V1_BIN)
-    ? false
-    : 'optional second client: set HOIST_AWS_CLI_V1 to an AWS CLI v1 binary';
+/** `aws --version`'s line (v1 prints it on stderr), or '' when it does not run. */
+function versionOf(bin: string): string {
+  const result = spawnSync(bin, ['--version'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, AWS_PAGER: '' },
+  });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+}
 
-/** The AWS CLI from HOIST_AWS_CLI or PATH; a missing one fails its tests with how to install it. */
+/** The first `aws` on PATH whose major version is `major`. */
+function onPathWithVersion(major: 1 | 2): string | undefined {
+  return onPath(AWS_CLI).find((bin) => versionOf(bin).startsWith(`aws-cli/${major}.`));
+}
+
+/**
+ * The AWS CLI v2: HOIST_AWS_CLI, else the first v2 on PATH (a pyenv v1 shim may come first); a
+ * missing one fails its tests with how to install it (CI installs Debian's awscli).
+ */
 function mainCli(): Cli {
-  const bin = findTool(AWS_CLI);
-  // CI installs Debian's awscli; this suite must always run, so a missing CLI is a failure.
+  const bin = process.env[AWS_CLI.env] ? findTool(AWS_CLI) : onPathWithVersion(2);
   return bin
     ? { name: 'v2', bin, skip: false }
     : { name: 'v2', bin: 'aws', skip: false, missing: missingToolMessage(AWS_CLI) };
 }
 
-export const CLIS: Cli[] = [mainCli(), { name: 'v1', bin: V1_BIN ?? 'aws-v1', skip: v1Missing() }];
+/** An optional second client: HOIST_AWS_CLI_V1, else an AWS CLI v1 on PATH (pyenv's, say). */
+function v1Cli(): Cli {
+  const named = process.env.HOIST_AWS_CLI_V1;
+  const bin = named ? (existsSync(named) ? named : undefined) : onPathWithVersion(1);
+  return bin
+    ? { name: 'v1', bin, skip: false }
+    : {
+        name: 'v1',
+        bin: 'aws',
+        skip: 'optional second client: no AWS CLI v1 on PATH or in HOIST_AWS_CLI_V1',
+      };
+}
+
+export const CLIS: Cli[] = [mainCli(), v1Cli()];
 
 export interface CliResult {
   code: number;

@@ -42,15 +42,24 @@ function executable(path: string): boolean {
   }
 }
 
+/** Every executable on PATH named like the tool, in PATH order. */
+export function onPath(tool: Tool, env: NodeJS.ProcessEnv = process.env): string[] {
+  const found: string[] = [];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const name of tool.names) {
+      const path = join(dir, name);
+      if (executable(path) && !found.includes(path)) found.push(path);
+    }
+  }
+  return found;
+}
+
 /** The tool's executable, or undefined when neither its variable nor PATH names one. */
 export function findTool(tool: Tool, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const named = env[tool.env];
   if (named) return isAbsolute(named) && executable(named) ? named : undefined;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    for (const name of tool.names) if (executable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
+  return onPath(tool, env)[0];
 }
 
 /** Why the tool cannot be used: the message a test fails with. */
