@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SigV4Credentials } from '@hoist/aws/sigv4';
-import { AWS_CLI, findTool } from '../../test/helpers/tools.ts';
+import { CLIS } from '../../test/helpers/aws-cli.ts';
+import { findTool } from '../../test/helpers/tools.ts';
 import type { BenchResources } from './resources.ts';
 
 const WRAPPER = `
@@ -57,9 +58,12 @@ export interface ExternalTools {
   python: string | undefined;
 }
 
+/** The AWS CLI v2 the tests use (HOIST_AWS_CLI, else the first v2 on PATH). */
+const AWS_CLI_V2 = CLIS[0]!;
+
 export function findExternalTools(): ExternalTools {
   return {
-    aws: findTool(AWS_CLI),
+    aws: AWS_CLI_V2.missing ? undefined : AWS_CLI_V2.bin,
     curl: findTool({ label: 'curl', env: 'HOIST_CURL', names: ['curl'], install: 'apt-get install -y curl' }),
     python: findTool({
       label: 'Python 3',
