@@ -15,10 +15,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Hook } from './server.ts';
+import { findTool } from './tools.ts';
 
 const run = promisify(execFile);
 const PG_ROOT = '/usr/lib/postgresql';
@@ -31,8 +32,15 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
 }
 
-/** The newest installed `/usr/lib/postgresql/<version>/bin`, if any. */
+/**
+ * PostgreSQL's server binaries: HOIST_POSTGRES_BIN (a directory with initdb and pg_ctl), else
+ * the directory of an `initdb` on PATH, else the newest Debian `/usr/lib/postgresql/<v>/bin`.
+ */
 export function findPostgresBin(): string | undefined {
+  const named = process.env.HOIST_POSTGRES_BIN;
+  if (named) return existsSync(join(named, 'initdb')) ? named : undefined;
+  const initdb = findTool({ label: 'initdb', env: 'HOIST_INITDB', names: ['initdb'], install: '' });
+  if (initdb) return dirname(initdb);
   if (!existsSync(PG_ROOT)) return undefined;
   const versions = readdirSync(PG_ROOT)
     .filter((v) => /^\d+$/.test(v) && existsSync(join(PG_ROOT, v, 'bin', 'initdb')))
@@ -46,7 +54,7 @@ export function findPostgresBin(): string | undefined {
  */
 export function postgresUnavailable(): string | false {
   if (findPostgresBin()) return false;
-  const reason = `PostgreSQL is not installed (no ${PG_ROOT}/*/bin/initdb); install it with: apt-get install -y postgresql`;
+  const reason = `PostgreSQL is not installed (no initdb in HOIST_POSTGRES_BIN, on PATH or in ${PG_ROOT}/*/bin); install it with: apt-get install -y postgresql`;
   if (process.env.CI)
     throw new Error(`${reason}. CI must install PostgreSQL for the registry tests (.ci/run).`);
   return reason;
