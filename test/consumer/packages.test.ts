@@ -154,6 +154,7 @@ for (const node of [0, 1]) {
           s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string };
           users: { id: string; token: string }[];
         };
+        assert.doesNotMatch(dev.stderr(), /ExperimentalWarning/, 'no warning a user cannot act on');
         const page = await fetch(ready.web);
         assert.equal(page.status, 200);
         assert.match(await page.text(), /hoist-uploader/);
