@@ -34,7 +34,8 @@ export function createCapabilityGate(options: CapabilityGateOptions): Capability
     const probed = toProbe.length > 0 ? await options.probe(toProbe) : {};
     const caps = {} as StoreCapabilities;
     for (const name of CAPABILITY_NAMES) {
-      const value = probed[name] ?? known[name];
+      // Pins win: a probe may learn more than it was asked (minting tells whether federation works).
+      const value = known[name] ?? probed[name];
       // A probe that could not tell (e.g. no credentials to try the policy with) counts as absent.
       caps[name] = value ?? false;
     }

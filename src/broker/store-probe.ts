@@ -108,12 +108,13 @@ export async function probeStore(options: ProbeOptions): Promise<Partial<StoreCa
             externalId: options.sts.externalId,
           }),
         );
-        if (mintMode === 'federation') found.federationToken = true;
+        if (mintMode === 'federation' && want.has('federationToken')) found.federationToken = true;
       } catch (error) {
         const cause = error instanceof StoreProbeError ? error.cause : error;
         // RGW answers 405; others NotImplemented or InvalidAction: the call does not exist there.
-        if (mintMode === 'federation' && isMissingOperation(cause)) found.federationToken = false;
-        else throw new StoreProbeError(mintMode === 'sts' ? 'AssumeRole' : 'GetFederationToken', cause);
+        if (mintMode === 'federation' && isMissingOperation(cause)) {
+          if (want.has('federationToken')) found.federationToken = false;
+        } else throw new StoreProbeError(mintMode === 'sts' ? 'AssumeRole' : 'GetFederationToken', cause);
       }
       if (credentials && want.has('conditionalWriteKeys')) {
         const client = new S3Client({

@@ -9,7 +9,7 @@ import type {
   TemporaryCredentials,
   UploadView,
 } from '../protocol/api.ts';
-import { checksumHeaderName } from '../protocol/checksum.ts';
+import { checksumHeaderName, type DigestAlgorithm } from '../protocol/checksum.ts';
 import { partCount, partRange } from '../protocol/part-size.ts';
 import { BrokerClient } from './broker-client.ts';
 import { ConcurrencyController } from './concurrency.ts';
@@ -17,7 +17,13 @@ import { CredentialManager } from './credentials.ts';
 import { Emitter } from './emitter.ts';
 import { isUploadError, UploadError } from './errors.ts';
 import { fingerprint } from './fingerprint.ts';
-import { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
+import {
+  compositeChecksum,
+  fullObjectChecksum,
+  md5ToEtag,
+  multipartEtag,
+  plainEtag,
+} from './object-checksum.ts';
 import { type ResolvedOptions, resolveOptions } from './options.ts';
 import { ProgressTracker } from './progress.ts';
 import { backoffDelay, sleep } from './retry.ts';
@@ -54,6 +60,8 @@ interface Session {
   partSize: number;
   partCount: number;
   checksumType: CreateUploadResponse['checksumType'];
+  /** 'content-md5' on stores without flexible checksums: parts carry Content-MD5, ETags are checked. */
+  integrity: NonNullable<CreateUploadResponse['integrity']>;
   createdAt: string;
   expiresAt: string;
   putHeaders?: Record<string, string> | undefined;
@@ -74,6 +82,8 @@ export class Upload {
   #session: Session | undefined;
   #fingerprint: string | undefined;
   #fileChecksum: string | undefined;
+  /** The whole file's MD5 (base64), for single requests on stores without checksums. */
+  #fileMd5: string | undefined;
   #credentials: CredentialManager | undefined;
   #progress: ProgressTracker;
   #concurrency: ConcurrencyController;
@@ -297,14 +307,16 @@ export class Upload {
     for (const part of listed) {
       if (part.partNumber < 1 || part.partNumber > session.partCount) continue;
       const { start, end } = partRange(this.#o.source.size, session.partSize, part.partNumber);
-      if (part.size !== end - start || !part.checksum) continue;
+      // Without checksums in the store, a part's ETag is its MD5: that is what must match.
+      const md5 = session.integrity === 'content-md5';
+      if (part.size !== end - start || (!md5 && !part.checksum)) continue;
       let checksum = known.get(part.partNumber)?.checksum;
       // Sent before a crash but never written down: hash the file's bytes to be sure they match.
       checksum ??= await this.#o.hasher.digest(
-        this.#o.checksumAlgorithm,
+        this.#digestAlgorithm(),
         await this.#o.source.read(start, end),
       );
-      if (checksum !== part.checksum) continue;
+      if (md5 ? md5ToEtag(checksum) !== plainEtag(part.etag) : checksum !== part.checksum) continue;
       this.#done.set(part.partNumber, {
         partNumber: part.partNumber,
         size: part.size,
@@ -321,6 +333,8 @@ export class Upload {
     if (o.source.size <= HASH_FIRST_MAX) {
       this.#fileBytes = await o.source.read(0, o.source.size);
       this.#fileChecksum = await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
+      // Also the MD5: a store without checksums takes the file as one PUT only with it declared.
+      this.#fileMd5 = await o.hasher.digest('MD5', this.#fileBytes);
     }
     const response = await this.#broker.create(
       {
@@ -331,6 +345,7 @@ export class Upload {
         ...(o.metadata ? { metadata: o.metadata } : {}),
         ...(o.partSize ? { partSize: o.partSize } : {}),
         ...(this.#fileChecksum ? { checksum: this.#fileChecksum } : {}),
+        ...(this.#fileMd5 ? { contentMd5: this.#fileMd5 } : {}),
       },
       this.#aborted.signal,
       crypto.randomUUID(),
@@ -339,6 +354,7 @@ export class Upload {
       {
         ...response,
         checksumType: response.checksumType ?? 'COMPOSITE',
+        integrity: response.integrity ?? 'checksum',
         createdAt: new Date(o.now()).toISOString(),
       },
       o.source.size,
@@ -370,6 +386,8 @@ export class Upload {
         // Read (and hashed) once: in #create for small files, else on the first attempt.
         this.#fileBytes ??= await o.source.read(0, o.source.size);
         this.#fileChecksum ??= await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
+        if (session.integrity === 'content-md5')
+          this.#fileMd5 ??= await o.hasher.digest('MD5', this.#fileBytes);
         const body = o.source.blob?.(0, o.source.size) ?? this.#fileBytes;
         let request: Omit<HttpRequest, 'signal'>;
         if (session.putRequest) {
@@ -381,7 +399,12 @@ export class Upload {
           };
         } else {
           const url = objectUrl(session.target);
-          const headers = { ...(session.putHeaders ?? {}), [checksumHeader]: this.#fileChecksum };
+          const headers = {
+            ...(session.putHeaders ?? {}),
+            ...(session.integrity === 'content-md5'
+              ? { 'content-md5': this.#fileMd5 as string }
+              : { [checksumHeader]: this.#fileChecksum }),
+          };
           request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body };
         }
         try {
@@ -398,7 +421,8 @@ export class Upload {
     this.#progress.confirmed(1, o.source.size);
     this.#setState('completing');
     const view = await this.#broker.complete(session.id, { parts: [] }, this.#aborted.signal);
-    this.#checkObjectChecksum(view, this.#fileChecksum);
+    if (session.integrity === 'content-md5') this.#checkObjectEtag(view, md5ToEtag(this.#fileMd5 as string));
+    else this.#checkObjectChecksum(view, this.#fileChecksum);
     return view;
   }
 
@@ -473,7 +497,8 @@ export class Upload {
     for (const partNumber of queue.slice(0, this.#concurrency.current)) {
       if (this.#ahead.has(partNumber)) continue;
       const { start, end } = partRange(o.source.size, session.partSize, partNumber);
-      const checksum = o.source.read(start, end).then((bytes) => o.hasher.digest(o.checksumAlgorithm, bytes));
+      const algorithm = this.#digestAlgorithm();
+      const checksum = o.source.read(start, end).then((bytes) => o.hasher.digest(algorithm, bytes));
       checksum.catch(() => {}); // awaited (and reported) by the part's own task
       this.#ahead.set(partNumber, checksum);
     }
@@ -493,7 +518,7 @@ export class Upload {
     if (early !== undefined) checksum = early;
     else {
       bytes = await o.source.read(start, end);
-      checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+      checksum = await o.hasher.digest(this.#digestAlgorithm(), bytes);
       if (o.source.blob) bytes = undefined;
     }
     let etag = '';
@@ -507,7 +532,7 @@ export class Upload {
       ) {
         // The bytes changed between read and send, or on the way: read and hash them again.
         bytes = await o.source.read(start, end);
-        checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+        checksum = await o.hasher.digest(this.#digestAlgorithm(), bytes);
         if (o.source.blob) bytes = undefined;
       }
       let request: Omit<HttpRequest, 'signal'>;
@@ -524,7 +549,10 @@ export class Upload {
         request = { method: 'PUT', url: url.url, headers: { ...url.headers }, body: body() };
       } else {
         const url = objectUrl(session.target, query);
-        const headers = { [checksumHeaderName(o.checksumAlgorithm)]: checksum };
+        const headers = {
+          [session.integrity === 'content-md5' ? 'content-md5' : checksumHeaderName(o.checksumAlgorithm)]:
+            checksum,
+        };
         request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body: body() };
       }
       etag = requireEtag(
@@ -551,9 +579,16 @@ export class Upload {
       etag,
       checksum,
     }));
-    let expected: string;
+    let expected: string | undefined;
     let full: string | undefined;
-    if (session.checksumType === 'FULL_OBJECT') {
+    let expectedEtag: string | undefined;
+    if (session.integrity === 'content-md5') {
+      // No checksums in the store: the object's ETag must be the chain of the parts' MD5s.
+      expectedEtag = await multipartEtag(
+        parts.map((p) => p.checksum),
+        o.hasher,
+      );
+    } else if (session.checksumType === 'FULL_OBJECT') {
       full = fullObjectChecksum(o.checksumAlgorithm, parts);
       expected = full;
     } else {
@@ -576,9 +611,24 @@ export class Upload {
       view = await this.#broker.get(session.id, this.#aborted.signal);
       if (view.status !== 'completed') throw error;
     }
-    this.#checkObjectChecksum(view, expected);
+    if (expectedEtag !== undefined) this.#checkObjectEtag(view, expectedEtag);
+    else this.#checkObjectChecksum(view, expected);
     await this.#forget();
     return view;
+  }
+
+  /** Stores without checksums: the broker verified the ETag chain; the engine checks it is the file's. */
+  #checkObjectEtag(view: UploadView, expected: string): void {
+    if (view.etag === undefined || plainEtag(view.etag) !== expected)
+      throw new UploadError(
+        'checksum-mismatch',
+        `The stored object's ETag ${view.etag ?? '(none)'} is not the file's MD5 ${expected}`,
+      );
+  }
+
+  /** What parts are hashed with: the upload's checksum algorithm, or MD5 where the store keeps none. */
+  #digestAlgorithm(): DigestAlgorithm {
+    return this.#session?.integrity === 'content-md5' ? 'MD5' : this.#o.checksumAlgorithm;
   }
 
   #checkObjectChecksum(view: UploadView, expected: string | undefined): void {
@@ -786,6 +836,7 @@ export class Upload {
       partSize: session.partSize,
       checksumAlgorithm: this.#o.checksumAlgorithm,
       checksumType: session.checksumType,
+      ...(session.integrity === 'content-md5' ? { integrity: session.integrity } : {}),
       parts: [...this.#done.values()].sort((a, b) => a.partNumber - b.partNumber),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
@@ -801,7 +852,8 @@ export class Upload {
 
 /** The upload as the engine runs it, from the broker's answer or a stored record. */
 function sessionOf(
-  fields: Omit<Session, 'target' | 'partCount'> & Omit<ObjectTarget, 'key'> & { key: string },
+  fields: Omit<Session, 'target' | 'partCount' | 'integrity'> &
+    Omit<ObjectTarget, 'key'> & { key: string; integrity?: Session['integrity'] | undefined },
   size: number,
 ): Session {
   const { endpoint, bucket, key, region, forcePathStyle, uploadId, partSize } = fields;
@@ -813,6 +865,7 @@ function sessionOf(
     partSize,
     partCount: uploadId === null ? 1 : partCount(size, partSize),
     checksumType: fields.checksumType,
+    integrity: fields.integrity ?? 'checksum',
     createdAt: fields.createdAt,
     expiresAt: fields.expiresAt,
     putHeaders: fields.putHeaders,
