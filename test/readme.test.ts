@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { configTable } from '../scripts/config-table.ts';
 import { CONFIG_FILE_ENV, CONFIG_REFERENCE } from '../src/broker/config.ts';
 import { openApiDocument } from '../src/broker/openapi.ts';
+import { EXTERNAL_STORE_VARIABLES } from '../src/cli/dev/external-store.ts';
 import { PROBLEMS } from '../src/protocol/problems.ts';
 
 const README = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
@@ -37,6 +38,10 @@ test('the README names only environment variables that exist', () => {
     // The upload and credentials commands' defaults for --broker and --token.
     'HOIST_BROKER_URL',
     'HOIST_TOKEN',
+    // The test suite's shared Ceph RGW (test/global-setup.ts).
+    'HOIST_RGW',
+    // hoist dev against an external store.
+    ...EXTERNAL_STORE_VARIABLES,
   ]);
   for (const [name] of README.matchAll(/\bHOIST_[A-Z0-9_]+/g)) assert.ok(known.has(name), `${name} exists`);
 });

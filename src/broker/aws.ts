@@ -18,6 +18,13 @@ import {
 } from '@aws-sdk/client-sts';
 import type { TemporaryCredentials } from '../protocol/api.ts';
 import type { ChecksumAlgorithm } from '../protocol/checksum.ts';
+import { normaliseQueryErrors } from './store-errors.ts';
+import {
+  DEFAULT_STORE_TIMEOUTS,
+  failFastOnTimeout,
+  type StoreTimeouts,
+  storeRequestHandler,
+} from './store-timeouts.ts';
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -68,8 +75,8 @@ function copy(credentials: StaticCredentials): {
   return out;
 }
 
-function s3Client(s3: S3Settings, endpoint: string | undefined): S3Client {
-  return new S3Client({
+function s3Client(s3: S3Settings, endpoint: string | undefined, timeouts: StoreTimeouts): S3Client {
+  const client = new S3Client({
     region: s3.region,
     ...(endpoint ? { endpoint } : {}),
     forcePathStyle: s3.forcePathStyle ?? false,
@@ -78,21 +85,34 @@ function s3Client(s3: S3Settings, endpoint: string | undefined): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    requestHandler: storeRequestHandler(timeouts),
   });
+  failFastOnTimeout(client);
+  return client;
 }
 
-export function createAwsClients(config: { s3: S3Settings; sts: StsSettings }): AwsClients {
+export function createAwsClients(config: {
+  s3: S3Settings;
+  sts: StsSettings;
+  /** Connect and request timeouts of every call. @default DEFAULT_STORE_TIMEOUTS */
+  upstream?: StoreTimeouts | undefined;
+}): AwsClients {
   const { s3, sts } = config;
+  const timeouts = config.upstream ?? DEFAULT_STORE_TIMEOUTS;
   const stsEndpoint = sts.endpoint ?? s3.endpoint;
+  const stsClient = new STSClient({
+    region: s3.region,
+    ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
+    ...(s3.credentials ? { credentials: copy(s3.credentials) } : {}),
+    maxAttempts: 3,
+    requestHandler: storeRequestHandler(timeouts),
+  });
+  failFastOnTimeout(stsClient);
+  normaliseQueryErrors(stsClient);
   return {
-    s3: s3Client(s3, s3.endpoint),
-    presigner: s3Client(s3, s3.publicEndpoint ?? s3.endpoint),
-    sts: new STSClient({
-      region: s3.region,
-      ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
-      ...(s3.credentials ? { credentials: copy(s3.credentials) } : {}),
-      maxAttempts: 3,
-    }),
+    s3: s3Client(s3, s3.endpoint, timeouts),
+    presigner: s3Client(s3, s3.publicEndpoint ?? s3.endpoint, timeouts),
+    sts: stsClient,
   };
 }
 

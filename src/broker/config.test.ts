@@ -387,3 +387,22 @@ test('CONFIG_REFERENCE documents every field with its variable', () => {
     );
   }
 });
+
+test('store timeouts: defaults, variables, and bounds named by field', () => {
+  assert.deepEqual(parseBrokerConfig(minimal).upstream, { connectTimeoutMs: 5000, requestTimeoutMs: 15000 });
+  const fromEnv = loadBrokerConfig({
+    env: {
+      HOIST_S3_BUCKET: 'hoist-dev',
+      HOIST_MODE: 'presign',
+      HOIST_UPSTREAM_CONNECT_TIMEOUT_MS: '250',
+      HOIST_UPSTREAM_REQUEST_TIMEOUT_MS: '60000',
+    },
+  });
+  assert.deepEqual(fromEnv.upstream, { connectTimeoutMs: 250, requestTimeoutMs: 60000 });
+  configError(
+    () => parseBrokerConfig({ ...minimal, upstream: { connectTimeoutMs: 0, requestTimeoutMs: 1e9 } }),
+    'upstream.connectTimeoutMs',
+    'upstream.requestTimeoutMs',
+  );
+  configError(() => parseBrokerConfig({ ...minimal, upstream: { socketMs: 1 } }), 'upstream');
+});

@@ -23,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { UploadMode } from '../protocol/api.ts';
 import { GiB, MiB, S3_LIMITS, TiB } from '../protocol/limits.ts';
+import { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './store-timeouts.ts';
 import type { BrokerLimits } from './types.ts';
 
 /** Static keys for the broker's own S3/STS calls. */
@@ -148,6 +149,8 @@ export interface BrokerConfig {
   presign: PresignConfig;
   /** What the store can do: probed at start unless pinned. */
   store: StoreConfig;
+  /** Timeouts of every S3, STS and IAM call: connect 5 s, answer (and body silence) 15 s by default. */
+  upstream: StoreTimeouts;
   /** First segment(s) of every object key: `A-Za-z0-9._@=+-` and inner `/`. @default 'uploads' */
   keyPrefix: string;
   /** Multipart part size, whole MiB in 5 MiB..5 GiB. @default 8 MiB */
@@ -413,6 +416,12 @@ const schema = z
         probeTimeoutSeconds: int(1, 60).default(10),
       })
       .prefault({}),
+    upstream: z
+      .strictObject({
+        connectTimeoutMs: int(10, 120_000).default(DEFAULT_STORE_TIMEOUTS.connectTimeoutMs),
+        requestTimeoutMs: int(10, 600_000).default(DEFAULT_STORE_TIMEOUTS.requestTimeoutMs),
+      })
+      .prefault({}),
     keyPrefix: keyPrefix.default('uploads'),
     partSize: size({ min: S3_LIMITS.minPartSize, max: S3_LIMITS.maxPartSize, wholeMiB: true }).default(
       8 * MiB,
@@ -673,6 +682,20 @@ const FIELDS: readonly (readonly [
     'number',
     '10',
     'Bound on each request of the start-up capability probe (1..60 s)',
+  ],
+  [
+    'upstream.connectTimeoutMs',
+    'HOIST_UPSTREAM_CONNECT_TIMEOUT_MS',
+    'number',
+    '5000',
+    'Connect timeout of every S3, STS and IAM call (10..120000 ms)',
+  ],
+  [
+    'upstream.requestTimeoutMs',
+    'HOIST_UPSTREAM_REQUEST_TIMEOUT_MS',
+    'number',
+    '15000',
+    "Wait for a store answer's headers, and longest silence in its body (10..600000 ms); then 504 upstream-timeout, not retried",
   ],
   [
     'keyPrefix',

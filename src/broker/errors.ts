@@ -8,6 +8,8 @@ export interface BrokerProblemOptions {
   errors?: { path: string; message: string }[];
   /** Seconds; also sent as the Retry-After header. */
   retryAfter?: number;
+  /** false: the same request will fail the same way (sent as the problem's `retryable`). */
+  retryable?: boolean;
   cause?: unknown;
 }
 
@@ -16,6 +18,7 @@ export class BrokerProblem extends Error {
   readonly status: number;
   readonly errors: { path: string; message: string }[] | undefined;
   readonly retryAfter: number | undefined;
+  readonly retryable: boolean | undefined;
 
   constructor(type: ProblemType, detail: string, options: BrokerProblemOptions = {}) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
@@ -24,6 +27,7 @@ export class BrokerProblem extends Error {
     this.status = PROBLEMS[type].status;
     this.errors = options.errors;
     this.retryAfter = options.retryAfter;
+    this.retryable = options.retryable;
   }
 
   toProblem(instance?: string): Problem {
@@ -36,6 +40,7 @@ export class BrokerProblem extends Error {
     if (instance) problem.instance = instance;
     if (this.errors) problem.errors = this.errors;
     if (this.retryAfter !== undefined) problem.retryAfter = this.retryAfter;
+    if (this.retryable !== undefined) problem.retryable = this.retryable;
     return problem;
   }
 }

@@ -32,7 +32,8 @@ const common = {
   '404': problem("not-found: no such upload (or another user's)"),
   '409': problem('conflict: the upload is not in a state (or mode) that allows this'),
   '429': problem('rate-limited / quota-exceeded (with Retry-After)'),
-  '502': problem('upstream-error: S3 or STS failed'),
+  '502': problem('upstream-error: S3 or STS failed (the detail says how)'),
+  '504': problem('upstream-timeout: S3 or STS did not answer in time'),
 };
 
 const schemas: Record<string, Json> = {
@@ -286,6 +287,10 @@ const schemas: Record<string, Json> = {
         items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
       },
       retryAfter: { type: 'integer' },
+      retryable: {
+        type: 'boolean',
+        description: 'false when the same request will fail the same way (a store refusal behind a 502)',
+      },
     },
   },
 };

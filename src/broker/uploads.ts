@@ -40,10 +40,12 @@ import {
 import { FULL_CAPABILITIES, integrityFor, type StoreCapabilities } from './capabilities.ts';
 import { BrokerProblem } from './errors.ts';
 import { EMPTY_MD5, etagIsMd5, isMd5, md5Hex, multipartEtagOf } from './etag-chain.ts';
+import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
 import type { IdempotencyLookup, KeyedUploadRecord } from './registry/record.ts';
 import { buildSessionPolicy } from './session-policy.ts';
+import { storeProblem } from './store-errors.ts';
 import type { BrokerUser, Registry, UploadRecord } from './types.ts';
 import {
   isChecksum,
@@ -276,8 +278,9 @@ export class UploadService {
     try {
       response = await this.#respond(user, record);
     } catch (error) {
-      // Nothing may stay open that the client cannot use.
-      await this.#discard(record, 'aborted', 'credentials could not be issued').catch(() => {});
+      // Nothing may stay open that the client cannot use. The reason keeps the failure, so a
+      // retry with the same Idempotency-Key answers it again rather than "the upload is aborted".
+      await this.#discard(record, 'aborted', failedCreateReason(error)).catch(() => {});
       throw error;
     }
     this.#log.info(
@@ -302,6 +305,8 @@ export class UploadService {
       record.checksumAlgorithm !== (input.checksumAlgorithm ?? 'CRC32C')
     )
       throw new BrokerProblem('conflict', 'This Idempotency-Key was used for a different upload');
+    const failure = record.status === 'aborted' ? failedCreateProblem(record.reason) : undefined;
+    if (failure) throw failure;
     this.#requireOpen(record);
     // Replays mint credentials, so the mint rate limit counts them.
     if (mint) await this.#hooks.beforeMint?.(user);
@@ -892,9 +897,9 @@ export class UploadService {
         cause: error,
       });
     }
-    // The SDK's message may name keys and request ids; it goes to the log, not to the client.
+    // The store's status, code and message reach the client (scrubbed); the full error goes to the log.
     this.#log.error({ err: error, operation }, 'storage call failed');
-    return new BrokerProblem('upstream-error', `${operation} failed`, { cause: error });
+    return storeProblem(operation, error);
   }
 }
 

@@ -406,6 +406,22 @@ describe('BrokerClient retries', () => {
     assert.equal(server.requests.length, FAST_RETRY.maxAttempts);
   });
 
+  test('a 502 the store refused for good (retryable: false) fails at once, with its detail', async (t) => {
+    const detail = 'GetFederationToken failed: the store answered 405 MethodNotAllowed';
+    const server = await scripted(t, (_req, res) =>
+      problem(res, 502, 'upstream-error', { detail, retryable: false }),
+    );
+    const { broker: api, retries } = client(server.url, 'tok');
+    const error = await rejectsWith(
+      api.create({ filename: 'a', size: 1, contentType: 'video/mp4' }),
+      'broker-error',
+    );
+    assert.match(error.message, /405 MethodNotAllowed/);
+    assert.equal(error.retryable, false);
+    assert.equal(server.requests.length, 1);
+    assert.equal(retries.length, 0);
+  });
+
   test('a 200 that is not JSON → broker-error, not retried', async (t) => {
     const server = await scripted(t, (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });

@@ -236,7 +236,10 @@ function problemError(
   }
   const code = typeof problem.type === 'string' ? problemCode({ type: problem.type }) : undefined;
   const retryAfterSeconds = parseRetryAfter(retryAfter) ?? parseRetryAfter(problem.retryAfter);
-  const retryable = status >= 500 || code === 'rate-limited' || (status === 429 && code !== 'quota-exceeded');
+  // A 502 whose store refused for good says `retryable: false`: retrying only delays the real cause.
+  const retryable =
+    problem.retryable !== false &&
+    (status >= 500 || code === 'rate-limited' || (status === 429 && code !== 'quota-exceeded'));
   const detail = typeof problem.detail === 'string' ? problem.detail : (problem.title ?? `HTTP ${status}`);
   const fields = Array.isArray(problem.errors)
     ? problem.errors.map((e) => `${e.path}: ${e.message}`).join('; ')

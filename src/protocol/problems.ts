@@ -14,6 +14,7 @@ export const PROBLEMS = {
   'quota-exceeded': { status: 429, title: 'Upload quota exceeded' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'upstream-error': { status: 502, title: 'The storage service failed' },
+  'upstream-timeout': { status: 504, title: 'The storage service did not answer in time' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -32,6 +33,11 @@ export interface Problem {
   errors?: { path: string; message: string }[];
   /** Seconds, for rate-limited and quota-exceeded. */
   retryAfter?: number;
+  /**
+   * false when asking again cannot help although the status says it might: a 502 whose store
+   * refused the call for good (AccessDenied, MethodNotAllowed, NoSuchBucket, …).
+   */
+  retryable?: boolean;
 }
 
 export const PROBLEM_BASE = 'https://hoist.dev/problems/';

@@ -9,6 +9,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../broker/aws.ts';
 import type { BrokerConfig } from '../../broker/config.ts';
+import { describeStoreError, normaliseQueryErrors } from '../../broker/store-errors.ts';
+import {
+  DEFAULT_STORE_TIMEOUTS,
+  failFastOnTimeout,
+  type StoreTimeouts,
+  storeRequestHandler,
+} from '../../broker/store-timeouts.ts';
 import { parseRoleArn, partitionOf, type Scope } from './policies.ts';
 
 export interface Deployment extends Required<Scope> {
@@ -16,6 +23,15 @@ export interface Deployment extends Required<Scope> {
   region: string;
   /** The upload role (sts mode). */
   role?: { arn: string; name: string; account: string };
+}
+
+/** The bucket, prefix and partition alone: what `policy`, `cors` and `lifecycle` need (no role ARN). */
+export function scopeOf(config: BrokerConfig): Required<Scope> {
+  return {
+    bucket: config.s3.bucket,
+    prefix: config.keyPrefix,
+    partition: partitionOf(config.s3.region, config.sts.roleArn),
+  };
 }
 
 export function deploymentOf(config: BrokerConfig): Deployment {
@@ -53,6 +69,8 @@ export interface ClientOptions {
   region: string;
   /** The SDK's default chain when absent. */
   credentials?: Credentials | undefined;
+  /** Connect and request timeouts (the broker config's `upstream`). @default DEFAULT_STORE_TIMEOUTS */
+  timeouts?: StoreTimeouts | undefined;
 }
 
 export function createAdminClients(options: ClientOptions): AdminClients {
@@ -61,13 +79,19 @@ export function createAdminClients(options: ClientOptions): AdminClients {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     maxAttempts: 3,
+    requestHandler: storeRequestHandler(options.timeouts ?? DEFAULT_STORE_TIMEOUTS),
   };
-  return {
+  const clients = {
     // IAM is global: its signing region is us-east-1 (cn-north-1 / us-gov-west-1 in those partitions).
     iam: new IAMClient({ ...common, region: iamRegion(options.region) }),
     s3: new S3Client({ ...common, forcePathStyle: Boolean(options.endpoint) }),
     sts: new STSClient(common),
   };
+  for (const client of [clients.iam, clients.s3, clients.sts]) failFastOnTimeout(client);
+  // S3-compatible stores (Ceph RGW) answer IAM and STS errors in S3's XML format.
+  normaliseQueryErrors(clients.iam);
+  normaliseQueryErrors(clients.sts);
+  return clients;
 }
 
 function iamRegion(region: string): string {
@@ -89,20 +113,21 @@ export function createBrokerClients(config: BrokerConfig): AwsClients {
 
 export { destroyAwsClients as destroyBrokerClients };
 
-/** The SDK error's name (`NoSuchEntity`, `AccessDenied`, …) and HTTP status. */
+/**
+ * The store's error code (`NoSuchEntity`, `AccessDenied`, …), HTTP status and message. An
+ * error the SDK could not parse ("UnknownError") is named by its body's code or its status.
+ */
 export function awsError(error: unknown): { name: string; status: number | undefined; message: string } {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  return {
-    name: e?.name ?? 'Error',
-    status: e?.$metadata?.httpStatusCode,
-    message: e?.message ?? String(error),
-  };
+  const { code, status, message } = describeStoreError(error);
+  return { name: code, status, message: message || code };
 }
 
-/** IAM's NoSuchEntity (the SDK names it NoSuchEntityException). */
+/** IAM's NoSuchEntity (the SDK names it NoSuchEntityException; other stores may send only a 404). */
 export function isNoSuchEntity(error: unknown): boolean {
-  const { name } = awsError(error);
-  return name === 'NoSuchEntity' || name === 'NoSuchEntityException';
+  const { name, status } = awsError(error);
+  return (
+    name === 'NoSuchEntity' || name === 'NoSuchEntityException' || (status === 404 && name === 'NotFound')
+  );
 }
 
 /** Deep equality of JSON values, object keys in any order. */

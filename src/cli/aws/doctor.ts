@@ -26,6 +26,8 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { type AwsClients, deleteObject, mintCredentials, publicEndpoint } from '../../broker/aws.ts';
 import { buildSessionPolicy } from '../../broker/session-policy.ts';
+import { describeStoreError, remedyFor, storeAnswer } from '../../broker/store-errors.ts';
+import { storeRequestHandler } from '../../broker/store-timeouts.ts';
 import {
   type AdminClients,
   awsError,
@@ -34,6 +36,7 @@ import {
   isNoSuchEntity,
 } from './context.ts';
 import { EXPOSED_HEADERS } from './cors.ts';
+import { checkPresignLive } from './doctor-presign.ts';
 import { checkUploadRolePolicy } from './policies.ts';
 import { brokerPrincipalArn, checkTrustPolicy } from './trust.ts';
 
@@ -58,6 +61,13 @@ export interface DoctorOptions {
   skipLive?: boolean;
   /** For the test key's unique part. @default Date.now */
   now?: () => number;
+  /**
+   * The store's capabilities (flexible checksums, conditional writes, GetFederationToken),
+   * as findings. The seam for the broker's capability probe (src/broker/capabilities.ts),
+   * which is to run here in every mode; until it is wired, the live check's upload in the
+   * configured mode is what shows whether uploads can work on the store.
+   */
+  capabilities?: (options: { deployment: Deployment; broker: AwsClients }) => Promise<DoctorFinding[]>;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]> {
@@ -70,6 +80,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]
   }
   await checkRole(options, add);
   if (!options.skipLive && reachable) await checkLive(options, add);
+  if (options.capabilities && reachable)
+    for (const finding of await options.capabilities({
+      deployment: options.deployment,
+      broker: options.broker,
+    }))
+      add(finding);
   return findings;
 }
 
@@ -395,16 +411,11 @@ async function checkRolePolicies({ deployment, admin }: DoctorOptions, add: Add)
 async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
   const { deployment, broker } = options;
   const { config } = deployment;
-  if (config.mode === 'presign') {
-    add({
-      level: 'ok',
-      check: 'live',
-      message: 'presign mode: the broker signs URLs with its own credentials; no live credential check',
-    });
-    return;
-  }
-  const id = `${(options.now ?? Date.now)()}-${Math.random().toString(36).slice(2, 8)}`;
+  const now = (options.now ?? Date.now)();
+  const id = `${now}-${Math.random().toString(36).slice(2, 8)}`;
   const key = `${deployment.prefix}/hoist-doctor/${id}/check.bin`;
+  // Presign mode hands out no credentials: check the broker's own presigned upload instead.
+  if (config.mode === 'presign') return checkPresignLive({ deployment, broker, key, now }, add);
   let credentials: Awaited<ReturnType<typeof mintCredentials>>;
   try {
     credentials = await mintCredentials(broker.sts, {
@@ -417,15 +428,19 @@ async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
       externalId: config.sts.externalId,
     });
   } catch (error) {
-    const { name, message } = awsError(error);
+    const d = describeStoreError(error);
+    // The store's own remedy first: a store without the operation needs another mode, not a policy.
+    const remedy = remedyFor(config.mode === 'sts' ? 'AssumeRole' : 'GetFederationToken', d);
     add({
       level: 'error',
       check: 'live',
-      message: `the broker cannot mint credentials (${name}: ${message})`,
+      message: `the broker cannot mint credentials (${d.code}: ${d.message || storeAnswer(d)})`,
       fix:
-        config.mode === 'sts'
-          ? "check the role's trust and the broker's sts:AssumeRole permission: hoist aws setup --principal BROKER_ARN"
-          : 'give the broker user sts:GetFederationToken: hoist aws policy --broker',
+        remedy && (d.status === 405 || d.status === 501 || d.timeout)
+          ? remedy
+          : config.mode === 'sts'
+            ? "check the role's trust and the broker's sts:AssumeRole permission: hoist aws setup --principal BROKER_ARN"
+            : 'give the broker user sts:GetFederationToken: hoist aws policy --broker',
     });
     return;
   }
@@ -441,6 +456,7 @@ async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
+    requestHandler: storeRequestHandler(config.upstream),
   });
   const bucket = deployment.bucket;
   const expect = async (what: string, allowed: boolean, call: () => Promise<unknown>) => {

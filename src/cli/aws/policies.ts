@@ -24,10 +24,14 @@ export interface Scope {
   partition?: string;
 }
 
-/** Role names and ARNs. */
-const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/;
+/**
+ * Role names and ARNs. The account is AWS's 12 digits, or empty or a tenant name on
+ * S3-compatible stores (Ceph RGW: `arn:aws:iam:::role/NAME`, `arn:aws:iam::tenant:role/NAME`).
+ */
+const ROLE_ARN =
+  /^arn:(aws[a-z-]*):iam::(\d{12}|[A-Za-z0-9_-]{0,64}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/;
 
-/** The partition, account and name of a role ARN; undefined when it is not one. */
+/** The partition, account ('' or a tenant on some S3-compatible stores) and name of a role ARN; undefined when it is not one. */
 export function parseRoleArn(arn: string): { partition: string; account: string; name: string } | undefined {
   const match = ROLE_ARN.exec(arn);
   return match ? { partition: match[1]!, account: match[2]!, name: match[3]! } : undefined;

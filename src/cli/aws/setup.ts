@@ -25,6 +25,7 @@ import {
   PutBucketCorsCommand,
   PutBucketLifecycleConfigurationCommand,
 } from '@aws-sdk/client-s3';
+import { describeStoreError, storeAnswer } from '../../broker/store-errors.ts';
 import {
   type AdminClients,
   awsError,
@@ -93,6 +94,12 @@ export async function planSetup(options: SetupOptions): Promise<Plan> {
   return { steps, changes: steps.filter((s) => s.kind === 'create' || s.kind === 'update').length };
 }
 
+/** Setup cannot go on: the message says what the store answered. */
+export class SetupError extends Error {
+  override readonly name = 'SetupError';
+  readonly code = 'setup-failed';
+}
+
 /** Applies a plan's changes in order (the bucket before its rules, the role before its policy). */
 export async function applyPlan(plan: Plan): Promise<void> {
   for (const step of plan.steps) await step.apply?.();
@@ -104,8 +111,9 @@ async function bucketStep({ deployment, clients }: SetupOptions): Promise<PlanSt
     await clients.s3.send(new HeadBucketCommand({ Bucket: deployment.bucket }));
     return { kind: 'ok', subject };
   } catch (error) {
-    const { status, name } = awsError(error);
-    if (status !== 404) throw new Error(`cannot read ${subject}: ${name} (${status ?? 'no status'})`);
+    const { status } = awsError(error);
+    if (status !== 404)
+      throw new SetupError(`cannot read ${subject}: ${storeAnswer(describeStoreError(error))}`);
   }
   return {
     kind: 'create',
@@ -326,7 +334,7 @@ async function brokerPolicyStep(options: SetupOptions): Promise<PlanStep[]> {
   if (options.brokerPolicy === false) return [{ kind: 'skip', subject, detail: '--skip-broker-policy' }];
   if (!options.principal) return [{ kind: 'skip', subject, detail: 'no --principal' }];
   const principal = brokerPrincipalArn(options.principal);
-  const match = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(principal);
+  const match = /^arn:[^:]+:iam::([^:]*):(user|role)\/(?:.*\/)?([^/]+)$/.exec(principal);
   if (!match) return [{ kind: 'skip', subject, detail: `${principal} is not a user or role` }];
   const [, account, type, name] = match as unknown as [string, string, 'user' | 'role', string];
   if (deployment.role && deployment.role.account !== account)

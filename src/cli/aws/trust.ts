@@ -7,7 +7,8 @@
 import { evaluate, parsePolicy } from '../../aws/policy/index.ts';
 import type { Finding, PolicyDocument } from './policies.ts';
 
-const PRINCIPAL = /^arn:(aws[a-z-]*):(iam|sts)::(\d{12}):([\x21-\x7e]+)$/;
+/** The account: AWS's 12 digits, or empty or a tenant on S3-compatible stores (Ceph RGW: `arn:aws:iam:::user/NAME`). */
+const PRINCIPAL = /^arn:(aws[a-z-]*):(iam|sts)::(\d{12}|[A-Za-z0-9_-]{0,64}):([\x21-\x7e]+)$/;
 
 /** Normalises the broker's principal ARN; throws TypeError naming `--principal` when it is not one. */
 export function brokerPrincipalArn(arn: string): string {
@@ -62,8 +63,8 @@ export function checkTrustPolicy(
     return [{ level: 'error', message: `the trust policy does not parse: ${(error as Error).message}` }];
   }
   const principal = brokerPrincipalArn(options.principal);
-  const account = /::(\d{12}):/.exec(principal)?.[1] ?? '';
-  const roleAccount = /::(\d{12}):/.exec(options.roleArn)?.[1] ?? '';
+  const account = PRINCIPAL.exec(principal)?.[3] ?? '';
+  const roleAccount = /^arn:[^:]+:iam::([^:]*):/.exec(options.roleArn)?.[1] ?? '';
   // A stranger's own account may let them do anything: only the trust policy stands in the way.
   const anything = parsePolicy(
     { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },

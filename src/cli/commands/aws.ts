@@ -7,6 +7,8 @@
 import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { type BrokerConfig, loadBrokerConfig } from '../../broker/config.ts';
+import { describeStoreError, storeAnswer } from '../../broker/store-errors.ts';
+import { StoreTimeoutError } from '../../broker/store-timeouts.ts';
 import {
   type AdminClients,
   type ClientOptions,
@@ -15,12 +17,13 @@ import {
   deploymentOf,
   destroyAdminClients,
   destroyBrokerClients,
+  scopeOf,
 } from '../aws/context.ts';
 import { corsConfiguration } from '../aws/cors.ts';
 import { formatFindings, runDoctor } from '../aws/doctor.ts';
 import { defaultAbortDays, lifecycleConfiguration } from '../aws/lifecycle.ts';
 import { brokerPolicy, exampleSessionPolicy, uploadRolePolicy } from '../aws/policies.ts';
-import { applyPlan, formatPlan, planSetup } from '../aws/setup.ts';
+import { applyPlan, formatPlan, planSetup, SetupError } from '../aws/setup.ts';
 import { trustPolicy } from '../aws/trust.ts';
 
 const HELP = `Usage: hoist aws <command> [--config FILE] [options]
@@ -46,6 +49,10 @@ HOIST_* variables): bucket, region, key prefix, mode, role ARN.
 
 --endpoint sends setup's and doctor's IAM, S3 and STS calls to one endpoint (a local server);
 by default they go to AWS with the SDK's default credentials.
+--compact prints policy, trust, cors and lifecycle JSON on one line (stores such as Ceph RGW
+refuse policies with spaces sent by form-encoding clients like the AWS CLI).
+Role ARNs of S3-compatible stores are accepted (arn:aws:iam:::role/NAME, arn:aws:iam::tenant:role/NAME);
+policy, cors and lifecycle need no role ARN.
 `;
 
 const OPTIONS = {
@@ -63,6 +70,7 @@ const OPTIONS = {
   'skip-broker-policy': { type: 'boolean' },
   'skip-live': { type: 'boolean' },
   endpoint: { type: 'string' },
+  compact: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -86,7 +94,9 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+/** Pretty by default; `--compact` on one line, as stores that do not decode `+` in form bodies (Ceph RGW) need policies sent. */
+const printer = (values: Values) => (value: unknown) =>
+  `${values.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`;
 
 function integer(text: string | undefined, option: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -129,12 +139,24 @@ export async function awsCommand(args: string[], io: AwsIo): Promise<number> {
       io.err(`hoist aws ${command}: ${error.message}\n`);
       return 2;
     }
+    // A store call that failed outside doctor's findings: what the store answered, not a stack.
+    if (error instanceof SetupError) {
+      io.err(`hoist aws ${command}: ${error.message}\n`);
+      return 1;
+    }
+    if ((error as { $metadata?: unknown })?.$metadata !== undefined || error instanceof StoreTimeoutError) {
+      io.err(`hoist aws ${command}: ${storeAnswer(describeStoreError(error))}\n`);
+      return 1;
+    }
     throw error;
   }
 }
 
 async function dispatch(command: string, values: Values, config: BrokerConfig, io: AwsIo): Promise<number> {
-  const deployment = deploymentOf(config);
+  // Only setup and doctor read the role ARN (they create or inspect the role): the printing
+  // commands work with whatever ARN a store uses, or none.
+  const deployment = scopeOf(config);
+  const json = printer(values);
   const abortDays = integer(values.days, 'days', 1, 36_500) ?? defaultAbortDays(config.uploadTtlSeconds);
   switch (command) {
     case 'policy': {
@@ -228,7 +250,11 @@ async function live(
 ): Promise<number> {
   const deployment = deploymentOf(config);
   const endpoint = values.endpoint ?? config.s3.endpoint;
-  const admin = (io.adminClients ?? createAdminClients)({ endpoint, region: config.s3.region });
+  const admin = (io.adminClients ?? createAdminClients)({
+    endpoint,
+    region: config.s3.region,
+    timeouts: config.upstream,
+  });
   const broker = createBrokerClients(config);
   try {
     // Without --principal: the identity behind the broker's configured keys, if it has any.

@@ -21,13 +21,23 @@ export function banner(info: DevStackInfo): string {
     '  Dev users (pick one on the page, or send "Authorization: Bearer <token>"):',
     ...info.users.map((user) => `    ${user.id.padEnd(width)}  ${user.token}`),
     '',
-    `  S3 + STS:      ${s3.endpoint}  (region ${s3.region}, bucket ${s3.bucket})`,
-    `    access key id:     ${s3.accessKeyId}`,
-    `    secret access key: ${s3.secretAccessKey}`,
-    '',
-    'See what landed in the bucket with the AWS CLI:',
-    `  AWS_ACCESS_KEY_ID=${s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.secretAccessKey} \\`,
-    `    aws --endpoint-url ${s3.endpoint} --region ${s3.region} s3 ls s3://${s3.bucket}/ --recursive`,
+    ...('external' in s3
+      ? [
+          // Not our keys to print: they came from the environment.
+          `  S3 + STS:      ${s3.endpoint}  (external store; region ${s3.region}, bucket ${s3.bucket})`,
+          '',
+          'See what landed in the bucket with the AWS CLI (with your keys):',
+          `  aws --endpoint-url ${s3.endpoint} --region ${s3.region} s3 ls s3://${s3.bucket}/uploads/ --recursive`,
+        ]
+      : [
+          `  S3 + STS:      ${s3.endpoint}  (region ${s3.region}, bucket ${s3.bucket})`,
+          `    access key id:     ${s3.accessKeyId}`,
+          `    secret access key: ${s3.secretAccessKey}`,
+          '',
+          'See what landed in the bucket with the AWS CLI:',
+          `  AWS_ACCESS_KEY_ID=${s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.secretAccessKey} \\`,
+          `    aws --endpoint-url ${s3.endpoint} --region ${s3.region} s3 ls s3://${s3.bucket}/ --recursive`,
+        ]),
     ...(firstUser
       ? [
           'Upload from the command line:',

@@ -12,12 +12,16 @@ import type { AccessKey, DevUser } from './identity.ts';
 
 export interface DevBrokerOptions {
   mode: UploadMode;
-  s3Endpoint: string;
+  /** AWS's when absent (an external store on AWS). */
+  s3Endpoint?: string | undefined;
+  /** The S3 endpoint when absent. */
+  stsEndpoint?: string | undefined;
   region: string;
   bucket: string;
   keyPrefix: string;
-  key: AccessKey;
-  roleArn: string;
+  /** The SDK's default chain when absent. */
+  key?: (AccessKey & { sessionToken?: string }) | undefined;
+  roleArn?: string | undefined;
   users: DevUser[];
   /** Origins of the upload page, allowed by CORS. */
   origins: string[];
@@ -34,13 +38,16 @@ export function devBrokerConfig(options: DevBrokerOptions): BrokerConfig {
   return parseBrokerConfig({
     mode: options.mode,
     s3: {
-      endpoint: options.s3Endpoint,
+      ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}),
       region: options.region,
       bucket: options.bucket,
-      forcePathStyle: true,
-      credentials: { ...options.key },
+      forcePathStyle: options.s3Endpoint !== undefined,
+      ...(options.key ? { credentials: { ...options.key } } : {}),
     },
-    sts: { roleArn: options.roleArn },
+    sts: {
+      ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
+      ...(options.roleArn ? { roleArn: options.roleArn } : {}),
+    },
     keyPrefix: options.keyPrefix,
     // Room for real trials (a film, a dataset) without filling the disk by accident.
     limits: { maxObjectSize: '5GiB', maxConcurrentUploadsPerUser: 20, maxCredentialMintsPerMinute: 600 },

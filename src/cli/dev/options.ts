@@ -2,12 +2,19 @@
 import { parseArgs } from 'node:util';
 import type { UploadMode } from '../../protocol/api.ts';
 import { UsageError } from '../broker-args.ts';
+import {
+  EXTERNAL_STORE_HELP,
+  EXTERNAL_STORE_OPTIONS,
+  type ExternalStore,
+  externalStoreFrom,
+} from './external-store.ts';
 
 export const DEFAULT_WEB_PORT = 8080;
 export const DEFAULT_S3_PORT = 9000;
 export const DEFAULT_DATA_DIR = '.hoist-data';
 
 export const DEV_HELP = `Usage: hoist dev [--port P] [--s3-port P] [--data-dir DIR] [--mode MODE] [--json]
+       hoist dev --bucket NAME [--s3-endpoint URL] [--sts-endpoint URL] [--role-arn ARN] [--region R] …
 
 Starts the whole local stack in one process (Ctrl-C stops it):
   - the local S3 + STS server with the bucket "hoist-dev" (CORS open to local pages),
@@ -23,7 +30,8 @@ Data (objects, registry, keys, tokens) is kept in DIR across restarts.
   --mode MODE      how clients get the right to upload: sts (default), federation or presign
   --json           print one JSON line once ready (web, broker, s3, users), nothing else
   -h, --help       show this help
-`;
+
+${EXTERNAL_STORE_HELP}`;
 
 export interface DevOptions {
   port: number;
@@ -31,6 +39,8 @@ export interface DevOptions {
   dataDir: string;
   mode: UploadMode;
   json: boolean;
+  /** A store of one's own instead of the local server. */
+  store?: ExternalStore;
 }
 
 const MODES: readonly UploadMode[] = ['sts', 'federation', 'presign'];
@@ -43,7 +53,7 @@ function parsePort(flag: string, text: string | undefined, fallback: number): nu
 }
 
 /** The options, or undefined when `--help` was asked (and printed). Throws UsageError. */
-export function parseDevArgs(args: string[]): DevOptions | undefined {
+export function parseDevArgs(args: string[], env: NodeJS.ProcessEnv = process.env): DevOptions | undefined {
   const { values } = parseArgs({
     args,
     options: {
@@ -53,6 +63,7 @@ export function parseDevArgs(args: string[]): DevOptions | undefined {
       mode: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...EXTERNAL_STORE_OPTIONS,
     },
     strict: true,
     allowPositionals: false,
@@ -66,11 +77,16 @@ export function parseDevArgs(args: string[]): DevOptions | undefined {
     throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${values.mode}"`);
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
   if (dataDir === '') throw new UsageError('--data-dir must not be empty');
-  return {
+  const store = externalStoreFrom(values, env, mode);
+  if (store && values['s3-port'] !== undefined)
+    throw new UsageError('--s3-port is for the local server; an external store has --s3-endpoint');
+  const options: DevOptions = {
     port: parsePort('--port', values.port, DEFAULT_WEB_PORT),
     s3Port: parsePort('--s3-port', values['s3-port'], DEFAULT_S3_PORT),
     dataDir,
     mode,
     json: values.json === true,
   };
+  if (store) options.store = store;
+  return options;
 }

@@ -19,7 +19,8 @@ import { type RunningServer, startServer } from '../../server/index.ts';
 import type { CorsRule } from '../../server/storage/types.ts';
 import { EXPOSED_HEADERS } from '../aws/cors.ts';
 import { buildAssets } from './assets.ts';
-import { type DevBroker, startDevBroker } from './broker.ts';
+import { type DevBroker, type DevBrokerOptions, startDevBroker } from './broker.ts';
+import { checkExternalStore, type ExternalStore } from './external-store.ts';
 import { setupBrokerIdentity } from './iam-setup.ts';
 import { type DevUser, loadIdentity, saveIdentity } from './identity.ts';
 import type { DevOptions } from './options.ts';
@@ -46,7 +47,10 @@ export interface DevStackInfo {
   broker: string;
   mode: UploadMode;
   dataDir: string;
-  s3: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /** The local server with its root keys; or an external store (`external: true`), whose keys are never printed. */
+  s3:
+    | { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string }
+    | { endpoint: string; region: string; bucket: string; external: true };
   users: DevUser[];
   /** Why the page's bundles did not build (the rest of the stack runs). */
   buildError?: string;
@@ -69,11 +73,13 @@ export class DevStack {
     const { identity, changed } = loadIdentity(dataDir);
     if (changed) saveIdentity(dataDir, identity);
 
-    this.#s3 = await startS3(join(dataDir, 's3'), options.s3Port);
+    // An external store is only checked, never changed: it must already have what the broker needs.
+    if (options.store) await checkExternalStore(options.store);
+    const s3 = options.store ? undefined : await startS3(join(dataDir, 's3'), options.s3Port);
+    this.#s3 = s3;
     this.#checkStopping();
-    const s3 = this.#s3;
     // Set at every start, so a data dir from an older version gets what the page needs now.
-    s3.storage.setBucketCors(DEV_BUCKET, DEV_BUCKET_CORS);
+    s3?.storage.setBucketCors(DEV_BUCKET, DEV_BUCKET_CORS);
 
     this.#web = await startWebServer(options.port);
     this.#checkStopping();
@@ -87,21 +93,36 @@ export class DevStack {
       }),
     );
 
-    const root = {
-      accessKeyId: s3.rootCredentials.accessKeyId,
-      secretAccessKey: s3.rootCredentials.secretAccessKey,
-    };
-    const iam = await setupBrokerIdentity({
-      endpoint: s3.url,
-      region: s3.region,
-      rootCredentials: root,
-      bucket: DEV_BUCKET,
-      keyPrefix: DEV_KEY_PREFIX,
-      storedKey: identity.brokerKey,
-    });
-    if (iam.keyCreated) {
-      identity.brokerKey = iam.key;
-      saveIdentity(dataDir, identity);
+    let store: StoreOfBroker;
+    if (s3) {
+      const root = {
+        accessKeyId: s3.rootCredentials.accessKeyId,
+        secretAccessKey: s3.rootCredentials.secretAccessKey,
+      };
+      const iam = await setupBrokerIdentity({
+        endpoint: s3.url,
+        region: s3.region,
+        rootCredentials: root,
+        bucket: DEV_BUCKET,
+        keyPrefix: DEV_KEY_PREFIX,
+        storedKey: identity.brokerKey,
+      });
+      if (iam.keyCreated) {
+        identity.brokerKey = iam.key;
+        saveIdentity(dataDir, identity);
+      }
+      store = {
+        broker: {
+          s3Endpoint: s3.url,
+          region: s3.region,
+          bucket: DEV_BUCKET,
+          key: iam.key,
+          roleArn: iam.roleArn,
+        },
+        info: { endpoint: s3.url, region: s3.region, bucket: DEV_BUCKET, ...root },
+      };
+    } else {
+      store = externalStore(options.store as ExternalStore);
     }
     this.#checkStopping();
 
@@ -110,12 +131,8 @@ export class DevStack {
 
     this.#broker = await startDevBroker({
       mode: options.mode,
-      s3Endpoint: s3.url,
-      region: s3.region,
-      bucket: DEV_BUCKET,
+      ...store.broker,
       keyPrefix: DEV_KEY_PREFIX,
-      key: iam.key,
-      roleArn: iam.roleArn,
       users: identity.users,
       origins: web.origins,
       registryPath: join(dataDir, 'broker.sqlite'),
@@ -131,8 +148,8 @@ export class DevStack {
       pageConfig: (origin) => ({
         brokerUrl: `${origin}${API_PREFIX}`,
         users,
-        region: s3.region,
-        bucket: DEV_BUCKET,
+        region: store.info.region,
+        bucket: store.info.bucket,
         mode: options.mode,
         limits: {
           maxObjectSize: broker.config.limits.maxObjectSize,
@@ -145,7 +162,7 @@ export class DevStack {
       broker: `${web.url}${API_PREFIX}`,
       mode: options.mode,
       dataDir,
-      s3: { endpoint: s3.url, region: s3.region, bucket: DEV_BUCKET, ...root },
+      s3: store.info,
       users,
       ...(buildError === undefined ? {} : { buildError }),
     };
@@ -172,6 +189,31 @@ export class DevStack {
   #checkStopping(): void {
     if (this.#stopping) throw new StackStoppedError('hoist dev was stopped while starting');
   }
+}
+
+/** Where the broker goes and what the banner shows of it. */
+interface StoreOfBroker {
+  broker: Pick<DevBrokerOptions, 's3Endpoint' | 'stsEndpoint' | 'region' | 'bucket' | 'key' | 'roleArn'>;
+  info: DevStackInfo['s3'];
+}
+
+function externalStore(store: ExternalStore): StoreOfBroker {
+  return {
+    broker: {
+      s3Endpoint: store.s3Endpoint,
+      stsEndpoint: store.stsEndpoint,
+      region: store.region,
+      bucket: store.bucket,
+      key: store.credentials,
+      roleArn: store.roleArn,
+    },
+    info: {
+      endpoint: store.s3Endpoint ?? `https://s3.${store.region}.amazonaws.com`,
+      region: store.region,
+      bucket: store.bucket,
+      external: true,
+    },
+  };
 }
 
 async function startS3(dataDir: string, port: number): Promise<RunningServer> {

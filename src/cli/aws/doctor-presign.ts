@@ -1,0 +1,105 @@
+/**
+ * `hoist aws doctor`'s live check in presign mode: one small upload exactly as the broker runs
+ * it there. The broker presigns a PutObject (If-None-Match and the CRC32C checksum signed in),
+ * the bytes go to that URL as a browser would send them, and the broker's completion reads the
+ * object back with its checksum; an upload the broker cannot verify is rejected. So the check
+ * fails when any of these fails on the store, instead of "All checks passed" while every real
+ * upload is refused. The test object is deleted.
+ */
+
+import type { AwsClients } from '../../broker/aws.ts';
+import { deleteObject, headObject } from '../../broker/aws.ts';
+import { presignPutObject } from '../../broker/presign.ts';
+import { crc32c } from '../../server/checksum/crc32c.ts';
+import { awsError, type Deployment } from './context.ts';
+import type { DoctorFinding } from './doctor.ts';
+
+const BODY = Buffer.from('hoist doctor presign check\n');
+
+function crc32cBase64(data: Uint8Array): string {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32c(data) >>> 0);
+  return out.toString('base64');
+}
+
+export async function checkPresignLive(
+  options: { deployment: Deployment; broker: AwsClients; key: string; now: number },
+  add: (finding: DoctorFinding) => void,
+): Promise<void> {
+  const { deployment, broker, key } = options;
+  const bucket = deployment.bucket;
+  const checksum = crc32cBase64(BODY);
+  const fail = (message: string, fix: string) => add({ level: 'error', check: 'live', message, fix });
+  try {
+    const put = await presignPutObject(broker.presigner, {
+      bucket,
+      key,
+      contentLength: BODY.length,
+      algorithm: 'CRC32C',
+      checksum,
+      contentType: 'application/octet-stream',
+      contentDisposition: 'attachment; filename="check.bin"',
+      metadata: {},
+      expiresIn: 300,
+      now: options.now,
+    });
+    const first = await fetch(put.url, {
+      method: put.method,
+      headers: put.headers,
+      body: new Uint8Array(BODY),
+    });
+    await first.body?.cancel();
+    if (first.status !== 200)
+      return fail(
+        `a presigned PutObject signed with the broker's credentials was refused (${first.status})`,
+        "give the broker s3:PutObject on the prefix (hoist aws policy --broker), and check that the store's clock and s3.publicEndpoint are right",
+      );
+    const again = await fetch(put.url, {
+      method: put.method,
+      headers: put.headers,
+      body: new Uint8Array(BODY),
+    });
+    await again.body?.cancel();
+    if (again.status !== 412)
+      fail(
+        `a second presigned PutObject with If-None-Match: * was answered ${again.status}, not 412: the store does not refuse overwrites`,
+        'use a store that honours If-None-Match on PutObject; presign mode relies on it to never replace a verified object',
+      );
+    const head = await headObject(broker.s3, { bucket, key, algorithm: 'CRC32C' });
+    if (!head)
+      return fail(
+        'the object just uploaded is not there',
+        'check s3.endpoint and s3.publicEndpoint name the same store',
+      );
+    if (head.size !== BODY.length)
+      return fail(`the test object has ${head.size} bytes, not ${BODY.length}`, 'check the store');
+    if (head.checksum === undefined)
+      return fail(
+        'the store kept no CRC32C checksum for the test object: the broker verifies every upload by its checksum at completion and would reject every upload on this store',
+        'use a store with flexible checksums (x-amz-checksum-*), e.g. AWS S3 or the local server; see "Real stores" in the README',
+      );
+    if (head.checksum !== checksum)
+      return fail(`the store reports CRC32C ${head.checksum}, not ${checksum}`, 'check the store');
+    add({
+      level: 'ok',
+      check: 'live',
+      message:
+        'a presigned PutObject as the broker signs it uploads, cannot overwrite, and keeps its checksum for verification',
+    });
+  } catch (error) {
+    const { name, status } = awsError(error);
+    fail(
+      `the presign-mode upload check failed (${name}${status ? ` ${status}` : ''})`,
+      "check the broker's credentials and its policy: hoist aws policy --broker",
+    );
+  } finally {
+    await deleteObject(broker.s3, { bucket, key }).catch((error: unknown) => {
+      add({
+        level: 'warning',
+        check: 'live',
+        message: `could not delete the test object ${key} (${awsError(error).name})`,
+        fix: `delete it: aws s3 rm s3://${bucket}/${key}`,
+      });
+    });
+  }
+}

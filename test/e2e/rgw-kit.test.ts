@@ -1,0 +1,271 @@
+/**
+ * The periphery on a store Hoist did not write (Ceph RGW, test/helpers/rgw.ts): `hoist aws
+ * cors|lifecycle|policy|setup` with RGW's empty-account role ARNs, the broker's honest answer
+ * when federation meets a store without GetFederationToken (405), and `hoist dev` pointed at
+ * RGW instead of the local server.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetBucketCorsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { parseBrokerConfig } from '../../src/broker/config.ts';
+import { createAdminClients } from '../../src/cli/aws/context.ts';
+import { awsCommand } from '../../src/cli/commands/aws.ts';
+import { startTestBroker, TOKENS } from '../helpers/broker.ts';
+import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
+import { tmpDir } from '../helpers/server.ts';
+
+const skip = rgwUnavailable();
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const ORIGIN = 'http://127.0.0.1:8080';
+
+describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
+  let rgw: RgwEndpoint;
+  let s3: S3Client;
+  let iam: IAMClient;
+  const bucket = uniqueBucket('kit');
+  const roleName = `hoist-upload-${bucket}`;
+  const roleArn = `arn:aws:iam:::role/${roleName}`;
+  let configFile: string;
+  const cleanup: (() => unknown)[] = [];
+
+  before(async () => {
+    rgw = await useRgw();
+    s3 = rgwClient(rgw);
+    iam = new IAMClient({ endpoint: rgw.endpoint, region: rgw.region, credentials: { ...rgw.credentials } });
+    const dir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-kit-');
+    configFile = join(dir, 'broker.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        mode: 'sts',
+        keyPrefix: 'uploads',
+        s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: rgw.credentials },
+        sts: { roleArn },
+        cors: { origins: [ORIGIN] },
+      }),
+    );
+  });
+  after(async () => {
+    s3?.destroy();
+    iam?.destroy();
+    for (const fn of cleanup.reverse()) await fn();
+  });
+
+  async function hoistAws(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await awsCommand([...args, '--config', configFile], {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+      env: {},
+      adminClients: (options) => createAdminClients({ ...options, credentials: { ...rgw.credentials } }),
+    });
+    return { code, out, err };
+  }
+
+  test('cors, lifecycle and policy print with an RGW role ARN', async () => {
+    for (const args of [['cors'], ['lifecycle'], ['policy'], ['policy', '--broker']]) {
+      const run = await hoistAws(...args);
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.err}`);
+      JSON.parse(run.out);
+    }
+    assert.match((await hoistAws('policy', '--broker')).out, new RegExp(`"${roleArn}"`));
+  });
+
+  test('setup creates the bucket, its rules and the role on RGW; a second run changes nothing', async () => {
+    const applied = await hoistAws('setup', '--yes', '--principal', rgw.userArn);
+    assert.equal(applied.code, 0, applied.out + applied.err);
+    assert.match(applied.out, /Applied\./);
+    const cors = await s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
+    assert.ok(cors.CORSRules?.some((rule) => rule.AllowedOrigins?.includes(ORIGIN)));
+    const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+    assert.ok(lifecycle.Rules?.some((rule) => rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation));
+    const role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    assert.equal(role.Role?.Arn, roleArn);
+    const names = await iam.send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'hoist-upload' }),
+    );
+    assert.ok(names.PolicyDocument);
+
+    const again = await hoistAws('setup', '--yes', '--principal', rgw.userArn);
+    assert.equal(again.code, 0, again.out + again.err);
+    assert.match(again.out, /Nothing to change\./);
+  });
+
+  test('doctor in presign mode does not pass on RGW 16.2: the store keeps no checksum to verify uploads by', async () => {
+    const presignConfig = join(configFile, '..', 'broker-presign.json');
+    await writeFile(
+      presignConfig,
+      JSON.stringify({
+        mode: 'presign',
+        keyPrefix: 'uploads',
+        s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: rgw.credentials },
+        cors: { origins: [ORIGIN] },
+      }),
+    );
+    let out = '';
+    const code = await awsCommand(['doctor', '--config', presignConfig, '--principal', rgw.userArn], {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        out += text;
+      },
+      env: {},
+      adminClients: (options) => createAdminClients({ ...options, credentials: { ...rgw.credentials } }),
+    });
+    assert.equal(code, 1, out);
+    assert.match(out, /ERROR live +the store kept no CRC32C checksum for the test object/);
+    assert.doesNotMatch(out, /All checks passed/);
+  });
+
+  test('federation on RGW: the broker says the store has no GetFederationToken, also on a replay', async (t) => {
+    const config = parseBrokerConfig({
+      mode: 'federation',
+      s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: { ...rgw.credentials } },
+      keyPrefix: 'uploads',
+      partSize: '5MiB',
+      singleRequestMaxSize: '5MiB',
+      auth: { tokens: { ...TOKENS } },
+      registry: { url: 'sqlite::memory:' },
+      port: 0,
+      sweepIntervalSeconds: 0,
+    });
+    const broker = await startTestBroker(t, config);
+    const answers: { status: number; body: { type?: string; detail?: string } }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${broker.url}/uploads`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TOKENS.alice}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'rgw-federation-1',
+        },
+        body: JSON.stringify({
+          filename: 'a.bin',
+          size: 12 * 1024 * 1024,
+          contentType: 'application/octet-stream',
+        }),
+      });
+      answers.push({ status: res.status, body: (await res.json()) as { type?: string; detail?: string } });
+    }
+    for (const answer of answers) {
+      assert.equal(answer.status, 502, JSON.stringify(answer.body));
+      assert.equal(answer.body.type, 'https://hoist.dev/problems/upstream-error');
+      assert.match(
+        answer.body.detail ?? '',
+        /^GetFederationToken failed: the store answered 405 MethodNotAllowed/,
+      );
+      assert.match(
+        answer.body.detail ?? '',
+        /no STS GetFederationToken: use mode "sts" \(AssumeRole\) or "presign"/,
+      );
+    }
+  });
+
+  test('sts mode on RGW with a role that does not exist names the store answer and sts.roleArn', async (t) => {
+    const config = parseBrokerConfig({
+      mode: 'sts',
+      s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: { ...rgw.credentials } },
+      sts: { roleArn: 'arn:aws:iam:::role/no-such-role' },
+      keyPrefix: 'uploads',
+      auth: { tokens: { ...TOKENS } },
+      registry: { url: 'sqlite::memory:' },
+      port: 0,
+      sweepIntervalSeconds: 0,
+    });
+    const broker = await startTestBroker(t, config);
+    const res = await fetch(`${broker.url}/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'a.bin', size: 1024, contentType: 'application/octet-stream' }),
+    });
+    const body = (await res.json()) as { detail?: string };
+    assert.equal(res.status, 502, JSON.stringify(body));
+    assert.match(body.detail ?? '', /^AssumeRole failed: the store answered (403|404) [A-Za-z]+/);
+    assert.doesNotMatch(body.detail ?? '', /Unknown/);
+    assert.match(body.detail ?? '', /check sts\.roleArn \(HOIST_STS_ROLE_ARN\)/);
+  });
+
+  for (const mode of ['presign', 'sts'] as const) {
+    test(`hoist dev --mode ${mode} against RGW gets ready and serves the broker`, async () => {
+      const dataDir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-dev-');
+      const env = { ...process.env };
+      for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
+      const args = ['dev', '--json', '--port', '0', '--data-dir', dataDir, '--mode', mode];
+      args.push('--bucket', bucket, '--s3-endpoint', rgw.endpoint, '--region', rgw.region);
+      if (mode === 'sts') args.push('--role-arn', roleArn);
+      const child: ChildProcess = spawn(process.execPath, [MAIN, ...args], {
+        env: {
+          ...env,
+          HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
+          HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let out = '';
+        let err = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          err += chunk.toString();
+        });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`not ready in 90 s: ${err}`)), 90_000);
+          child.stdout?.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+            if (out.includes('\n')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          child.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`exited with ${code}: ${err}`));
+          });
+        });
+        const info = JSON.parse(out) as {
+          broker: string;
+          s3: Record<string, unknown>;
+          users: { token: string }[];
+        };
+        assert.deepEqual(info.s3, { endpoint: rgw.endpoint, region: rgw.region, bucket, external: true });
+        assert.doesNotMatch(out + err, new RegExp(rgw.credentials.secretAccessKey));
+        const health = await fetch(`${info.broker}/healthz`);
+        assert.equal(health.status, 200);
+        // A create reaches RGW: CreateMultipartUpload, and in sts mode AssumeRole of the role setup made.
+        const created = await fetch(`${info.broker}/uploads`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${info.users[0]?.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            filename: 'a.bin',
+            size: 12 * 1024 * 1024,
+            contentType: 'application/octet-stream',
+          }),
+        });
+        const body = (await created.json()) as { mode?: string; uploadId?: string; credentials?: unknown };
+        assert.equal(created.status, 201, JSON.stringify(body));
+        assert.equal(body.mode, mode);
+        assert.ok(body.uploadId);
+        assert.equal(body.credentials !== undefined, mode === 'sts');
+      } finally {
+        await new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGINT');
+        });
+      }
+    });
+  }
+});
