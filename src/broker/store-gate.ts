@@ -39,13 +39,21 @@ export function createCapabilityGate(options: CapabilityGateOptions): Capability
       // A probe that could not tell (e.g. no credentials to try the policy with) counts as absent.
       caps[name] = value ?? false;
     }
+    // Lists of names, not a name → boolean map: the log scrubber hides values under keys such
+    // as "federationToken".
+    const summary = {
+      present: CAPABILITY_NAMES.filter((name) => caps[name]),
+      absent: CAPABILITY_NAMES.filter((name) => !caps[name]),
+      probed: toProbe,
+      mode: options.mode,
+    };
     options.logger?.info(
-      { capabilities: caps, probed: toProbe, mode: options.mode },
+      summary,
       toProbe.length > 0 ? 'store capabilities probed' : 'store capabilities pinned by config',
     );
     try {
       for (const warning of checkModeSupported(options.mode, caps, options.store))
-        options.logger?.warn({ capabilities: caps, mode: options.mode }, warning);
+        options.logger?.warn(summary, warning);
     } catch (error) {
       options.logger?.warn(
         { capabilities: caps, mode: options.mode, err: error },
