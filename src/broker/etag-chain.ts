@@ -35,3 +35,13 @@ export function multipartEtagOf(partMd5s: readonly string[]): string {
   for (const md5 of partMd5s) hash.update(Buffer.from(md5, 'base64'));
   return `${hash.digest('hex')}-${partMd5s.length}`;
 }
+
+/**
+ * A part's MD5 (base64) from its ETag, when the ETag is a plain MD5: what `GET /uploads/:id`
+ * lists as the part's checksum on stores without checksums, so a resuming client compares it
+ * with the MD5 of its own bytes exactly as it compares checksums elsewhere.
+ */
+export function etagToMd5(etag: string): string | undefined {
+  const hex = normalizeEtag(etag);
+  return /^[0-9a-f]{32}$/.test(hex) ? Buffer.from(hex, 'hex').toString('base64') : undefined;
+}

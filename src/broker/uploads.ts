@@ -39,7 +39,7 @@ import {
 } from './aws.ts';
 import { FULL_CAPABILITIES, integrityFor, type StoreCapabilities } from './capabilities.ts';
 import { BrokerProblem } from './errors.ts';
-import { EMPTY_MD5, etagIsMd5, isMd5, md5Hex, multipartEtagOf } from './etag-chain.ts';
+import { EMPTY_MD5, etagIsMd5, etagToMd5, isMd5, md5Hex, multipartEtagOf } from './etag-chain.ts';
 import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
@@ -799,7 +799,15 @@ export class UploadService {
         algorithm: record.checksumAlgorithm,
       }),
     );
-    return toView(record, (listed ?? []).map(partView));
+    const parts = (listed ?? []).map(partView);
+    // No checksums in the store: each part's MD5 is its ETag, listed as its checksum for resuming.
+    if (integrityOf(record) === 'content-md5')
+      for (const part of parts) {
+        const md5 = etagToMd5(part.etag);
+        if (md5) part.checksum = md5;
+        else delete part.checksum;
+      }
+    return toView(record, parts);
   }
 
   async list(user: BrokerUser, options: { limit: number; cursor?: string }): Promise<UploadListResponse> {

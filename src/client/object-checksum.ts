@@ -75,27 +75,3 @@ export async function compositeChecksum(
   });
   return `${await hasher.digest(algorithm, joined)}-${partChecksums.length}`;
 }
-
-/** The hex form an ETag has of a base64 MD5 (stores without checksums: ETags are MD5s). */
-export function md5ToEtag(md5Base64: string): string {
-  return Array.from(base64ToBytes(md5Base64), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** An ETag without quotes or weak marker, lowercase: comparable with md5ToEtag's. */
-export function plainEtag(etag: string): string {
-  return etag.replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
-}
-
-/**
- * The ETag a store gives a multipart object whose parts have these MD5s (base64, in order):
- * the MD5 of the concatenated binary MD5s, in hex, then `-N`.
- */
-export async function multipartEtag(partMd5s: readonly string[], hasher: PartHasher): Promise<string> {
-  const joined = new Uint8Array(16 * partMd5s.length);
-  partMd5s.forEach((value, i) => {
-    const bytes = base64ToBytes(value);
-    if (bytes.length !== 16) throw new TypeError(`partMd5s[${i}]: not a base64 MD5 digest`);
-    joined.set(bytes, i * 16);
-  });
-  return `${md5ToEtag(await hasher.digest('MD5', joined))}-${partMd5s.length}`;
-}

@@ -97,7 +97,7 @@ export interface ResumeRecord {
   checksumAlgorithm: ChecksumAlgorithm;
   checksumType: ChecksumType;
   /** How the broker verifies the upload; absent means `checksum` (records from before). */
-  integrity?: UploadIntegrity;
+  integrity?: UploadIntegrity | undefined;
   parts: ResumePart[];
   /** ISO 8601 */
   createdAt: string;

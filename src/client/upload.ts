@@ -17,13 +17,7 @@ import { CredentialManager } from './credentials.ts';
 import { Emitter } from './emitter.ts';
 import { isUploadError, UploadError } from './errors.ts';
 import { fingerprint } from './fingerprint.ts';
-import {
-  compositeChecksum,
-  fullObjectChecksum,
-  md5ToEtag,
-  multipartEtag,
-  plainEtag,
-} from './object-checksum.ts';
+import { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
 import { type ResolvedOptions, resolveOptions } from './options.ts';
 import { ProgressTracker } from './progress.ts';
 import { backoffDelay, sleep } from './retry.ts';
@@ -61,7 +55,7 @@ interface Session {
   partCount: number;
   checksumType: CreateUploadResponse['checksumType'];
   /** 'content-md5' on stores without flexible checksums: parts carry Content-MD5, ETags are checked. */
-  integrity: NonNullable<CreateUploadResponse['integrity']>;
+  integrity?: CreateUploadResponse['integrity'];
   createdAt: string;
   expiresAt: string;
   putHeaders?: Record<string, string> | undefined;
@@ -83,7 +77,7 @@ export class Upload {
   #fingerprint: string | undefined;
   #fileChecksum: string | undefined;
   /** The whole file's MD5 (base64), for single requests on stores without checksums. */
-  #fileMd5: string | undefined;
+  #md5: string | undefined;
   #credentials: CredentialManager | undefined;
   #progress: ProgressTracker;
   #concurrency: ConcurrencyController;
@@ -307,16 +301,15 @@ export class Upload {
     for (const part of listed) {
       if (part.partNumber < 1 || part.partNumber > session.partCount) continue;
       const { start, end } = partRange(this.#o.source.size, session.partSize, part.partNumber);
-      // Without checksums in the store, a part's ETag is its MD5: that is what must match.
-      const md5 = session.integrity === 'content-md5';
-      if (part.size !== end - start || (!md5 && !part.checksum)) continue;
+      // Where the store keeps no checksums the broker lists each part's MD5 (its ETag) instead.
+      if (part.size !== end - start || !part.checksum) continue;
       let checksum = known.get(part.partNumber)?.checksum;
       // Sent before a crash but never written down: hash the file's bytes to be sure they match.
       checksum ??= await this.#o.hasher.digest(
         this.#digestAlgorithm(),
         await this.#o.source.read(start, end),
       );
-      if (md5 ? md5ToEtag(checksum) !== plainEtag(part.etag) : checksum !== part.checksum) continue;
+      if (checksum !== part.checksum) continue;
       this.#done.set(part.partNumber, {
         partNumber: part.partNumber,
         size: part.size,
@@ -334,7 +327,7 @@ export class Upload {
       this.#fileBytes = await o.source.read(0, o.source.size);
       this.#fileChecksum = await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
       // Also the MD5: a store without checksums takes the file as one PUT only with it declared.
-      this.#fileMd5 = await o.hasher.digest('MD5', this.#fileBytes);
+      this.#md5 = await o.hasher.digest('MD5', this.#fileBytes);
     }
     const response = await this.#broker.create(
       {
@@ -344,8 +337,7 @@ export class Upload {
         checksumAlgorithm: o.checksumAlgorithm,
         ...(o.metadata ? { metadata: o.metadata } : {}),
         ...(o.partSize ? { partSize: o.partSize } : {}),
-        ...(this.#fileChecksum ? { checksum: this.#fileChecksum } : {}),
-        ...(this.#fileMd5 ? { contentMd5: this.#fileMd5 } : {}),
+        ...(this.#fileChecksum ? { checksum: this.#fileChecksum, contentMd5: this.#md5 as string } : {}),
       },
       this.#aborted.signal,
       crypto.randomUUID(),
@@ -354,7 +346,6 @@ export class Upload {
       {
         ...response,
         checksumType: response.checksumType ?? 'COMPOSITE',
-        integrity: response.integrity ?? 'checksum',
         createdAt: new Date(o.now()).toISOString(),
       },
       o.source.size,
@@ -380,14 +371,11 @@ export class Upload {
 
   async #sendSingle(session: Session): Promise<UploadView> {
     const o = this.#o;
-    const checksumHeader = checksumHeaderName(o.checksumAlgorithm);
     await this.#whileResumable(() =>
       this.#attempts('PutObject', undefined, async (signal, credentials, attempt) => {
         // Read (and hashed) once: in #create for small files, else on the first attempt.
         this.#fileBytes ??= await o.source.read(0, o.source.size);
         this.#fileChecksum ??= await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
-        if (session.integrity === 'content-md5')
-          this.#fileMd5 ??= await o.hasher.digest('MD5', this.#fileBytes);
         const body = o.source.blob?.(0, o.source.size) ?? this.#fileBytes;
         let request: Omit<HttpRequest, 'signal'>;
         if (session.putRequest) {
@@ -399,11 +387,12 @@ export class Upload {
           };
         } else {
           const url = objectUrl(session.target);
+          // A single request goes on a store without checksums only with the MD5 hashed in #create.
           const headers = {
-            ...(session.putHeaders ?? {}),
-            ...(session.integrity === 'content-md5'
-              ? { 'content-md5': this.#fileMd5 as string }
-              : { [checksumHeader]: this.#fileChecksum }),
+            ...session.putHeaders,
+            ...this.#digestHeader(
+              (this.#digestAlgorithm() === 'MD5' ? this.#md5 : this.#fileChecksum) as string,
+            ),
           };
           request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body };
         }
@@ -421,8 +410,7 @@ export class Upload {
     this.#progress.confirmed(1, o.source.size);
     this.#setState('completing');
     const view = await this.#broker.complete(session.id, { parts: [] }, this.#aborted.signal);
-    if (session.integrity === 'content-md5') this.#checkObjectEtag(view, md5ToEtag(this.#fileMd5 as string));
-    else this.#checkObjectChecksum(view, this.#fileChecksum);
+    this.#checkObjectChecksum(view, this.#fileChecksum);
     return view;
   }
 
@@ -497,8 +485,9 @@ export class Upload {
     for (const partNumber of queue.slice(0, this.#concurrency.current)) {
       if (this.#ahead.has(partNumber)) continue;
       const { start, end } = partRange(o.source.size, session.partSize, partNumber);
-      const algorithm = this.#digestAlgorithm();
-      const checksum = o.source.read(start, end).then((bytes) => o.hasher.digest(algorithm, bytes));
+      const checksum = o.source
+        .read(start, end)
+        .then((bytes) => o.hasher.digest(this.#digestAlgorithm(), bytes));
       checksum.catch(() => {}); // awaited (and reported) by the part's own task
       this.#ahead.set(partNumber, checksum);
     }
@@ -549,10 +538,7 @@ export class Upload {
         request = { method: 'PUT', url: url.url, headers: { ...url.headers }, body: body() };
       } else {
         const url = objectUrl(session.target, query);
-        const headers = {
-          [session.integrity === 'content-md5' ? 'content-md5' : checksumHeaderName(o.checksumAlgorithm)]:
-            checksum,
-        };
+        const headers = this.#digestHeader(checksum);
         request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body: body() };
       }
       etag = requireEtag(
@@ -581,14 +567,9 @@ export class Upload {
     }));
     let expected: string | undefined;
     let full: string | undefined;
-    let expectedEtag: string | undefined;
-    if (session.integrity === 'content-md5') {
-      // No checksums in the store: the object's ETag must be the chain of the parts' MD5s.
-      expectedEtag = await multipartEtag(
-        parts.map((p) => p.checksum),
-        o.hasher,
-      );
-    } else if (session.checksumType === 'FULL_OBJECT') {
+    // Where the store keeps no checksums (`content-md5`), the broker alone checks the ETag chain.
+    if (this.#digestAlgorithm() === 'MD5') expected = undefined;
+    else if (session.checksumType === 'FULL_OBJECT') {
       full = fullObjectChecksum(o.checksumAlgorithm, parts);
       expected = full;
     } else {
@@ -611,24 +592,20 @@ export class Upload {
       view = await this.#broker.get(session.id, this.#aborted.signal);
       if (view.status !== 'completed') throw error;
     }
-    if (expectedEtag !== undefined) this.#checkObjectEtag(view, expectedEtag);
-    else this.#checkObjectChecksum(view, expected);
+    this.#checkObjectChecksum(view, expected);
     await this.#forget();
     return view;
-  }
-
-  /** Stores without checksums: the broker verified the ETag chain; the engine checks it is the file's. */
-  #checkObjectEtag(view: UploadView, expected: string): void {
-    if (view.etag === undefined || plainEtag(view.etag) !== expected)
-      throw new UploadError(
-        'checksum-mismatch',
-        `The stored object's ETag ${view.etag ?? '(none)'} is not the file's MD5 ${expected}`,
-      );
   }
 
   /** What parts are hashed with: the upload's checksum algorithm, or MD5 where the store keeps none. */
   #digestAlgorithm(): DigestAlgorithm {
     return this.#session?.integrity === 'content-md5' ? 'MD5' : this.#o.checksumAlgorithm;
+  }
+
+  /** The header a digest travels in: Content-MD5 where the store keeps no checksums. */
+  #digestHeader(digest: string): Record<string, string> {
+    const algorithm = this.#digestAlgorithm();
+    return { [algorithm === 'MD5' ? 'content-md5' : checksumHeaderName(algorithm)]: digest };
   }
 
   #checkObjectChecksum(view: UploadView, expected: string | undefined): void {
@@ -836,7 +813,7 @@ export class Upload {
       partSize: session.partSize,
       checksumAlgorithm: this.#o.checksumAlgorithm,
       checksumType: session.checksumType,
-      ...(session.integrity === 'content-md5' ? { integrity: session.integrity } : {}),
+      integrity: session.integrity,
       parts: [...this.#done.values()].sort((a, b) => a.partNumber - b.partNumber),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
@@ -852,8 +829,7 @@ export class Upload {
 
 /** The upload as the engine runs it, from the broker's answer or a stored record. */
 function sessionOf(
-  fields: Omit<Session, 'target' | 'partCount' | 'integrity'> &
-    Omit<ObjectTarget, 'key'> & { key: string; integrity?: Session['integrity'] | undefined },
+  fields: Omit<Session, 'target' | 'partCount'> & Omit<ObjectTarget, 'key'> & { key: string },
   size: number,
 ): Session {
   const { endpoint, bucket, key, region, forcePathStyle, uploadId, partSize } = fields;
@@ -865,7 +841,7 @@ function sessionOf(
     partSize,
     partCount: uploadId === null ? 1 : partCount(size, partSize),
     checksumType: fields.checksumType,
-    integrity: fields.integrity ?? 'checksum',
+    integrity: fields.integrity,
     createdAt: fields.createdAt,
     expiresAt: fields.expiresAt,
     putHeaders: fields.putHeaders,

@@ -16,8 +16,9 @@ export type UploadMode = 'sts' | 'federation' | 'presign';
  *   single PUT carry `Content-MD5` instead, which such stores verify; every part "checksum" the
  *   client sends the broker (part URLs, `complete`) is the base64 MD5 of the part, no whole-file
  *   checksum is sent, and the broker checks the ETag chain: each part's ETag is its MD5, the
- *   object's is md5(part MD5s)-N (a single PUT's: its MD5). `checksumAlgorithm` and
- *   `checksumType` then describe nothing the store keeps.
+ *   object's is md5(part MD5s)-N (a single PUT's: its MD5). `GET /uploads/:id` lists each
+ *   part's MD5 as its checksum. `checksumAlgorithm` and `checksumType` then describe nothing
+ *   the store keeps, and the completed upload has no `checksum`.
  * A separate field rather than a new `checksumAlgorithm` value, so clients that predate it fail
  * closed at completion (their parts carry no MD5 for the broker to check) instead of at parsing.
  */
@@ -147,6 +148,7 @@ export interface UploadPartView {
   partNumber: number;
   size: number;
   etag: string;
+  /** Base64, of the upload's algorithm; with `integrity: 'content-md5'`, the part's MD5 (from its ETag). */
   checksum?: string;
 }
 
