@@ -885,6 +885,13 @@ export class UploadService {
         this.#log.error({ err: error }, 'store capability probe failed');
         throw new BrokerProblem('upstream-error', 'The storage could not be probed', { cause: error });
       }
+      if ((error as { name?: string }).name === 'StoreCapabilityError') {
+        // Only apps on createBroker get here (startBroker refuses to start): the log says why.
+        this.#log.error({ err: error }, 'the store cannot run this mode');
+        throw new BrokerProblem('internal', 'The broker cannot run on its storage; see its log', {
+          cause: error,
+        });
+      }
       throw error;
     }
   }
