@@ -12,6 +12,7 @@ import { S3_LIMITS } from '../protocol/limits.ts';
 import { parseTarget } from './addressing.ts';
 import { type Authorizer, createAuthorizer } from './authz.ts';
 import { HashPool } from './checksum/hash-pool.ts';
+import { isClientAbort } from './client-abort.ts';
 import { iamSeedFromConfig, loadIamConfig, parseIamConfig } from './iam/config.ts';
 import { openIamStore } from './iam/store.ts';
 import type { IamStore } from './iam/types.ts';
@@ -25,11 +26,20 @@ import {
 import { createQueryActionRunner } from './query-actions.ts';
 import { handleQueryRequest, isQueryRequest } from './query-endpoint.ts';
 import { resolveRootCredentials } from './root-credentials.ts';
-import { s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts';
+import { answerAcl } from './s3/acl.ts';
+import {
+  bucketArn,
+  objectArn,
+  requestConditionKeys,
+  s3AuthorizationRequests,
+  s3ConditionKeys,
+} from './s3/authz-requests.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { newRequestId, renderErrorXml, sendError, toErrorLike } from './s3/error-response.ts';
+import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
+import { unsupportedSubresourceAction } from './s3/unsupported-actions.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
@@ -71,7 +81,22 @@ export function createRequestHandler(internals: ServerInternals) {
 
   const runQueryAction = createQueryActionRunner({ options, iam, authorizer, tokenKey });
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * `expectContinue`: the client sent `Expect: 100-continue` and waits for `100 Continue`
+   * before its body. It is sent only once the request may go on (as S3 answers 403 first);
+   * an error before that is answered without reading the body.
+   */
+  return async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    expectContinue = false,
+  ): Promise<void> {
+    let bodyWithheld = expectContinue;
+    const allowBody = () => {
+      if (!bodyWithheld) return;
+      bodyWithheld = false;
+      res.writeContinue();
+    };
     const requestId = newRequestId();
     const baseHeaders: Record<string, string> = {
       'x-amz-request-id': requestId,
@@ -86,8 +111,27 @@ export function createRequestHandler(internals: ServerInternals) {
       const target = parseTarget(req.url ?? '/', req.headers.host, options.virtualHostDomains);
       bucket = target.bucket;
       resource = target.rawPath;
+      // A browser form upload carries its signature in the form, not in the request head.
+      if (target.bucket !== undefined && isPostObject(req, target.bucket, target.key)) {
+        Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
+        // The form carries its own signature: nothing to check before the body.
+        allowBody();
+        await handlePostObject(req, res, target.bucket, {
+          storage,
+          hashPool,
+          options,
+          lookup,
+          authorizer,
+          requestId,
+          now: options.clock(),
+          responseHeaders: baseHeaders,
+        });
+        return;
+      }
       if (isQueryRequest(req.method, target.rawPath, target.rawQuery)) {
         const sourceIp = req.socket.remoteAddress ?? '';
+        // STS/IAM sign the body, so it is needed before anything can be checked.
+        allowBody();
         await handleQueryRequest(req, res, target, requestId, {
           lookup,
           region: options.region,
@@ -98,7 +142,7 @@ export function createRequestHandler(internals: ServerInternals) {
       }
       if (req.method === 'OPTIONS') {
         const refused = answerPreflight(storage, bucket, req, res, baseHeaders);
-        if (refused) await sendError(req, res, refused, baseHeaders, resource);
+        if (refused) await sendError(req, res, refused, baseHeaders, resource, { bodyWithheld });
         return;
       }
       Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
@@ -132,6 +176,38 @@ export function createRequestHandler(internals: ServerInternals) {
         hasCopySource: req.headers['x-amz-copy-source'] !== undefined,
       });
       if ('unsupported' in classification) {
+        // As on AWS, a caller without the permission learns AccessDenied, not what is implemented.
+        const action = unsupportedSubresourceAction(
+          classification.unsupported,
+          req.method ?? 'GET',
+          target.key !== undefined,
+        );
+        if (action !== undefined && target.bucket !== undefined) {
+          const arn =
+            target.key !== undefined ? objectArn(target.bucket, target.key) : bucketArn(target.bucket);
+          const keys = {
+            ...requestConditionKeys(
+              auth.presigned,
+              auth.payloadHash,
+              Math.max(0, now - amzDateToMs(auth.datetime)),
+            ),
+            'aws:SourceIp': req.socket.remoteAddress ?? '',
+          };
+          if (!authorizer.isAllowed(auth.identity, action, arn, keys)) throw new S3Error('AccessDenied');
+          // ACLs are answered as an owner-enforced bucket does: read = owner FULL_CONTROL, write refused.
+          if (classification.unsupported === 'acl') {
+            answerAcl({
+              req,
+              res,
+              storage,
+              bucket: target.bucket,
+              key: target.key,
+              ownerId: auth.identity.accountId,
+              responseHeaders: baseHeaders,
+            });
+            return;
+          }
+        }
         throw new S3Error(
           'NotImplemented',
           `The ${classification.unsupported} sub-resource is not implemented by the Hoist local server.`,
@@ -143,7 +219,7 @@ export function createRequestHandler(internals: ServerInternals) {
         });
       }
       // Tags, ACLs, KMS, object lock are not stored: refuse them rather than drop them.
-      rejectUnsupportedHeaders(req.headers);
+      rejectUnsupportedHeaders(req.headers, classification.operation);
       const facts = {
         operation: classification.operation,
         bucket: target.bucket,
@@ -177,15 +253,22 @@ export function createRequestHandler(internals: ServerInternals) {
         authorize,
         responseHeaders: baseHeaders,
       };
+      allowBody();
       await S3_HANDLERS[classification.operation](ctx);
     } catch (error) {
       const known = toErrorLike(error);
+      if (!known && isClientAbort(error)) {
+        res.destroy();
+        return;
+      }
       if (!known) {
         process.stderr.write(
           `hoist server: internal error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}\n`,
         );
       }
-      await sendError(req, res, known ?? new S3Error('InternalError'), baseHeaders, resource);
+      await sendError(req, res, known ?? new S3Error('InternalError'), baseHeaders, resource, {
+        bodyWithheld,
+      });
     }
   };
 }
@@ -200,6 +283,16 @@ function headerOverflowResponse(): string {
     '',
   );
   return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+function methodNotAllowedResponse(): string {
+  const body = renderErrorXml(
+    new S3Error('MethodNotAllowed', undefined, { extra: { Method: 'CONNECT', ResourceType: 'SERVICE' } }),
+    '/',
+    newRequestId(),
+    '',
+  );
+  return `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** Starts the local S3 server. Resolves once it is listening. */
@@ -234,6 +327,18 @@ export async function startServer(input: ServerOptions): Promise<RunningServer> 
       void handle(req, res);
     },
   );
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res, true);
+  });
+  // S3 ignores Expect values other than 100-continue (Node would answer 417).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  });
+  // CONNECT is no S3 method: answer it as S3 answers an unknown method, then close.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    if (socket.writable) socket.end(methodNotAllowedResponse());
+    else socket.destroy();
+  });
   server.timeout = options.idleTimeoutMs;
   server.keepAliveTimeout = 5_000;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -141,14 +141,14 @@ describe('wire', () => {
   });
 
   test('unsupported sub-resources are NotImplemented and wrong methods MethodNotAllowed', async () => {
-    const acl = await sendRaw({
+    const website = await sendRaw({
       url: server.url,
       path: `/${bucket}`,
-      query: { acl: '' },
+      query: { website: '' },
       credentials: TEST_CREDENTIALS,
     });
-    assert.equal(acl.status, 501);
-    assert.equal(codeOf(acl.body), 'NotImplemented');
+    assert.equal(website.status, 501);
+    assert.equal(codeOf(website.body), 'NotImplemented');
     const post = await sendRaw({
       url: server.url,
       method: 'POST',

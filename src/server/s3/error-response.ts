@@ -80,12 +80,14 @@ export async function sendError(
   error: ErrorLike,
   baseHeaders: Record<string, string>,
   resource: string,
+  options: { bodyWithheld?: boolean } = {},
 ): Promise<void> {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  await drain(req);
+  // A client waiting for 100 Continue sends no body to drain: answer, then close.
+  if (!options.bodyWithheld) await drain(req);
   const requestId = baseHeaders['x-amz-request-id'] ?? newRequestId();
   const hostId = baseHeaders['x-amz-id-2'] ?? '';
   const headers: Record<string, string> = { ...baseHeaders, ...(error.headers ?? {}) };

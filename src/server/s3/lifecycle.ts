@@ -5,6 +5,7 @@
  * expires or is aborted by age). Transitions and noncurrent-version actions need storage
  * classes and versioning, which this server refuses, so they are refused too.
  */
+import { randomUUID } from 'node:crypto';
 import { S3Error } from '../../aws/s3/errors.ts';
 import { nodesOf, type ParsedXml, parseXmlBody, textOf, type XmlNode } from '../../aws/s3/xml.ts';
 import type { LifecycleFilter, LifecycleRule } from '../storage/types.ts';
@@ -126,6 +127,8 @@ export function parseLifecycleConfiguration(text: string): LifecycleRule[] {
   const ids = rules.flatMap((rule) => (rule.id === undefined ? [] : [rule.id]));
   if (new Set(ids).size !== ids.length)
     throw new S3Error('InvalidArgument', 'Rule ID must be unique. Found same ID for more than one rule');
+  // S3 names a rule sent without an ID (a base64 UUID), and GetBucketLifecycleConfiguration shows it.
+  for (const rule of rules) rule.id ??= Buffer.from(randomUUID()).toString('base64');
   return rules;
 }
 

@@ -20,7 +20,18 @@ const NOT_IMPLEMENTED = [
   'x-amz-request-payer',
 ];
 
-export function rejectUnsupportedHeaders(headers: Headers): void {
+export function rejectUnsupportedHeaders(headers: Headers, operation?: string): void {
+  // SSE-C key material without its algorithm is a malformed request before it is an unsupported one.
+  const ssecKey =
+    headers['x-amz-server-side-encryption-customer-key'] !== undefined ||
+    headers['x-amz-server-side-encryption-customer-key-md5'] !== undefined;
+  if (ssecKey && headers['x-amz-server-side-encryption-customer-algorithm'] === undefined) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
+      { extra: { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: 'null' } },
+    );
+  }
   for (const name of NOT_IMPLEMENTED) {
     if (headers[name] !== undefined) {
       throw new S3Error(
@@ -36,7 +47,10 @@ export function rejectUnsupportedHeaders(headers: Headers): void {
   const acl = single(headers, 'x-amz-acl');
   const grants = Object.keys(headers).some((name) => name.startsWith('x-amz-grant-'));
   if (grants || (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control')) {
-    throw new S3Error('AccessControlListNotSupported');
+    // A new bucket is created owner-enforced, and S3 words that refusal differently.
+    throw new S3Error(
+      operation === 'CreateBucket' ? 'InvalidBucketAclWithObjectOwnership' : 'AccessControlListNotSupported',
+    );
   }
   // SSE-S3 (AES256) is what S3 applies by default; KMS is not available here.
   const sse = single(headers, 'x-amz-server-side-encryption');
