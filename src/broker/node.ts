@@ -35,7 +35,14 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const { sweeper: runSweeper = true, ...deps } = options;
   const app = createBroker(config, deps);
-  await app.registry.migrate();
+  try {
+    // Before listening: a store that cannot keep the mode's promises stops the start here.
+    await app.capabilities();
+    await app.registry.migrate();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
       resolve(s as Server),

@@ -1,9 +1,9 @@
 /** Messages between the worker hasher (page) and its hash worker. */
-import type { ChecksumAlgorithm } from '../../protocol/checksum.ts';
+import type { DigestAlgorithm } from '../../protocol/checksum.ts';
 
 export interface HashRequest {
   id: number;
-  algorithm: ChecksumAlgorithm;
+  algorithm: DigestAlgorithm;
   bytes: Uint8Array;
 }
 
