@@ -27,6 +27,7 @@ import {
 } from './aws.ts';
 import type { CapabilityName, StoreCapabilities } from './capabilities.ts';
 import { buildSessionPolicy } from './session-policy.ts';
+import { describeStoreError, remedyFor, storeAnswer } from './store-errors.ts';
 import { randomId } from './views.ts';
 
 /** The probe failed for a reason other than a missing capability (store down, no rights, …). */
@@ -35,9 +36,11 @@ export class StoreProbeError extends Error {
   /** The request that failed, e.g. "PutObject". */
   readonly step: string;
   constructor(step: string, cause: unknown) {
-    const status = httpStatus(cause);
+    // What the store answered and, for the failures a misconfiguration causes, what to fix.
+    const answer = describeStoreError(cause);
+    const remedy = remedyFor(step, answer);
     super(
-      `Probing the store's capabilities failed at ${step}: ${errorName(cause) ?? 'error'}${status ? ` (HTTP ${status})` : ''}`,
+      `Probing the store's capabilities failed at ${step}: ${storeAnswer(answer)}${remedy ? `; ${remedy}` : ''}`,
       { cause },
     );
     this.name = 'StoreProbeError';

@@ -193,7 +193,10 @@ export class DevStack {
 
 /** Where the broker goes and what the banner shows of it. */
 interface StoreOfBroker {
-  broker: Pick<DevBrokerOptions, 's3Endpoint' | 'stsEndpoint' | 'region' | 'bucket' | 'key' | 'roleArn'>;
+  broker: Pick<
+    DevBrokerOptions,
+    's3Endpoint' | 'stsEndpoint' | 'region' | 'bucket' | 'key' | 'roleArn' | 'acceptOverwriteRisk'
+  >;
   info: DevStackInfo['s3'];
 }
 
@@ -206,6 +209,7 @@ function externalStore(store: ExternalStore): StoreOfBroker {
       bucket: store.bucket,
       key: store.credentials,
       roleArn: store.roleArn,
+      acceptOverwriteRisk: store.acceptOverwriteRisk ?? false,
     },
     info: {
       endpoint: store.s3Endpoint ?? `https://s3.${store.region}.amazonaws.com`,
