@@ -13,6 +13,7 @@
  * objects are deleted after each run. Medians of the runs are reported.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,15 +30,18 @@ import {
   PARTS_IN_FLIGHT,
   putMultipart,
   putObject,
+  send,
 } from './lib/client.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { type CpuTimes, cpuTimes, peakRssMiB, resetPeakRss, rssMiB } from './lib/proc.ts';
 import { BenchResources } from './lib/resources.ts';
-import { READY_PREFIX, type TargetInfo } from './lib/target-child.ts';
+import { BENCH_BUCKET, HOIST_CREDENTIALS, READY_PREFIX, type TargetInfo } from './lib/target-child.ts';
 
 const TARGETS = ['hoist', 'ceiling', 'naive', 's3rver'] as const;
 type TargetName = (typeof TARGETS)[number];
-const SCENARIOS = ['put', 'multipart', 'get', 'get-multipart'] as const;
+const SCENARIOS = ['put', 'multipart', 'get', 'get-multipart', 'complete-10k', 'xml-hostile'] as const;
+/** Hoist-only scenarios about request-body cost rather than throughput. */
+const XML_SCENARIOS: readonly Scenario[] = ['complete-10k', 'xml-hostile'];
 type Scenario = (typeof SCENARIOS)[number];
 
 const TARGET_LABELS: Record<TargetName, string> = {
@@ -51,6 +55,8 @@ const SCENARIO_LABELS: Record<Scenario, string> = {
   multipart: 'multipart PUT',
   get: 'GET single-PUT obj',
   'get-multipart': 'GET multipart obj',
+  'complete-10k': '10,000-part Complete',
+  'xml-hostile': 'hostile Complete bodies',
 };
 const BUDGET_RATIO = 0.9;
 const BUDGET_RSS_MIB = 150;
@@ -62,7 +68,9 @@ const usage = `usage: node bench/server.ts [--runs N] [--size-mib M] [--targets 
   --runs N        measured runs, median reported (default 3)
   --size-mib M    object size in MiB (default 1024); multipart uses ${PART_BYTES / MiB} MiB parts, ${PARTS_IN_FLIGHT} in flight
   --targets       subset of targets (the ceiling is needed for ratios)
-  --scenarios     subset of scenarios
+  --scenarios     subset of scenarios; complete-10k and xml-hostile run against Hoist only and
+                  report time and server RSS (a 10,000-part Complete of seeded parts; an 8 MiB
+                  body of \`&#65;\` entities, one just under the cap, and 10,000 entity-heavy ETags)
   --profile DIR   run Hoist's server with --cpu-prof into DIR and print the top functions
   --cpu-detail    also print server CPU per thread group (JS, worker_threads, V8, libuv pool) and the client's`;
 
@@ -106,7 +114,8 @@ async function startTarget(name: TargetName, dataDir: string, execArgv: string[]
 
 const stopChildren = (graceMs?: number): Promise<void> => resources.stopChildren(graceMs);
 const removeWorkDir = (): void => resources.removeWorkDir();
-resources.stopOnInterrupt('servers');
+// Not in the body-cost child: its parent stops it.
+if (process.argv[2] !== '--xml-child') resources.stopOnInterrupt('servers');
 
 // ── measuring ───────────────────────────────────────────────────────────────
 
@@ -158,6 +167,188 @@ function table(rows: string[][]): string {
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
+// ── request-body cost (Hoist only) ─────────────────────────────────────────
+
+const XML_CHILD_FLAG = '--xml-child';
+const COMPLETE_PARTS = 10_000;
+
+/**
+ * The Hoist server for the body-cost scenarios, in its own process (its RSS is its
+ * own), seeding multipart parts as rows on request: a real 10,000-part Complete
+ * would otherwise need 50 GB of 5 MiB parts, and Complete reads only part metadata.
+ * Protocol: one JSON line `{uploadId, parts: [{n, etag, size}]}` on stdin → `SEEDED`.
+ */
+async function xmlChild(dataDir: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const { startServer } = await import('../src/server/index.ts');
+  const server = await startServer({
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    rootCredentials: HOIST_CREDENTIALS,
+    buckets: [BENCH_BUCKET],
+  });
+  const info: TargetInfo = { url: server.url, bucket: BENCH_BUCKET, credentials: HOIST_CREDENTIALS };
+  process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`);
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const { uploadId, parts } = JSON.parse(line) as {
+      uploadId: string;
+      parts: { n: number; etag: string; size: number }[];
+    };
+    for (const part of parts) {
+      server.storage.putPart(uploadId, {
+        partNumber: part.n,
+        blobId: randomBytes(16).toString('hex'),
+        size: part.size,
+        etag: part.etag,
+      });
+    }
+    process.stdout.write('SEEDED\n');
+  });
+  lines.on('close', () => {
+    void server.close().then(() => process.exit(0));
+  });
+}
+
+interface XmlChild extends TargetInfo {
+  pid: number;
+  seed(uploadId: string, parts: { n: number; etag: string; size: number }[]): Promise<void>;
+}
+
+async function startXmlChild(dataDir: string): Promise<XmlChild> {
+  const child = spawn(process.execPath, [import.meta.filename, XML_CHILD_FLAG, dataDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  resources.track(child);
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: (() => void)[] = [];
+  const info = await new Promise<TargetInfo>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error('hoist (xml): not ready')), READY_TIMEOUT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`hoist (xml): exited (${signal ?? code})`));
+    });
+    lines.on('line', (line) => {
+      if (line.startsWith(READY_PREFIX)) {
+        clearTimeout(timer);
+        resolvePromise(JSON.parse(line.slice(READY_PREFIX.length)) as TargetInfo);
+      } else if (line === 'SEEDED') waiting.shift()?.();
+      else process.stderr.write(`[hoist] ${line}\n`);
+    });
+  });
+  if (child.pid === undefined) throw new Error('hoist (xml): no pid');
+  return {
+    ...info,
+    pid: child.pid,
+    seed: (uploadId, parts) =>
+      new Promise<void>((resolvePromise) => {
+        waiting.push(resolvePromise);
+        child.stdin!.write(`${JSON.stringify({ uploadId, parts })}\n`);
+      }),
+  };
+}
+
+function hostileComplete(bytes: number): string {
+  const head = '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>';
+  const tail = '</ETag></Part></CompleteMultipartUpload>';
+  return `${head}${'&#65;'.repeat(Math.floor((bytes - head.length - tail.length) / 5))}${tail}`;
+}
+
+interface XmlSample {
+  ms: number;
+  status: string;
+  rssAfterMiB: number;
+  peakRssMiB: number;
+}
+
+async function runXmlBench(xmlScenarios: Scenario[], runs: number, dataDir: string): Promise<void> {
+  const target = await startXmlChild(dataDir);
+  console.log(
+    `\nRequest-body cost (Hoist only), ${runs} run(s), medians; server RSS idle ${rssMiB(target.pid).toFixed(0)} MiB`,
+  );
+  const path = (key: string) => `/${target.bucket}/${key}`;
+  const createUpload = async (key: string, parts: number) => {
+    const created = await send(target, { method: 'POST', path: `${path(key)}?uploads=`, keepText: true });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.text)?.[1];
+    if (!uploadId) throw new Error(`CreateMultipartUpload: ${created.status} ${created.text.slice(0, 200)}`);
+    const seeded = Array.from({ length: parts }, (_, i) => ({
+      n: i + 1,
+      etag: `"${randomBytes(16).toString('hex')}"`,
+      size: i + 1 === parts ? 1234 : 5 * MiB,
+    }));
+    await target.seed(uploadId, seeded);
+    return { uploadId, seeded };
+  };
+  const timed = async (key: string, uploadId: string, body: string): Promise<XmlSample> => {
+    resetPeakRss(target.pid);
+    const started = performance.now();
+    const answer = await send(target, {
+      method: 'POST',
+      path: `${path(key)}?uploadId=${encodeURIComponent(uploadId)}`,
+      body,
+      keepText: true,
+    });
+    const ms = performance.now() - started;
+    const code = /<Code>([^<]+)<\/Code>/.exec(answer.text)?.[1];
+    // RSS a moment later: what the request left behind, not its transient peak.
+    await sleep(500);
+    return {
+      ms,
+      status: `${answer.status}${code ? ` ${code}` : ''}`,
+      rssAfterMiB: rssMiB(target.pid),
+      peakRssMiB: peakRssMiB(target.pid),
+    };
+  };
+  const results = new Map<string, XmlSample[]>();
+  const record = (name: string, sample: XmlSample) =>
+    results.set(name, [...(results.get(name) ?? []), sample]);
+  for (let run = 0; run < runs; run++) {
+    if (xmlScenarios.includes('complete-10k')) {
+      const key = `xml/complete-${run}`;
+      const { uploadId, seeded } = await createUpload(key, COMPLETE_PARTS);
+      const body = `<CompleteMultipartUpload>${seeded
+        .map((part) => `<Part><PartNumber>${part.n}</PartNumber><ETag>${part.etag}</ETag></Part>`)
+        .join('')}</CompleteMultipartUpload>`;
+      record(
+        `10,000-part Complete (${(body.length / MiB).toFixed(2)} MiB body)`,
+        await timed(key, uploadId, body),
+      );
+    }
+    if (xmlScenarios.includes('xml-hostile')) {
+      const key = `xml/hostile-${run}`;
+      const { uploadId } = await createUpload(key, 2);
+      record('8 MiB of &#65; in one ETag', await timed(key, uploadId, hostileComplete(8 * MiB)));
+      record(
+        '5 MB of &#65; in one ETag (under the cap)',
+        await timed(key, uploadId, hostileComplete(5_000_000)),
+      );
+      const spread = `<CompleteMultipartUpload>${Array.from(
+        { length: COMPLETE_PARTS },
+        (_, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${'&#65;'.repeat(90)}</ETag></Part>`,
+      ).join('')}</CompleteMultipartUpload>`;
+      record('10,000 ETags of 90 &#65; each', await timed(key, uploadId, spread));
+    }
+  }
+  const rows: string[][] = [
+    ['body', 'answer', 'ms (median)', 'min–max', 'server RSS after MiB', 'peak RSS MiB'],
+  ];
+  for (const [name, list] of results) {
+    const ms = list.map((s) => s.ms);
+    rows.push([
+      name,
+      list[0]!.status,
+      median(ms).toFixed(0),
+      `${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}`,
+      Math.max(...list.map((s) => s.rssAfterMiB)).toFixed(0),
+      Math.max(...list.map((s) => s.peakRssMiB)).toFixed(0),
+    ]);
+  }
+  console.log(table(rows));
+  console.log('ms = client wall time of the Complete request; RSS read from /proc 0.5 s after the answer.');
+  closeClient();
+}
+
 // ── main ────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
@@ -181,11 +372,21 @@ async function main(): Promise<void> {
   const sizeMiB = positiveInt(values['size-mib'], 1024, '--size-mib');
   const size = sizeMiB * MiB;
   const targetNames = parseList(values.targets, TARGETS, 'target');
-  const scenarios = parseList(values.scenarios, SCENARIOS, 'scenario');
+  const chosen = parseList(values.scenarios, SCENARIOS, 'scenario');
+  const scenarios = chosen.filter((scenario) => !XML_SCENARIOS.includes(scenario));
+  const xmlScenarios = chosen.filter((scenario) => XML_SCENARIOS.includes(scenario));
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   const wallStarted = Date.now();
 
   workDir = resources.workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-'));
+  if (xmlScenarios.length > 0) {
+    await runXmlBench(xmlScenarios, runs, join(workDir, 'hoist-xml'));
+    if (scenarios.length === 0) {
+      await stopChildren();
+      removeWorkDir();
+      return;
+    }
+  }
   const sameDisk = statSync(workDir).dev === statSync(import.meta.dirname).dev;
   const started = performance.now();
   console.log(
@@ -383,11 +584,15 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  process.stderr.write(`bench:server failed: ${(error as Error)?.stack ?? String(error)}\n`);
-  await stopChildren(2_000);
-  removeWorkDir();
-  process.exitCode = 1;
+if (process.argv[2] === XML_CHILD_FLAG) {
+  await xmlChild(process.argv[3] ?? '');
+} else {
+  try {
+    await main();
+  } catch (error) {
+    process.stderr.write(`bench:server failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    await stopChildren(2_000);
+    removeWorkDir();
+    process.exitCode = 1;
+  }
 }

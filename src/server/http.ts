@@ -12,6 +12,7 @@ import { S3_LIMITS } from '../protocol/limits.ts';
 import { parseTarget } from './addressing.ts';
 import { type Authorizer, createAuthorizer } from './authz.ts';
 import { HashPool } from './checksum/hash-pool.ts';
+import { isClientAbort } from './client-abort.ts';
 import { iamSeedFromConfig, loadIamConfig, parseIamConfig } from './iam/config.ts';
 import { openIamStore } from './iam/store.ts';
 import type { IamStore } from './iam/types.ts';
@@ -29,6 +30,7 @@ import { s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { newRequestId, renderErrorXml, sendError, toErrorLike } from './s3/error-response.ts';
+import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
@@ -86,6 +88,21 @@ export function createRequestHandler(internals: ServerInternals) {
       const target = parseTarget(req.url ?? '/', req.headers.host, options.virtualHostDomains);
       bucket = target.bucket;
       resource = target.rawPath;
+      // A browser form upload carries its signature in the form, not in the request head.
+      if (target.bucket !== undefined && isPostObject(req, target.bucket, target.key)) {
+        Object.assign(baseHeaders, actualRequestCorsHeaders(storage, bucket, req));
+        await handlePostObject(req, res, target.bucket, {
+          storage,
+          hashPool,
+          options,
+          lookup,
+          authorizer,
+          requestId,
+          now: options.clock(),
+          responseHeaders: baseHeaders,
+        });
+        return;
+      }
       if (isQueryRequest(req.method, target.rawPath, target.rawQuery)) {
         const sourceIp = req.socket.remoteAddress ?? '';
         await handleQueryRequest(req, res, target, requestId, {
@@ -180,6 +197,10 @@ export function createRequestHandler(internals: ServerInternals) {
       await S3_HANDLERS[classification.operation](ctx);
     } catch (error) {
       const known = toErrorLike(error);
+      if (!known && isClientAbort(error)) {
+        res.destroy();
+        return;
+      }
       if (!known) {
         process.stderr.write(
           `hoist server: internal error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}\n`,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VerifiedRequest } from '../aws/sigv4/verify.ts';
 import { verifyRequest } from '../aws/sigv4/verify.ts';
+import { ClientAbortError, isClientAbort } from './client-abort.ts';
 import type { CredentialLookup, Identity } from './identity.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { queryAuthError, renderQueryError, STS_XMLNS, StsError } from './sts/errors.ts';
@@ -50,12 +51,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     throw new StsError('ValidationError', `Request body is larger than ${MAX_QUERY_BODY} bytes.`);
   const pieces: Buffer[] = [];
   let size = 0;
-  for await (const piece of req) {
-    size += (piece as Buffer).length;
-    if (size > MAX_QUERY_BODY)
-      throw new StsError('ValidationError', `Request body is larger than ${MAX_QUERY_BODY} bytes.`);
-    pieces.push(piece as Buffer);
+  try {
+    for await (const piece of req) {
+      size += (piece as Buffer).length;
+      if (size > MAX_QUERY_BODY)
+        throw new StsError('ValidationError', `Request body is larger than ${MAX_QUERY_BODY} bytes.`);
+      pieces.push(piece as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof StsError) throw error;
+    throw new ClientAbortError({ cause: error });
   }
+  // A socket closed between chunks can also end the stream early without an error.
+  if (!req.complete) throw new ClientAbortError();
   return Buffer.concat(pieces);
 }
 
@@ -129,6 +137,11 @@ export async function handleQueryRequest(
     const result = deps.run(service, params, auth, requestId);
     send(result.status, result.body);
   } catch (error) {
+    if (isClientAbort(error)) {
+      // Nobody is left to read an answer, and it is not our fault: no log, no response.
+      res.destroy();
+      return;
+    }
     const shape = asErrorShape(error);
     if (!shape)
       process.stderr.write(

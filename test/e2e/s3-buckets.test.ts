@@ -11,9 +11,13 @@ import {
   GetBucketLocationCommand,
   HeadBucketCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
+  paginateListBuckets,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -74,11 +78,26 @@ describe('buckets', () => {
     );
   });
 
-  test('DeleteBucket refuses a bucket with objects or uploads in progress', async () => {
+  test('DeleteBucket refuses a bucket with objects; in-progress uploads alone go with the bucket', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'full' }));
     await s3.send(new PutObjectCommand({ Bucket: 'full', Key: 'k', Body: 'x' }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'full', Key: 'big' }));
+    await s3.send(
+      new UploadPartCommand({ Bucket: 'full', Key: 'big', UploadId, PartNumber: 1, Body: 'part' }),
+    );
     await rejectsWith(s3.send(new DeleteBucketCommand({ Bucket: 'full' })), 'BucketNotEmpty', 409);
     await s3.send(new DeleteObjectCommand({ Bucket: 'full', Key: 'k' }));
+    // Only the upload is left: S3 deletes a general purpose bucket and its uploads.
+    await s3.send(new DeleteBucketCommand({ Bucket: 'full' }));
+    await rejectsWith(s3.send(new HeadBucketCommand({ Bucket: 'full' })), 'NotFound', 404);
+    await s3.send(new CreateBucketCommand({ Bucket: 'full' }));
+    await rejectsWith(
+      s3.send(new ListPartsCommand({ Bucket: 'full', Key: 'big', UploadId })),
+      'NoSuchUpload',
+      404,
+    );
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'full' }));
+    assert.equal(uploads.Uploads, undefined);
     await s3.send(new DeleteBucketCommand({ Bucket: 'full' }));
   });
 
@@ -168,5 +187,68 @@ describe('buckets', () => {
     const response = await fetch(`${server.url}/plain?acl`);
     // Anonymous requests are refused before routing.
     assert.equal(response.status, 403);
+  });
+});
+
+describe('ListBuckets paging and filters', () => {
+  let server: TestServer;
+  let s3: S3Client;
+  const cleanup = suiteCleanup();
+  const names = ['logs-a', 'logs-b', 'media-a', 'media-b', 'media-c'];
+
+  before(async () => {
+    server = await startTestServer(cleanup, { buckets: names });
+    s3 = server.client;
+  });
+
+  test('max-buckets pages with an opaque continuation token; prefix and bucket-region filter', async () => {
+    const all = await s3.send(new ListBucketsCommand({}));
+    assert.deepEqual(
+      all.Buckets?.map((b) => b.Name),
+      names,
+    );
+    assert.equal(all.ContinuationToken, undefined);
+
+    const first = await s3.send(new ListBucketsCommand({ MaxBuckets: 2 }));
+    assert.deepEqual(
+      first.Buckets?.map((b) => b.Name),
+      ['logs-a', 'logs-b'],
+    );
+    assert.ok(first.ContinuationToken);
+    const seen: string[] = [];
+    for await (const page of paginateListBuckets({ client: s3, pageSize: 2 }, {})) {
+      seen.push(...(page.Buckets ?? []).map((b) => b.Name ?? ''));
+    }
+    assert.deepEqual(seen, names);
+
+    const media = await s3.send(new ListBucketsCommand({ Prefix: 'media-', MaxBuckets: 2 }));
+    assert.deepEqual(
+      media.Buckets?.map((b) => b.Name),
+      ['media-a', 'media-b'],
+    );
+    assert.equal(media.Prefix, 'media-');
+    const rest = await s3.send(
+      new ListBucketsCommand({ Prefix: 'media-', MaxBuckets: 2, ContinuationToken: media.ContinuationToken }),
+    );
+    assert.deepEqual(
+      rest.Buckets?.map((b) => b.Name),
+      ['media-c'],
+    );
+    assert.equal(rest.ContinuationToken, undefined);
+
+    const here = await s3.send(new ListBucketsCommand({ BucketRegion: 'us-east-1' }));
+    assert.equal(here.Buckets?.length, names.length);
+    const elsewhere = await s3.send(new ListBucketsCommand({ BucketRegion: 'eu-west-1' }));
+    assert.equal(elsewhere.Buckets?.length ?? 0, 0);
+  });
+
+  test('a bad max-buckets or continuation token is InvalidArgument', async () => {
+    await rejectsWith(s3.send(new ListBucketsCommand({ MaxBuckets: 0 })), 'InvalidArgument', 400);
+    await rejectsWith(s3.send(new ListBucketsCommand({ MaxBuckets: 10_001 })), 'InvalidArgument', 400);
+    await rejectsWith(
+      s3.send(new ListBucketsCommand({ ContinuationToken: 'not a token!' })),
+      'InvalidArgument',
+      400,
+    );
   });
 });

@@ -46,3 +46,56 @@ test('text readers reject elements where text is expected', () => {
   const doc = parseXmlBody('<Delete><Quiet><X>1</X></Quiet></Delete>', 'Delete');
   malformed(() => textOf(doc, 'Quiet'));
 });
+
+test('parseXmlBody trims raw whitespace but keeps encoded and CDATA whitespace, skips comments and prefixes', () => {
+  const doc = parseXmlBody(
+    '<?xml version="1.0"?>\n<!-- c --><s3:Delete xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/">\n  <s3:Object><s3:Key>  &#32;a b<!-- x --> c&#x20;  </s3:Key></s3:Object>\n  <Object><Key><![CDATA[ <raw> ]]></Key></Object><Quiet/></s3:Delete>',
+    'Delete',
+  );
+  const keys = nodesOf(doc, 'Object').map((object) => textOf(object, 'Key'));
+  assert.deepEqual(keys, [' a b c ', ' <raw> ']);
+  assert.equal(textOf(doc, 'Quiet'), '');
+  const proto = parseXmlBody('<Delete><__proto__>x</__proto__></Delete>', 'Delete');
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.equal(textOf(proto, '__proto__'), 'x');
+});
+
+test('parseXmlBody refuses mixed content, mismatched tags, junk after the root and bad references', () => {
+  malformed(() => parseXmlBody('<Delete>text<Object/></Delete>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete><Object></Key></Delete>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete/><Delete/>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete/>junk', 'Delete'));
+  malformed(() => parseXmlBody('<Delete><Key>&#0;</Key></Delete>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete><Key>&#xD800;</Key></Delete>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete><Key>a & b</Key></Delete>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete a="<"/>', 'Delete'));
+  malformed(() => parseXmlBody('<Delete><!ELEMENT x ANY></Delete>', 'Delete'));
+});
+
+test('parseXmlBody enforces element and text limits while parsing, and entity-heavy text costs little', () => {
+  malformed(() => parseXmlBody(`<Delete>${'<Object/>'.repeat(11)}</Delete>`, 'Delete', { maxElements: 11 }));
+  assert.equal(
+    nodesOf(
+      parseXmlBody(`<Delete>${'<Object/>'.repeat(10)}</Delete>`, 'Delete', { maxElements: 11 }),
+      'Object',
+    ).length,
+    10,
+  );
+  malformed(() =>
+    parseXmlBody(`<Delete><Key>${'a'.repeat(101)}</Key></Delete>`, 'Delete', { maxTextChars: 100 }),
+  );
+  malformed(() =>
+    parseXmlBody(`<Delete><Key>${'a'.repeat(60)}<!---->${'a'.repeat(60)}</Key></Delete>`, 'Delete', {
+      maxTextChars: 100,
+    }),
+  );
+  // 8 MiB of `&#65;` in one ETag: refused at the text limit, long before it is decoded.
+  const hostile = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${'&#65;'.repeat(1_677_721)}</ETag></Part></CompleteMultipartUpload>`;
+  const started = performance.now();
+  malformed(() => parseXmlBody(hostile, 'CompleteMultipartUpload', { maxTextChars: 1024 }));
+  // Within the limits, decoding is linear: 1,000 elements of 1,000 entities each.
+  const spread = `<Delete>${`<Object><Key>${'&#65;'.repeat(1000)}</Key></Object>`.repeat(1000)}</Delete>`;
+  const parsed = nodesOf(parseXmlBody(spread, 'Delete', { maxTextChars: 5000 }), 'Object');
+  assert.equal(textOf(parsed[999]!, 'Key'), 'A'.repeat(1000));
+  assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
+});

@@ -1,9 +1,11 @@
 /**
  * S3 XML in both directions. Responses are built as strings (fast, no DOM);
- * request bodies are parsed strictly: no DTD, no entities, bounded size and depth.
+ * request bodies are parsed strictly (xml-parse.ts): no DTD, no entities, bounded work.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from './errors.ts';
+import { DEFAULT_XML_LIMITS, type ParsedXml, parseBoundedXml, type XmlLimits } from './xml-parse.ts';
+
+export type { ParsedXml, XmlLimits } from './xml-parse.ts';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -57,20 +59,8 @@ export function xmlTimestamp(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  maxNestedTags: 32,
-});
-
 /** Element names that may repeat; parsed as arrays even when they occur once. */
-const REPEATABLE = new Set([
+const REPEATABLE: ReadonlySet<string> = new Set([
   'Part',
   'Object',
   'CORSRule',
@@ -82,64 +72,13 @@ const REPEATABLE = new Set([
   'Tag',
 ]);
 
-export type ParsedXml = { [name: string]: string | ParsedXml | ParsedXml[] | string[] };
-
 /**
  * Parses a request body whose root must be `rootName`. Anything that is not
- * well-formed, declares a DTD or entities, or has another root is MalformedXML.
+ * well-formed, declares a DTD or entities, has another root, or exceeds the
+ * element, depth or text limits is MalformedXML.
  */
-export function parseXmlBody(text: string, rootName: string): ParsedXml {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
-    throw new S3Error('MalformedXML', 'DTDs and entity declarations are not allowed.');
-  }
-  if (XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML');
-  let parsed: unknown;
-  try {
-    parsed = parser.parse(text);
-  } catch (cause) {
-    throw new S3Error('MalformedXML', undefined, { cause });
-  }
-  const root = (parsed as Record<string, unknown>)[rootName];
-  if (root === undefined || (typeof root !== 'object' && root !== '')) throw new S3Error('MalformedXML');
-  return normaliseArrays(root === '' ? {} : (root as ParsedXml));
-}
-
-const PREDEFINED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/**
- * Entity processing is off in the parser (no DTD entities, ever), so the five
- * predefined entities and character references are decoded here; any other
- * reference is malformed.
- */
-function decodeText(value: string): string {
-  if (!value.includes('&')) return value;
-  return value.replace(/&([^;&\s]{0,10});/g, (_, name: string) => {
-    const predefined = PREDEFINED_ENTITIES[name];
-    if (predefined !== undefined) return predefined;
-    const code = /^#x([0-9a-fA-F]{1,6})$/.exec(name)?.[1] ?? /^#(\d{1,7})$/.exec(name)?.[1];
-    if (code !== undefined) {
-      const point = name.startsWith('#x') ? Number.parseInt(code, 16) : Number(code);
-      if (point <= 0x10ffff) return String.fromCodePoint(point);
-    }
-    throw new S3Error('MalformedXML', 'The XML contains an undefined entity reference.');
-  });
-}
-
-function normaliseArrays(node: ParsedXml): ParsedXml {
-  const out: ParsedXml = {};
-  for (const [name, value] of Object.entries(node)) {
-    const items = Array.isArray(value) ? value : [value];
-    const normalised = items.map((item) =>
-      typeof item === 'object' && item !== null
-        ? normaliseArrays(item as ParsedXml)
-        : decodeText(String(item)),
-    );
-    out[name] = (REPEATABLE.has(name) ? normalised : normalised.length === 1 ? normalised[0] : normalised) as
-      | string
-      | ParsedXml
-      | ParsedXml[];
-  }
-  return out;
+export function parseXmlBody(text: string, rootName: string, limits: Partial<XmlLimits> = {}): ParsedXml {
+  return parseBoundedXml(text, rootName, REPEATABLE, { ...DEFAULT_XML_LIMITS, ...limits });
 }
 
 /** Reads a child element as text ('' when empty); throws MalformedXML when it is a nested element. */

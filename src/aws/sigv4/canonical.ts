@@ -140,16 +140,13 @@ const NEEDS_TRIM = /^[ \t]|[ \t]$|[ \t]{2}|\t|[\r\n]/;
 
 /**
  * Canonical header value: trimmed, inner runs of spaces/tabs collapsed to one space.
- * A multi-line (obs-fold) value counts as one value per line, joined with ',', as the
- * AWS test suite canonicalises it.
+ * A folded (obs-fold) value is one value whose line breaks are whitespace like any
+ * other (RFC 7230 3.2.4), as the current AWS suite's get-header-value-multiline expects:
+ * `value1\n  value2` → `value1 value2`.
  */
 export function canonicalHeaderValue(value: string): string {
   if (!NEEDS_TRIM.test(value)) return value;
-  return value
-    .split(/\r?\n/)
-    .map((line) => line.replace(/[ \t]+/g, ' ').replace(/^ | $/g, ''))
-    .filter((line, _i, lines) => line !== '' || lines.length === 1)
-    .join(',');
+  return value.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '');
 }
 
 /** Lowercased header name -> canonical value; repeated names joined with ',' in order. */

@@ -14,7 +14,7 @@ import {
 import { toHex } from './crypto.ts';
 import { presignUrl, signRequest } from './sign.ts';
 import { deriveSigningKey } from './signing-key.ts';
-import { SigV4Error, type VerifyInput, verifyRequest } from './verify.ts';
+import { parseHttpDate, SigV4Error, type VerifyInput, verifyRequest } from './verify.ts';
 
 const AKID = 'AKIAHOIST';
 const SECRET = 'hoist/secret+KEY';
@@ -309,6 +309,19 @@ describe('verifyRequest: header auth', () => {
       EMPTY_SHA256,
     );
     assert.equal((await verify(crafted)).datetime, AMZ_T0);
+    // botocore's form when a caller sets Date: RFC 2822 with a numeric zone.
+    const numeric = httpDate.replace('GMT', '-0000');
+    const botocore = await craft(
+      [
+        ['Host', HOST],
+        ['Date', numeric],
+        ['x-amz-content-sha256', EMPTY_SHA256],
+      ],
+      ['date', 'host', 'x-amz-content-sha256'],
+      AMZ_T0,
+      EMPTY_SHA256,
+    );
+    assert.equal((await verify(botocore)).datetime, AMZ_T0);
     // Scope day differs from x-amz-date's day.
     const mismatch = withHeader(await signed(), 'x-amz-date', formatAmzDate(T0 + 86_400_000));
     await expectError(
@@ -560,4 +573,18 @@ it('rejects invalid input with a TypeError', async () => {
   await assert.rejects(verify({ ...req, rawHeaders: ['Host'] }), TypeError);
   await assert.rejects(verify(req, { now: Number.NaN }), TypeError);
   await assert.rejects(verify(req, { bodySha256: 'x' }), TypeError);
+});
+
+describe('parseHttpDate', () => {
+  it('reads IMF-fixdate and RFC 2822 numeric zones, and nothing else', () => {
+    const t = Date.UTC(2026, 11, 7, 17, 52, 49);
+    assert.equal(parseHttpDate('Mon, 07 Dec 2026 17:52:49 GMT'), t);
+    assert.equal(parseHttpDate('Mon, 07 Dec 2026 17:52:49 -0000'), t);
+    assert.equal(parseHttpDate('Mon, 07 Dec 2026 18:52:49 +0100'), t);
+    assert.equal(parseHttpDate('Mon, 07 Dec 2026 12:22:49 -0530'), t);
+    assert.equal(parseHttpDate('Mon, 31 Feb 2026 17:52:49 GMT'), undefined);
+    assert.equal(parseHttpDate('Mon, 07 Foo 2026 17:52:49 GMT'), undefined);
+    assert.equal(parseHttpDate('2026-12-07T17:52:49Z'), undefined);
+    assert.equal(parseHttpDate('Mon, 7 Dec 2026 17:52:49 GMT'), undefined);
+  });
 });

@@ -83,7 +83,28 @@ const MAX_CREDENTIAL = 1024;
 const MAX_EXPIRES = 604800;
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+/**
+ * A `Date` header: RFC 7231's IMF-fixdate (`… GMT`), or RFC 2822 with a numeric zone
+ * (`… -0000`), which is what botocore sends when a caller sets Date (email.utils.formatdate).
+ */
+const HTTP_DATE = /^[A-Z][a-z]{2}, (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (GMT|[+-]\d{4})$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ms since the epoch of a Date header, or undefined when it is neither accepted form. */
+export function parseHttpDate(value: string): number | undefined {
+  const m = HTTP_DATE.exec(value);
+  const month = m ? MONTHS.indexOf(m[2] ?? '') : -1;
+  if (!m || month < 0) return undefined;
+  const zone = m[7] ?? 'GMT';
+  const offsetMinutes =
+    zone === 'GMT'
+      ? 0
+      : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)));
+  const local = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  // Reject impossible dates (31 Feb) rather than letting Date.UTC roll them over.
+  if (new Date(local).getUTCDate() !== Number(m[1])) return undefined;
+  return local - offsetMinutes * 60_000;
+}
 const QUERY_REQUIRED =
   'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.';
 const utf8 = new TextDecoder();
@@ -240,7 +261,7 @@ function fromHeader(authorization: string, ctx: Context): Claim {
   const httpDate = ctx.headers.get('date');
   let time: number | undefined;
   if (amzDate !== undefined) time = parseAmzDate(amzDate);
-  else if (httpDate !== undefined && IMF_FIXDATE.test(httpDate)) time = Date.parse(httpDate);
+  else if (httpDate !== undefined) time = parseHttpDate(httpDate);
   if (time === undefined || !Number.isFinite(time))
     throw accessDenied('AWS authentication requires a valid Date or x-amz-date header');
   const datetime = formatAmzDate(time);
@@ -337,10 +358,15 @@ function fromQuery(ctx: Context): Claim {
   };
 }
 
-function requireSigned(headers: Map<string, string>, signedHeaders: readonly string[]): void {
+function requireSigned(headers: Map<string, string>, signedHeaders: readonly string[], service: string): void {
   const signed = new Set(signedHeaders.map((name) => name.toLowerCase()));
   const notSigned = signed.has('host') ? [] : ['host'];
-  for (const name of headers.keys()) if (name.startsWith('x-amz-') && !signed.has(name)) notSigned.push(name);
+  for (const name of headers.keys()) {
+    // AWS's suite (post-sts-header-after): outside S3 the session token may be added after
+    // signing. It still only opens the session issued with the signing key (checked by lookup).
+    if (name === 'x-amz-security-token' && service !== 's3') continue;
+    if (name.startsWith('x-amz-') && !signed.has(name)) notSigned.push(name);
+  }
   if (notSigned.length > 0)
     throw accessDenied('There were headers present in the request which were not signed', {
       HeadersNotSigned: notSigned.join(', '),
@@ -370,7 +396,7 @@ export async function verifyRequest<I>(input: VerifyInput<I>): Promise<VerifiedR
     );
   }
   const claim = authorization !== undefined ? fromHeader(authorization, ctx) : fromQuery(ctx);
-  requireSigned(ctx.headers, claim.signedHeaders);
+  requireSigned(ctx.headers, claim.signedHeaders, input.service);
 
   const { secretAccessKey, identity } = await input.lookup(claim.accessKeyId, claim.sessionToken);
   if (typeof secretAccessKey !== 'string' || secretAccessKey === '')

@@ -57,6 +57,13 @@ export function s3AuthorizationRequests(facts: S3RequestFacts): AuthorizationReq
         ? bucketArn(facts.bucket ?? '')
         : objectArn(facts.bucket ?? '', facts.key);
   const requests: AuthorizationRequest[] = [{ action, resource: target }];
+  // A write with If-Match reveals the current ETag, so AWS also requires s3:GetObject on the key.
+  if (
+    (facts.operation === 'PutObject' || facts.operation === 'CompleteMultipartUpload') &&
+    header(facts, 'if-match') !== undefined
+  ) {
+    requests.push({ action: 's3:GetObject', resource: target });
+  }
   if (facts.operation === 'CopyObject' || facts.operation === 'UploadPartCopy') {
     const source = copySourcePath(facts);
     if (source !== undefined) requests.push({ action: 's3:GetObject', resource: `arn:aws:s3:::${source}` });
@@ -107,6 +114,13 @@ export function s3ConditionKeys(facts: S3RequestFacts): ConditionContext {
     const value = header(facts, name);
     if (value !== undefined) context[`s3:${name}`] = value;
   }
+  const ifMatch = header(facts, 'if-match');
+  // On reads If-Match is a plain HTTP conditional; the key describes conditional writes.
+  if (
+    ifMatch !== undefined &&
+    (facts.operation === 'PutObject' || facts.operation === 'CompleteMultipartUpload')
+  )
+    context['s3:if-match'] = ifMatch;
   const creation = OBJECT_CREATION[facts.operation];
   if (creation !== undefined) context['s3:ObjectCreationOperation'] = creation;
   const contentType = header(facts, 'content-type');

@@ -70,18 +70,59 @@ export function headBucket(ctx: S3Context): void {
   sendEmpty(ctx, 200, { 'x-amz-bucket-region': bucket.region, 'x-amz-access-point-alias': 'false' });
 }
 
+/** S3's page size when any paging or filter parameter is given without max-buckets. */
+const DEFAULT_BUCKET_PAGE = 10_000;
+
+function invalidListArgument(name: string, value: string, message: string): S3Error {
+  return new S3Error('InvalidArgument', message, { extra: { ArgumentName: name, ArgumentValue: value } });
+}
+
+/** The opaque continuation token: the last name of the previous page, base64url. */
+function decodeBucketToken(token: string): string {
+  const name = /^[A-Za-z0-9_-]{1,1024}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (name === '' || Buffer.from(name).toString('base64url') !== token)
+    throw invalidListArgument('continuation-token', token, 'The continuation token provided is incorrect');
+  return name;
+}
+
 export function listBuckets(ctx: S3Context): void {
   const owner = ownerOf(ctx);
-  const buckets = ctx.storage.listBuckets();
+  const maxText = ctx.query.get('max-buckets');
+  const prefix = ctx.query.get('prefix');
+  const region = ctx.query.get('bucket-region');
+  const token = ctx.query.get('continuation-token');
+  if (maxText !== null && (!/^\d{1,5}$/.test(maxText) || Number(maxText) < 1 || Number(maxText) > 10_000))
+    throw invalidListArgument(
+      'max-buckets',
+      maxText,
+      'Argument max-buckets must be an integer between 1 and 10000',
+    );
+  // Without any of the four, S3 lists every bucket in one answer, as before paging existed.
+  const paged = maxText !== null || prefix !== null || region !== null || token !== null;
+  const after = token !== null ? decodeBucketToken(token) : undefined;
+  const matching = ctx.storage
+    .listBuckets()
+    .filter(
+      (b) =>
+        (prefix === null || b.name.startsWith(prefix)) &&
+        (region === null || b.region === region) &&
+        (after === undefined || b.name > after),
+    );
+  const limit = paged ? Number(maxText ?? DEFAULT_BUCKET_PAGE) : matching.length;
+  const page = matching.slice(0, limit);
+  const last = page.at(-1);
   sendXml(ctx, 200, 'ListAllMyBucketsResult', {
     Owner: owner,
     Buckets: {
-      Bucket: buckets.map((b) => ({
+      Bucket: page.map((b) => ({
         Name: b.name,
         CreationDate: xmlTimestamp(b.createdAt),
         BucketRegion: b.region,
       })),
     },
+    ContinuationToken:
+      matching.length > page.length && last ? Buffer.from(last.name).toString('base64url') : undefined,
+    Prefix: prefix ?? undefined,
   });
 }
 

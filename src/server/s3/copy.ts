@@ -8,7 +8,13 @@ import type { ObjectRecord } from '../storage/types.ts';
 import { existingBucket } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendXml } from './context.ts';
 import { checksumElement, existingUpload, parseUploadPartNumber } from './multipart.ts';
-import { checkConditions, contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
+import {
+  checkConditions,
+  contentHeadersOf,
+  SSE_S3_HEADER,
+  storedHeadersFrom,
+  userMetadataFrom,
+} from './object-headers.ts';
 import { conditionalCreate, existingObject } from './objects.ts';
 
 interface CopySource {
@@ -149,7 +155,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     result[checksumElement(committed.checksum.algorithm)] = committed.checksum.value;
     result.ChecksumType = committed.checksum.type;
   }
-  sendXml(ctx, 200, 'CopyObjectResult', result);
+  sendXml(ctx, 200, 'CopyObjectResult', result, SSE_S3_HEADER);
 }
 
 export async function uploadPartCopy(ctx: S3Context): Promise<void> {
@@ -195,5 +201,5 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   }
   const result: Record<string, string> = { ETag: etag, LastModified: xmlTimestamp(lastModified) };
   if (upload.checksumAlgorithm && checksum) result[checksumElement(upload.checksumAlgorithm)] = checksum;
-  sendXml(ctx, 200, 'CopyPartResult', result);
+  sendXml(ctx, 200, 'CopyPartResult', result, SSE_S3_HEADER);
 }

@@ -6,7 +6,11 @@ import type { ListObjectsResult, ObjectSummary } from '../storage/types.ts';
 import { existingBucket, ownerOf } from './buckets.ts';
 import { requireBucketName, type S3Context, sendXml } from './context.ts';
 
-/** `encoding-type=url`: S3 form-encodes keys (space as '+') so any byte survives XML. */
+/**
+ * `encoding-type=url`: S3 percent-encodes keys so any byte survives XML, but keeps `/`
+ * (prefixes stay readable) and writes a space as `+` (so a literal `+` is `%2B`), as
+ * measured against S3 (botocore decodes with unquote_plus accordingly).
+ */
 export function listEncoder(ctx: S3Context): (value: string) => string {
   const type = ctx.query.get('encoding-type');
   if (type === null) return (value) => value;
@@ -15,7 +19,7 @@ export function listEncoder(ctx: S3Context): (value: string) => string {
       extra: { ArgumentName: 'encoding-type', ArgumentValue: type },
     });
   }
-  return (value) => encodeURIComponent(value).replace(/%20/g, '+');
+  return (value) => encodeURIComponent(value).replace(/%20/g, '+').replace(/%2F/g, '/');
 }
 
 export function parseMaxKeys(ctx: S3Context, name = 'max-keys'): number {

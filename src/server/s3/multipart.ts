@@ -18,11 +18,17 @@ import type { MultipartUploadRecord, ObjectChecksum, ObjectSegment } from '../st
 import { existingBucket, ownerOf } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import { listEncoder, parseMaxKeys } from './listing.ts';
-import { contentHeadersOf, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
-import { conditionalCreate, preconditionFailedForExisting } from './objects.ts';
+import { contentHeadersOf, SSE_S3_HEADER, storedHeadersFrom, userMetadataFrom } from './object-headers.ts';
+import { conditionalCreate, conditionalReplace, preconditionFailedForExisting } from './objects.ts';
 import { readSmallBody, receivePayload } from './payload.ts';
 
-const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
+/**
+ * The largest valid Complete document, with room: 10,000 parts, each with a quoted ETag
+ * written as entities, every checksum element and pretty-printing, is under 512 bytes a
+ * part. Parsing is then bounded too: eight elements a part, short texts.
+ */
+const MAX_COMPLETE_BODY = S3_LIMITS.maxParts * 512 + 4096;
+const COMPLETE_XML_LIMITS = { maxElements: 1 + S3_LIMITS.maxParts * 8, maxTextChars: 1024 };
 const CHECKSUM_ELEMENT: Record<ChecksumAlgorithm, string> = {
   CRC32: 'ChecksumCRC32',
   CRC32C: 'ChecksumCRC32C',
@@ -103,7 +109,7 @@ export function createMultipartUpload(ctx: S3Context): void {
     200,
     'InitiateMultipartUploadResult',
     { Bucket: bucket, Key: key, UploadId: upload.uploadId },
-    checksumHeaders(settings.checksumAlgorithm, settings.checksumType),
+    { ...checksumHeaders(settings.checksumAlgorithm, settings.checksumType), ...SSE_S3_HEADER },
   );
 }
 
@@ -155,7 +161,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
     await ctx.storage.discardBlob(blob.blobId);
     throw error;
   }
-  const out: Record<string, string> = { etag };
+  const out: Record<string, string> = { etag, ...SSE_S3_HEADER };
   const algorithm = payload.result().checksum?.algorithm;
   if (checksum && algorithm) out[checksumHeaderName(algorithm)] = checksum;
   sendEmpty(ctx, 200, out);
@@ -168,7 +174,7 @@ interface RequestedPart {
 }
 
 function parseCompleteBody(text: string): RequestedPart[] {
-  const doc = parseXmlBody(text, 'CompleteMultipartUpload');
+  const doc = parseXmlBody(text, 'CompleteMultipartUpload', COMPLETE_XML_LIMITS);
   const parts = nodesOf(doc, 'Part');
   if (parts.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part');
   if (parts.length > S3_LIMITS.maxParts) throw new S3Error('MalformedXML', 'Too many parts.');
@@ -199,7 +205,7 @@ function completeResult(
     body[CHECKSUM_ELEMENT[checksum.algorithm]] = checksum.value;
     body.ChecksumType = checksum.type;
   }
-  sendXml(ctx, 200, 'CompleteMultipartUploadResult', body);
+  sendXml(ctx, 200, 'CompleteMultipartUploadResult', body, SSE_S3_HEADER);
 }
 
 export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
@@ -221,6 +227,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     }
     throw new S3Error('NoSuchUpload', undefined, { extra: { UploadId: uploadId } });
   }
+  const ifMatch = conditionalReplace(ctx, bucket, key);
   const requested = parseCompleteBody(body.toString('utf8'));
   const stored = ctx.storage.getParts(upload.uploadId);
   const segments: ObjectSegment[] = [];
@@ -289,7 +296,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
       partsCount: segments.length,
       ...(checksum ? { checksum } : {}),
     },
-    { ifNoneMatch },
+    { ifNoneMatch, ...(ifMatch ? { ifMatch } : {}) },
   );
   completeResult(ctx, bucket, key, etag, checksum);
 }

@@ -10,8 +10,10 @@ import { existingBucket } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import {
   checkConditions,
+  etagMatches,
   objectResponseHeaders,
   parseRange,
+  SSE_S3_HEADER,
   storedHeadersFrom,
   userMetadataFrom,
 } from './object-headers.ts';
@@ -33,6 +35,26 @@ export function conditionalCreate(ctx: S3Context): boolean {
   return true;
 }
 
+/**
+ * `If-Match` on a write (S3 since November 2024): the key must exist (else NoSuchKey) with
+ * a matching ETag (else PreconditionFailed). Checked before the body is read; the commit
+ * re-checks atomically, and a change in between is ConditionalRequestConflict.
+ */
+export function conditionalReplace(
+  ctx: S3Context,
+  bucket: string,
+  key: string,
+): ((currentEtag: string) => boolean) | undefined {
+  const value = header(ctx, 'if-match');
+  if (value === undefined) return undefined;
+  const matches = (currentEtag: string) => etagMatches(value, currentEtag);
+  const current = ctx.storage.getObject(bucket, key);
+  if (!current) throw new S3Error('NoSuchKey', undefined, { extra: { Key: key } });
+  if (!matches(current.etag))
+    throw new S3Error('PreconditionFailed', undefined, { extra: { Condition: 'If-Match' } });
+  return matches;
+}
+
 export function preconditionFailedForExisting(): S3Error {
   return new S3Error('PreconditionFailed', undefined, { extra: { Condition: 'If-None-Match' } });
 }
@@ -42,6 +64,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   const bucket = requireBucketName(ctx);
   const key = requireKey(ctx);
   const ifNoneMatch = conditionalCreate(ctx);
+  const ifMatch = conditionalReplace(ctx, bucket, key);
   const headers = storedHeadersFrom(ctx);
   const userMetadata = userMetadataFrom(ctx);
   const payload = receivePayload(ctx, { maxSize: S3_LIMITS.maxPutObjectSize });
@@ -71,13 +94,13 @@ export async function putObject(ctx: S3Context): Promise<void> {
             }
           : {}),
       },
-      { ifNoneMatch },
+      { ifNoneMatch, ...(ifMatch ? { ifMatch } : {}) },
     );
   } catch (error) {
     await ctx.storage.discardBlob(blob.blobId);
     throw error;
   }
-  const out: Record<string, string> = { etag: committed.etag };
+  const out: Record<string, string> = { etag: committed.etag, ...SSE_S3_HEADER };
   if (committed.checksum) {
     out[checksumHeaderName(committed.checksum.algorithm)] = committed.checksum.value;
     out['x-amz-checksum-type'] = 'FULL_OBJECT';

@@ -57,6 +57,7 @@ import {
   type PartRecord,
   type Storage,
   StorageError,
+  type WriteConditions,
 } from './types.ts';
 import { checkKey, checkListing, checkNewObject } from './validate.ts';
 
@@ -115,22 +116,26 @@ export class FsSqliteStorage implements Storage {
   }
 
   /**
-   * BucketNotEmpty while objects or multipart uploads remain. AWS documents the
-   * uploads rule for directory buckets only; general purpose buckets have been
-   * seen to drop in-progress uploads silently. We keep the stricter, documented
-   * rule: nothing is ever discarded implicitly.
+   * BucketNotEmpty while objects remain. AWS documents the no-uploads rule for
+   * directory buckets only; a general purpose bucket holding only in-progress
+   * uploads is deleted, and its uploads with it (issue 13), so here too.
    */
   deleteBucket(name: string): void {
-    this.#write(() => {
+    this.#mutate(() => {
       this.#requireBucket(name);
       if (row(this.#sql.anyObject, name) !== undefined) {
         throw new StorageError('BucketNotEmpty', `bucket ${name} still holds objects`);
       }
-      if (row(this.#sql.anyUpload, name) !== undefined) {
-        throw new StorageError('BucketNotEmpty', `bucket ${name} still has multipart uploads in progress`);
+      // A general purpose bucket goes with its in-progress uploads (S3 deletes them too).
+      const released: string[] = [];
+      for (const { upload_id } of rows<{ upload_id: string }>(this.#sql.uploadIdsOfBucket, name)) {
+        for (const part of rows<{ blob_id: string }>(this.#sql.deleteParts, upload_id))
+          released.push(part.blob_id);
+        this.#sql.deleteUpload.run(upload_id);
       }
       this.#sql.deleteCompletedOfBucket.run(name);
       this.#sql.deleteBucket.run(name);
+      return { result: undefined, released };
     });
   }
 
@@ -196,17 +201,12 @@ export class FsSqliteStorage implements Storage {
 
   // Objects
 
-  putObject(
-    bucket: string,
-    key: string,
-    object: NewObject,
-    options?: { ifNoneMatch?: boolean },
-  ): ObjectRecord {
+  putObject(bucket: string, key: string, object: NewObject, options?: WriteConditions): ObjectRecord {
     checkKey(key);
     checkNewObject(object);
     return this.#mutate(() => {
       this.#requireBucket(bucket);
-      const released = this.#replaceExisting(bucket, key, options?.ifNoneMatch === true);
+      const released = this.#replaceExisting(bucket, key, options);
       const record = this.#insertObject(bucket, key, object);
       return { result: record, released };
     });
@@ -315,7 +315,7 @@ export class FsSqliteStorage implements Storage {
   completeMultipartUpload(
     upload: MultipartUploadRecord,
     object: NewObject,
-    options?: { ifNoneMatch?: boolean },
+    options?: WriteConditions,
   ): ObjectRecord {
     checkNewObject(object);
     return this.#mutate(() => {
@@ -336,7 +336,7 @@ export class FsSqliteStorage implements Storage {
           );
         }
       }
-      const released = this.#replaceExisting(upload.bucket, upload.key, options?.ifNoneMatch === true);
+      const released = this.#replaceExisting(upload.bucket, upload.key, options);
       const used = new Set(object.segments.map((segment) => segment.blobId));
       for (const r of rows<{ blob_id: string }>(this.#sql.deleteParts, upload.uploadId)) {
         if (!used.has(r.blob_id)) released.push(r.blob_id);
@@ -406,11 +406,14 @@ export class FsSqliteStorage implements Storage {
     return result;
   }
 
-  /** Deletes the object at `key` if any (PreconditionFailed first when `ifNoneMatch`); returns its blobs. */
-  #replaceExisting(bucket: string, key: string, ifNoneMatch: boolean): string[] {
-    const existing = row<{ id: number }>(this.#sql.objectId, bucket, key);
+  /** Deletes the object at `key` if any, once the write's conditions hold (inside the commit); returns its blobs. */
+  #replaceExisting(bucket: string, key: string, conditions: WriteConditions = {}): string[] {
+    const existing = row<{ id: number; etag: string }>(this.#sql.getObject, bucket, key);
+    if (conditions.ifMatch && (existing === undefined || !conditions.ifMatch(existing.etag))) {
+      throw new StorageError('ConditionalRequestConflict', `${key} changed during the conditional write`);
+    }
     if (existing === undefined) return [];
-    if (ifNoneMatch) throw new StorageError('PreconditionFailed', `${key} already exists`);
+    if (conditions.ifNoneMatch) throw new StorageError('PreconditionFailed', `${key} already exists`);
     return this.#removeObject(existing.id);
   }
 

@@ -114,6 +114,7 @@ export function prepareStatements(db: DatabaseSync) {
     setLifecycle: q('UPDATE buckets SET lifecycle = ? WHERE name = ?'),
     anyObject: q('SELECT 1 AS found FROM objects WHERE bucket = ? LIMIT 1'),
     anyUpload: q('SELECT 1 AS found FROM uploads WHERE bucket = ? LIMIT 1'),
+    uploadIdsOfBucket: q('SELECT upload_id FROM uploads WHERE bucket = ?'),
 
     getObject: q(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
     objectId: q('SELECT id FROM objects WHERE bucket = ? AND key = ?'),

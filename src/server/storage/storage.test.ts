@@ -39,16 +39,33 @@ test('buckets: create, get, list, CORS, delete', (t) => {
   assert.throws(() => storage.deleteBucket('a0'), code('NoSuchBucket'));
 });
 
-test('deleteBucket refuses while objects or multipart uploads remain', async (t) => {
+test('deleteBucket refuses while objects remain, and takes in-progress uploads and their parts with it', async (t) => {
   const { storage } = tempStorage(t);
   storage.createBucket('b', 'us-east-1');
   storage.putObject('b', 'k', await newObject(storage, Buffer.from('x')));
-  assert.throws(() => storage.deleteBucket('b'), code('BucketNotEmpty'));
-  storage.deleteObject('b', 'k');
   const upload = storage.createMultipartUpload({ bucket: 'b', key: 'k', userMetadata: {} });
   assert.throws(() => storage.deleteBucket('b'), code('BucketNotEmpty'));
-  storage.abortMultipartUpload(upload.uploadId);
+  storage.deleteObject('b', 'k');
+  const blob = await storage.writeBlob(
+    (async function* () {
+      yield Buffer.from('part');
+    })(),
+  );
+  storage.putPart(upload.uploadId, { partNumber: 1, blobId: blob.blobId, size: blob.size, etag: '"e"' });
   storage.deleteBucket('b');
+  assert.equal(storage.getBucket('b'), undefined);
+  assert.throws(() => storage.abortMultipartUpload(upload.uploadId), code('NoSuchUpload'));
+  storage.createBucket('b', 'us-east-1');
+  assert.equal(
+    storage.listMultipartUploads('b', {
+      prefix: '',
+      delimiter: '',
+      keyMarker: '',
+      uploadIdMarker: '',
+      maxUploads: 1000,
+    }).uploads.length,
+    0,
+  );
 });
 
 test('objects: put, get, overwrite removes the old blob, delete', async (t) => {

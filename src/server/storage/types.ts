@@ -178,7 +178,18 @@ export type StorageErrorCode =
   | 'NoSuchUpload'
   /** CompleteMultipartUpload: a segment's part was re-uploaded or removed since the caller read the parts. */
   | 'InvalidPart'
-  | 'PreconditionFailed';
+  | 'PreconditionFailed'
+  /** An `ifMatch` write whose object changed (or went away) since the caller checked it. */
+  | 'ConditionalRequestConflict';
+
+/**
+ * Conditions a commit re-checks atomically: `ifNoneMatch` (the key must not exist) and
+ * `ifMatch` (the key must exist and its current ETag satisfy the predicate).
+ */
+export interface WriteConditions {
+  ifNoneMatch?: boolean;
+  ifMatch?: (currentEtag: string) => boolean;
+}
 
 /** Domain failure; the S3 layer maps `code` to status and XML. */
 export class StorageError extends Error {
@@ -195,7 +206,7 @@ export interface Storage {
   createBucket(name: string, region: string): BucketRecord;
   getBucket(name: string): BucketRecord | undefined;
   listBuckets(): BucketRecord[];
-  /** Throws BucketNotEmpty while objects or multipart uploads remain. */
+  /** Throws BucketNotEmpty while objects remain; in-progress multipart uploads (and their parts) go with it. */
   deleteBucket(name: string): void;
   setBucketCors(name: string, rules: CorsRule[] | null): void;
   /** The bucket's lifecycle rules; null when it has none. Throws NoSuchBucket. */
@@ -223,14 +234,10 @@ export interface Storage {
   /**
    * Commits an object atomically, replacing any previous version (whose blobs are
    * then removed). With `ifNoneMatch`, throws PreconditionFailed when the key
-   * exists at commit time: of two racing writers exactly one wins.
+   * exists at commit time: of two racing writers exactly one wins. With `ifMatch`,
+   * throws ConditionalRequestConflict when the key is gone or its ETag no longer matches.
    */
-  putObject(
-    bucket: string,
-    key: string,
-    object: NewObject,
-    options?: { ifNoneMatch?: boolean },
-  ): ObjectRecord;
+  putObject(bucket: string, key: string, object: NewObject, options?: WriteConditions): ObjectRecord;
   /** With segments loaded. */
   getObject(bucket: string, key: string): ObjectRecord | undefined;
   /** Returns whether a key existed. Deleting a missing key is not an error (as S3). */
@@ -255,14 +262,14 @@ export interface Storage {
    * Atomically turns the upload into the object `object` (whose segments are blobs
    * of this upload's parts, never copied), removes the upload, removes blobs of
    * parts not used, and records the result for repeated Completes.
-   * With `ifNoneMatch`, throws PreconditionFailed when the key exists. Throws
+   * Conditions as for putObject. Throws
    * InvalidPart when a segment is no longer the blob of a current part (the part
    * was re-uploaded since the caller read it); nothing changes then.
    */
   completeMultipartUpload(
     upload: MultipartUploadRecord,
     object: NewObject,
-    options?: { ifNoneMatch?: boolean },
+    options?: WriteConditions,
   ): ObjectRecord;
   getCompletedUpload(uploadId: string): CompletedUploadRecord | undefined;
   /** Throws NoSuchUpload when unknown. Removes all part blobs. */
