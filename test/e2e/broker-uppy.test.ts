@@ -27,6 +27,8 @@ const APP = 'http://app.example.test';
 const COOKIE = 'hoist_session';
 const LIMIT = 20 * MiB;
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely
+type Json = any;
 type User = keyof typeof TOKENS;
 interface Call {
   /** Signed in by cookie (the default), by bearer token, or not at all. */
@@ -56,11 +58,10 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
     );
   });
 
-  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely
   async function call(
     path: string,
     options: Call = {},
-  ): Promise<{ status: number; headers: Headers; body: any }> {
+  ): Promise<{ status: number; headers: Headers; body: Json }> {
     const user = options.as === undefined ? 'alice' : options.as;
     const headers: Record<string, string> = { ...options.headers };
     if (user && options.by === 'bearer') headers.authorization = `Bearer ${TOKENS[user]}`;
@@ -224,6 +225,11 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
     const refused = await call(`/s3/multipart/${upload.uploadId}/5${q(upload.key)}`);
     assert.equal(refused.status, 413);
     assert.equal(refused.body.detail, 'This file is larger than your 20 MiB limit');
+    // What Uppy shows: "Companion request failed: <statusText>".
+    const status = await fetch(`${broker.url}/companion/s3/multipart/${upload.uploadId}/5${q(upload.key)}`, {
+      headers: { cookie: `${COOKIE}=${TOKENS.alice}`, origin: APP },
+    });
+    assert.equal(status.statusText, 'This file is larger than your 20 MiB limit');
 
     // Larger parts slip past the part-number bound; completion catches them.
     const parts = [];

@@ -8,6 +8,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { BrokerProblem } from '../errors.ts';
+import { REASON_HEADER, toReasonPhrase } from '../reason-phrase.ts';
 import { type BrokerEnv, jsonBody } from '../routes/context.ts';
 import { createUploadSchema } from '../routes/schemas.ts';
 import type { BrokerUser } from '../types.ts';
@@ -58,6 +59,17 @@ function keyParam(c: Context<BrokerEnv>): string {
 export function uppyRoutes(options: UppyRouteOptions): Hono<BrokerEnv> {
   const { service } = options;
   const app = new Hono<BrokerEnv>();
+
+  // Uppy shows only the status line of a failure: the detail goes there too (reason-phrase.ts).
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.res.status < 400) return;
+    const problem = (await c.res
+      .clone()
+      .json()
+      .catch(() => undefined)) as { detail?: unknown } | undefined;
+    if (typeof problem?.detail === 'string') c.res.headers.set(REASON_HEADER, toReasonPhrase(problem.detail));
+  });
 
   app.post('/session', async (c) => {
     // Only a bearer token makes a session: the cookie itself must never renew itself cross-site.
