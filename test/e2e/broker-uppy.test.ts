@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
+import { UploadError } from '../../src/client/errors.ts';
+import { hoistAwsS3Options, hoistSignRequest } from '../../src/client/uppy.ts';
 import {
   BUCKET,
   brokerConfig,
@@ -259,5 +261,57 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
       body: { filename: '', type: 'text/plain' },
     });
     assert.equal(badName.status, 400);
+  });
+
+  test("hoistAwsS3Options: Uppy's signRequest steps go through the broker, and S3's answers come back", async () => {
+    const options = hoistAwsS3Options({ endpoint: `${broker.url}/companion`, token: () => TOKENS.bob });
+    assert.equal(options.shouldUseMultipart, true);
+    const ref = options.generateObjectKey({ name: 'report «final».pdf', type: 'application/pdf' });
+    // As @uppy/aws-s3's S3mini does: sign, then send the request to the URL it got.
+    const send = async (
+      request: Parameters<typeof options.signRequest>[0],
+      body?: Uint8Array<ArrayBuffer>,
+    ) => {
+      const signed = await options.signRequest(request);
+      const res = await fetch(signed.url, { method: request.method, ...(body ? { body } : {}) });
+      assert.equal(res.status, 200);
+      return { signed, res, text: await res.clone().text() };
+    };
+    const created = await send({ method: 'POST', key: ref });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.text)?.[1] ?? '';
+    const key = created.signed.key ?? '';
+    assert.match(key, new RegExp(`^${PREFIX}/bob/[a-z0-9]+/report_final\\.pdf$`));
+    const data = randomBytes(6 * MiB);
+    const p1 = await send({ method: 'PUT', key, uploadId, partNumber: 1 }, bytes(data.subarray(0, 5 * MiB)));
+    await send({ method: 'PUT', key, uploadId, partNumber: 2 }, bytes(data.subarray(5 * MiB)));
+    assert.ok(p1.res.headers.get('etag'));
+    const listed = await send({ method: 'GET', key, uploadId });
+    assert.equal((listed.text.match(/<Part>/g) ?? []).length, 2);
+    const done = await send({ method: 'POST', key, uploadId });
+    assert.match(done.text, new RegExp(`<Key>${key.replace(/\./g, '\\.')}</Key>`));
+    assert.ok((await storedBytes(server.client, key)).equals(data));
+    const head = await broker.api('bob', 'GET', '/uploads');
+    const entry = head.body.uploads.find((u: { key: string }) => u.key === key);
+    assert.equal(entry.status, 'completed');
+    assert.equal(entry.contentType, 'application/pdf');
+    assert.equal(entry.filename, 'report «final».pdf');
+
+    // The broker's refusal reaches Uppy as the error it throws, with a stable code.
+    const big = await send({ method: 'POST', key: options.generateObjectKey({ name: 'big.bin' }) });
+    const bigId = /<UploadId>([^<]+)<\/UploadId>/.exec(big.text)?.[1] ?? '';
+    await assert.rejects(
+      options.signRequest({ method: 'PUT', key: big.signed.key ?? '', uploadId: bigId, partNumber: 5 }),
+      (error: unknown) =>
+        error instanceof UploadError &&
+        error.code === 'too-large' &&
+        error.message === 'This file is larger than your 20 MiB limit',
+    );
+    await send({ method: 'DELETE', key: big.signed.key ?? '', uploadId: bigId });
+    assert.ok(!(await openMultipartKeys(server.client)).includes(big.signed.key ?? ''));
+    // Another user's upload does not exist for this signer.
+    const alice = hoistSignRequest({ endpoint: `${broker.url}/companion`, token: TOKENS.alice });
+    await assert.rejects(alice({ method: 'PUT', key, uploadId, partNumber: 3 }), { code: 'upload-gone' });
+    await assert.rejects(alice({ method: 'PUT', key: 'x' }), { code: 'invalid-options' });
+    assert.throws(() => hoistSignRequest({ endpoint: '' }), { code: 'invalid-options' });
   });
 });
