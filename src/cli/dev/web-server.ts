@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { useReasonHeader } from '../../broker/reason-phrase.ts';
-import { type BuiltAssets, contentTypeOf, readAsset, readDemoPage } from './assets.ts';
+import { type BuiltAssets, contentTypeOf, readAsset, readDemoPage, UPPY_PAGE } from './assets.ts';
 import { placeholderPage } from './pages.ts';
 import { listen } from './ports.ts';
 
@@ -66,6 +66,12 @@ export async function startWebServer(port: number, host = '127.0.0.1'): Promise<
     const origin = `http://${hostHeader}`;
     if (path === '/' || path === '/index.html') {
       const page = content.buildError ? undefined : await readDemoPage();
+      const html =
+        page ?? placeholderPage({ brokerUrl: `${origin}${API_PREFIX}`, buildError: content.buildError });
+      return send(res, 200, 'text/html; charset=utf-8', html, head);
+    }
+    if (path === '/uppy') {
+      const page = content.buildError ? undefined : await readDemoPage(UPPY_PAGE);
       const html =
         page ?? placeholderPage({ brokerUrl: `${origin}${API_PREFIX}`, buildError: content.buildError });
       return send(res, 200, 'text/html; charset=utf-8', html, head);
