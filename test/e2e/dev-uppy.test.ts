@@ -179,7 +179,10 @@ describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
         await details.hover();
         const label = (await details.getAttribute('aria-label')) ?? '';
         assert.match(label, /This file is larger than your 32 MiB limit$/);
-        assert.ok(await page.locator('.uppy-StatusBar.is-error').isVisible(), 'the status bar says it failed');
+        assert.ok(
+          await page.locator('.uppy-StatusBar.is-error').isVisible(),
+          'the status bar says it failed',
+        );
       } catch (error) {
         await saveScreenshot(page, `uppy-${query ? 'sign' : 'companion'}-too-large`);
         throw error;
