@@ -192,6 +192,52 @@ describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
     });
   }
 
+  test('pause and resume in the Dashboard: the upload goes on from the parts S3 has', async () => {
+    const { page, errors } = await signedInPage('alice');
+    try {
+      // Each part PUT to S3 is held a moment, so the pause lands mid-upload.
+      await page.route(`${dev.info.s3.endpoint}/**`, async (route) => {
+        if (route.request().method() === 'PUT') await new Promise((done) => setTimeout(done, 700));
+        await route.continue();
+      });
+      const lists: string[] = [];
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        if (request.method() === 'GET' && /\/companion\/s3\/multipart\/[^/]+$/.test(url.pathname))
+          lists.push(url.pathname);
+      });
+      const file = { seed: 12, size: 30 * MiB, name: 'paused.bin', type: 'application/octet-stream' };
+      await addAndUpload(page, file);
+      const uploaded = () =>
+        page.evaluate(() => {
+          const uppy = (
+            window as unknown as { uppy: { getFiles(): { progress: { bytesUploaded: number | false } }[] } }
+          ).uppy;
+          return Number(uppy.getFiles()[0]?.progress.bytesUploaded || 0);
+        });
+      while ((await uploaded()) < 10 * MiB) await new Promise((done) => setTimeout(done, 100));
+      await page.click('[data-cy=togglePauseResume]');
+      await page.waitForSelector('[data-cy=togglePauseResume][title=Resume]');
+      const atPause = await uploaded();
+      await new Promise((done) => setTimeout(done, 2000));
+      assert.ok((await uploaded()) <= atPause + 5 * MiB, 'at most the part in flight lands after the pause');
+      assert.ok((await uploaded()) < file.size, 'paused before the end');
+      assert.equal(await page.locator('.uppy-StatusBar.is-complete').count(), 0);
+      assert.deepEqual(lists, [], 'nothing listed yet');
+
+      await page.click('[data-cy=togglePauseResume]');
+      const key = await uploadedKey(page);
+      assert.ok(lists.length >= 1, 'the resume listed the parts S3 already had (through the broker)');
+      assert.equal(await storedDigest(key), seededDigest(file.seed, file.size));
+      assert.equal((await registryEntry('alice', key))?.status, 'completed');
+    } catch (error) {
+      await saveScreenshot(page, 'uppy-pause-resume');
+      throw Object.assign(error as Error, { pageErrors: errors });
+    } finally {
+      await page.close();
+    }
+  });
+
   test('the cookie is HttpOnly and other origins are refused with it', async () => {
     const { page } = await signedInPage('alice');
     try {

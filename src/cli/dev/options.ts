@@ -21,7 +21,8 @@ Starts the whole local stack in one process (Ctrl-C stops it):
   - an IAM user for the broker and the upload role "hoist-upload", created through
     the server's IAM API as the AWS setup does,
   - the broker with the dev users alice and bob (tokens generated once),
-  - the upload page, with the broker API under /api on the same port.
+  - the upload page, with the broker API under /api on the same port, and /uppy, the same
+    broker behind the Uppy Dashboard.
 Data (objects, registry, keys, tokens) is kept in DIR across restarts.
 
   --port P         upload page and broker API (default ${DEFAULT_WEB_PORT}; 0 picks a free one)
