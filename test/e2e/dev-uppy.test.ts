@@ -12,7 +12,14 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
-import { launchBrowser, makePageFile, openPage, saveScreenshot, seededDigest } from '../helpers/browser.ts';
+import {
+  launchBrowser,
+  makePageFile,
+  openPage,
+  saveScreenshot,
+  seededDigest,
+  serveStatic,
+} from '../helpers/browser.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import { tmpDir } from '../helpers/server.ts';
 
@@ -112,6 +119,13 @@ describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
     return createHash('sha256')
       .update(await out.Body!.transformToByteArray())
       .digest('hex');
+  }
+
+  async function registryList(user: string) {
+    const res = await fetch(`${dev.info.broker}/uploads?limit=100`, {
+      headers: { authorization: `Bearer ${token(user)}` },
+    });
+    return ((await res.json()) as { uploads: { key: string }[] }).uploads;
   }
 
   async function registryEntry(user: string, key: string) {
@@ -236,6 +250,39 @@ describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
     } finally {
       await page.close();
     }
+  });
+
+  test('a page of another origin cannot use the cookie (a classic cross-site POST creates nothing)', async () => {
+    const { page } = await signedInPage('alice');
+    await page.close();
+    const count = async () => (await registryList('alice')).length;
+    const forge = async (pageUrl: string) => {
+      const opened = await openPage(browser, pageUrl);
+      try {
+        // What a hostile page can send with the user's cookie: a "simple" request, no preflight.
+        await opened.page.evaluate(async (url) => {
+          await fetch(url, {
+            method: 'POST',
+            mode: 'no-cors',
+            credentials: 'include',
+            headers: { 'content-type': 'text/plain' },
+            body: JSON.stringify({ filename: 'forged.bin', type: 'application/octet-stream' }),
+          });
+        }, `${dev.info.broker}/companion/s3/multipart`);
+      } finally {
+        await opened.page.close();
+      }
+    };
+    const before = await count();
+    // The same request from the app's own page goes through (so the cookie is really sent)…
+    await forge(`${dev.info.web}uppy`);
+    assert.equal(await count(), before + 1);
+    // …and from another origin of the same site (SameSite lets the cookie go along) it is refused.
+    const other = await serveStatic(cleanup, {
+      routes: { '/': { body: '<!doctype html><title>other</title>' } },
+    });
+    await forge(other.url('/'));
+    assert.equal(await count(), before + 1, 'the cross-origin request created nothing');
   });
 
   test('the cookie is HttpOnly and other origins are refused with it', async () => {
