@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string[]> = {
   './client': ['createUpload', 'Upload', 'UploadError', 'BrokerClient'],
   './client/node': ['createNodeUpload', 'uploadFile', 'createJsonFileStore', 'createNodeTransport'],
   './client/browser': ['createBrowserUpload', 'createXhrTransport', 'createIndexedDbStore', 'blobSource'],
+  './client/uppy': ['hoistAwsS3Options', 'hoistSignRequest'],
 };
 
 test('package subpaths resolve to modules with their documented exports', async () => {

@@ -37,7 +37,8 @@ import { uploadRoutes } from './routes/uploads.ts';
 import { type CapabilityGate, createCapabilityGate } from './store-gate.ts';
 import { probeStore } from './store-probe.ts';
 import type { Authenticator, Registry, UploadRecord } from './types.ts';
-import { RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
+import { type LifecycleHooks, RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
+import { mountUppy } from './uppy/index.ts';
 import { createWebhookSender, type WebhookSender } from './webhook.ts';
 
 /** Everything the broker uses that a test (or an app embedding it) may provide instead. */
@@ -132,6 +133,62 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
   });
   const limiter = createRateLimiter({ perMinute: config.limits.maxCredentialMintsPerMinute, clock });
 
+  const hooks: LifecycleHooks = {
+    async checkCreate(user, request) {
+      try {
+        await checkCreateUpload(request, user, { limits: config.limits, registry, now: clock() });
+      } catch (error) {
+        if (error instanceof BrokerProblem) metrics.uploadRejected(error.type);
+        throw error;
+      }
+    },
+    beforeMint(user) {
+      limiter.take(user.id);
+    },
+    credentialIssued(event) {
+      metrics.credentialsIssued.inc({ mode: event.mode });
+      if (event.policy !== undefined) {
+        auditCredentialIssued(logger, {
+          userId: event.userId,
+          uploadId: event.uploadId,
+          key: event.key,
+          expiration: event.expiration,
+          policy: event.policy,
+          mode: event.mode,
+          ...(event.accessKeyId ? { accessKeyId: event.accessKeyId } : {}),
+        });
+      } else {
+        // Presigned URLs carry no policy: the grant is the signed operation itself.
+        logger.info(
+          {
+            audit: 'urls-issued',
+            kind: event.kind,
+            userId: event.userId,
+            uploadId: event.uploadId,
+            key: event.key,
+            expiration: event.expiration,
+          },
+          'presigned urls issued',
+        );
+      }
+    },
+    uploadCreated(record) {
+      metrics.uploadsCreated.inc({ mode: record.mode });
+    },
+    uploadEnded(record) {
+      try {
+        if (record.status === 'completed') {
+          metrics.uploadCompleted(record.mode, record.size);
+          webhook?.send({ type: 'upload.completed', data: webhookData(record) });
+        } else if (record.status === 'rejected') {
+          metrics.uploadRejected('upload-rejected');
+          webhook?.send({ type: 'upload.rejected', data: webhookData(record) });
+        }
+      } catch (error) {
+        logger.warn({ err: error, uploadId: record.id }, 'upload event not delivered');
+      }
+    },
+  };
   const uploads = new UploadService({
     settings: config,
     registry,
@@ -140,62 +197,7 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
     logger,
     capabilities,
     ...(deps.newId ? { newId: deps.newId } : {}),
-    hooks: {
-      async checkCreate(user, request) {
-        try {
-          await checkCreateUpload(request, user, { limits: config.limits, registry, now: clock() });
-        } catch (error) {
-          if (error instanceof BrokerProblem) metrics.uploadRejected(error.type);
-          throw error;
-        }
-      },
-      beforeMint(user) {
-        limiter.take(user.id);
-      },
-      credentialIssued(event) {
-        metrics.credentialsIssued.inc({ mode: event.mode });
-        if (event.policy !== undefined) {
-          auditCredentialIssued(logger, {
-            userId: event.userId,
-            uploadId: event.uploadId,
-            key: event.key,
-            expiration: event.expiration,
-            policy: event.policy,
-            mode: event.mode,
-            ...(event.accessKeyId ? { accessKeyId: event.accessKeyId } : {}),
-          });
-        } else {
-          // Presigned URLs carry no policy: the grant is the signed operation itself.
-          logger.info(
-            {
-              audit: 'urls-issued',
-              kind: event.kind,
-              userId: event.userId,
-              uploadId: event.uploadId,
-              key: event.key,
-              expiration: event.expiration,
-            },
-            'presigned urls issued',
-          );
-        }
-      },
-      uploadCreated(record) {
-        metrics.uploadsCreated.inc({ mode: record.mode });
-      },
-      uploadEnded(record) {
-        try {
-          if (record.status === 'completed') {
-            metrics.uploadCompleted(record.mode, record.size);
-            webhook?.send({ type: 'upload.completed', data: webhookData(record) });
-          } else if (record.status === 'rejected') {
-            metrics.uploadRejected('upload-rejected');
-            webhook?.send({ type: 'upload.rejected', data: webhookData(record) });
-          }
-        } catch (error) {
-          logger.warn({ err: error, uploadId: record.id }, 'upload event not delivered');
-        }
-      },
-    },
+    hooks,
   });
 
   const app = new Hono<BrokerEnv>();
@@ -266,6 +268,9 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
   app.route('/uploads', credentialRoutes(uploads));
   app.route('/uploads', partRoutes(uploads));
   app.route('/uploads', completeRoutes(uploads));
+
+  if (config.uppy.enabled)
+    mountUppy(app, { config, registry, aws, authenticator, hooks, clock, logger, newId: deps.newId });
 
   app.notFound(() => {
     throw new BrokerProblem('not-found', 'No such route');

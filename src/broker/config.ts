@@ -127,6 +127,16 @@ export interface CorsConfig {
   allowAnyOrigin: boolean;
 }
 
+/** Companion-compatible routes for Uppy's `@uppy/aws-s3` (see docs/uppy.md). */
+export interface UppyConfig {
+  /** Serve them. @default false */
+  enabled: boolean;
+  /** Where Uppy's `companionEndpoint` points: the routes are `{path}/s3/multipart…`. @default '/companion' */
+  path: string;
+  /** Cookie carrying the same token or JWT as `Authorization: Bearer`. @default 'hoist_token' */
+  cookieName: string;
+}
+
 export interface RegistryConfig {
   /** `sqlite:<path>` or `postgres://…`. @default 'sqlite:.hoist-data/broker.sqlite' */
   url: string;
@@ -162,6 +172,7 @@ export interface BrokerConfig {
   limits: BrokerLimits;
   auth: AuthConfig;
   cors: CorsConfig;
+  uppy: UppyConfig;
   registry: RegistryConfig;
   webhook?: WebhookConfig;
   /** @default 8787 */
@@ -462,6 +473,20 @@ const schema = z
           )
           .default([]),
         allowAnyOrigin: z.boolean().default(false),
+      })
+      .prefault({}),
+    uppy: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        path: z
+          .string()
+          .regex(/^(?:\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /companion (no trailing slash)')
+          .default('/companion'),
+        // RFC 6265 cookie-name characters; no prefix games with spaces or separators.
+        cookieName: z
+          .string()
+          .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be a cookie name (token characters)')
+          .default('hoist_token'),
       })
       .prefault({}),
     registry: z
@@ -781,6 +806,27 @@ const FIELDS: readonly (readonly [
     'boolean',
     'false',
     'Must be true for cors.origins to contain *',
+  ],
+  [
+    'uppy.enabled',
+    'HOIST_UPPY_ENABLED',
+    'boolean',
+    'false',
+    "Serve Companion-compatible routes for Uppy's @uppy/aws-s3",
+  ],
+  [
+    'uppy.path',
+    'HOIST_UPPY_PATH',
+    'string',
+    '/companion',
+    "Their path: Uppy's companionEndpoint is the broker URL + this",
+  ],
+  [
+    'uppy.cookieName',
+    'HOIST_UPPY_COOKIE_NAME',
+    'string',
+    'hoist_token',
+    'Cookie carrying the bearer token or JWT on those routes (Origin-checked)',
   ],
   [
     'registry.url',

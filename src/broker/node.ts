@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type BrokerApp, type BrokerDeps, createBroker } from './app.ts';
 import type { BrokerConfig } from './config.ts';
+import { reasonPhrasesFor } from './reason-phrase.ts';
 import { type Sweeper, startSweeper } from './sweeper.ts';
 
 export interface RunningBroker {
@@ -50,6 +51,7 @@ export async function startBroker(
     s.once('error', reject);
   });
   server.keepAliveTimeout = 5000;
+  reasonPhrasesFor(server);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

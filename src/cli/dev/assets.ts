@@ -11,6 +11,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const BUILD_SCRIPT = join(ROOT, 'scripts', 'build-browser.ts');
 /** The page `GET /` serves when it exists; it loads /assets/* and /config.json. */
 export const DEMO_PAGE = join(ROOT, 'src', 'web', 'demo.html');
+/** The page `GET /uppy` serves: the Uppy Dashboard against the broker (docs/uppy.md). */
+export const UPPY_PAGE = join(ROOT, 'src', 'web', 'uppy.html');
 
 export interface BuiltAssets {
   dir: string;
@@ -62,7 +64,7 @@ export async function readAsset(assets: BuiltAssets, name: string): Promise<Buff
 }
 
 /** The demo page's HTML, read on every request so edits show on reload; undefined until it exists. */
-export async function readDemoPage(): Promise<string | undefined> {
-  if (!existsSync(DEMO_PAGE)) return undefined;
-  return readFile(DEMO_PAGE, 'utf8');
+export async function readDemoPage(page: string = DEMO_PAGE): Promise<string | undefined> {
+  if (!existsSync(page)) return undefined;
+  return readFile(page, 'utf8');
 }

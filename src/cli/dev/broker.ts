@@ -28,6 +28,8 @@ export interface DevBrokerOptions {
   /** Origins of the upload page, allowed by CORS. */
   origins: string[];
   registryPath: string;
+  /** limits.maxObjectSize. @default '5GiB' */
+  maxObjectSize?: string | undefined;
 }
 
 export interface DevBroker {
@@ -53,9 +55,15 @@ export function devBrokerConfig(options: DevBrokerOptions): BrokerConfig {
     keyPrefix: options.keyPrefix,
     ...(options.acceptOverwriteRisk ? { store: { acceptOverwriteRisk: true } } : {}),
     // Room for real trials (a film, a dataset) without filling the disk by accident.
-    limits: { maxObjectSize: '5GiB', maxConcurrentUploadsPerUser: 20, maxCredentialMintsPerMinute: 600 },
+    limits: {
+      maxObjectSize: options.maxObjectSize ?? '5GiB',
+      maxConcurrentUploadsPerUser: 20,
+      maxCredentialMintsPerMinute: 600,
+    },
     auth: { tokens: Object.fromEntries(options.users.map((user) => [user.id, user.token])) },
     cors: { origins: options.origins },
+    // The /uppy page's Companion routes, under /api/companion (the cookie works: same origin).
+    uppy: { enabled: true },
     registry: { url: `sqlite:${resolve(options.registryPath)}` },
   });
 }

@@ -136,6 +136,7 @@ export class DevStack {
       users: identity.users,
       origins: web.origins,
       registryPath: join(dataDir, 'broker.sqlite'),
+      maxObjectSize: options.maxSize,
     });
     this.#checkStopping();
     const broker = this.#broker;
@@ -147,6 +148,7 @@ export class DevStack {
       buildError,
       pageConfig: (origin) => ({
         brokerUrl: `${origin}${API_PREFIX}`,
+        uppyPath: broker.config.uppy.path,
         users,
         region: store.info.region,
         bucket: store.info.bucket,
