@@ -144,6 +144,7 @@ if (import.meta.main) {
   for (const arg of process.argv.slice(2)) {
     const file = relative(ROOT, resolve(arg));
     if (!/\.(ts|js|mjs)$/.test(file) || !existsSync(join(ROOT, file))) continue;
+    if (file === relative(ROOT, import.meta.filename)) continue; // its own patterns are not imports
     const changed = migrateFile(file);
     if (changed > 0) process.stdout.write(`${file}: ${changed} import(s)\n`);
     total += changed;

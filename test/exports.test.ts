@@ -29,6 +29,7 @@ const EXPECTED: Record<string, string[]> = {
   '@hoist/broker': ['createBroker', 'startBroker', 'createNodeHandler'],
   '@hoist/broker/lambda': ['handler'],
   '@hoist/server': ['startServer'],
+  '@hoist/client/uppy': ['hoistAwsS3Options', 'hoistSignRequest'],
 };
 
 /** The names both builds of `@hoist/client` export (the export conditions pick one). */

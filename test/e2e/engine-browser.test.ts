@@ -159,6 +159,8 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
   let proxy: FaultProxy;
   let sts: TestBroker;
   let presign: TestBroker;
+  /** presign mode on a store pinned to "no flexible checksums": Content-MD5 from the page. */
+  let md5Presign: TestBroker;
   let browser: BrowserContext;
 
   const putCors = (expose: string[]) =>
@@ -214,6 +216,21 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       }),
     );
     presign = await startTestBroker(cleanup, brokerConfig(server, 'presign', common));
+    md5Presign = await startTestBroker(
+      cleanup,
+      brokerConfig(server, 'presign', {
+        ...common,
+        store: { flexibleChecksums: false },
+        s3: {
+          endpoint: server.url,
+          publicEndpoint: proxy.url,
+          region: server.region,
+          bucket: BUCKET,
+          forcePathStyle: true,
+          credentials: { ...BROKER_KEYS },
+        },
+      }),
+    );
     browser = await launchBrowser(cleanup);
   });
 
@@ -273,6 +290,33 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       assert.equal(view.size, size);
       assert.equal(await storedSha256(view.key), seededDigest(seed, size));
     }
+  });
+
+  it('on a store without checksums, parts and the single PUT carry Content-MD5 hashed in the page', async () => {
+    const { page: tab, errors } = await page();
+    const mark = proxy.log.length;
+    for (const [seed, size] of [
+      [13, 10 * MiB + 7],
+      [2, 1000],
+    ] as const) {
+      const file = await makePageFile(tab, { seed, size, name: `md5-${size}.bin` });
+      await startInPage(tab, file, { brokerUrl: md5Presign.url, token: TOKENS.bob });
+      const view = completed(await finishInPage(tab), errors);
+      assert.equal(view.size, size);
+      assert.equal(view.checksum, undefined, 'the store keeps no checksum; the broker checked ETags');
+      assert.equal(await storedSha256(view.key), seededDigest(seed, size));
+    }
+    const puts = proxy.log.slice(mark).filter((e) => e.request.method === 'PUT' && e.status === 200);
+    assert.equal(puts.length, 4, 'three parts and one single PUT');
+    for (const put of puts) {
+      assert.match(String(put.request.headers['content-md5']), /^[A-Za-z0-9+/]{22}==$/);
+      assert.equal(
+        Object.keys(put.request.headers).some((h) => h.startsWith('x-amz-checksum-')),
+        false,
+      );
+    }
+    // Its files' blobs go with the tab: Chromium's blob storage is what later tests read from.
+    await tab.close();
   });
 
   it('pause stops sending, resume finishes the same upload with the right bytes', async () => {

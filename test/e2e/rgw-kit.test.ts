@@ -104,7 +104,7 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
     assert.match(again.out, /Nothing to change\./);
   });
 
-  test('doctor in presign mode does not pass on RGW 16.2: the store keeps no checksum to verify uploads by', async () => {
+  test('doctor in presign mode probes RGW, finds no checksums, and checks a Content-MD5 upload instead', async () => {
     const presignConfig = join(configFile, '..', 'broker-presign.json');
     await writeFile(
       presignConfig,
@@ -126,14 +126,65 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
       env: {},
       adminClients: (options) => createAdminClients({ ...options, credentials: { ...rgw.credentials } }),
     });
-    assert.equal(code, 1, out);
-    assert.match(out, /ERROR live +the store kept no CRC32C checksum for the test object/);
-    assert.doesNotMatch(out, /All checks passed/);
+    assert.equal(code, 0, out);
+    assert.match(
+      out,
+      /WARN +capability +flexibleChecksums \(probed\): the store keeps no flexible checksums/,
+    );
+    assert.match(out, /ok +capability +ifNoneMatchOnPut \(probed\)/);
+    assert.match(out, /WARN +capability +ifNoneMatchOnComplete \(probed\)/);
+    assert.match(out, /ok +integrity +uploads are verified by Content-MD5/);
+    assert.match(out, /ok +mode +presign mode can run on this store/);
+    assert.match(
+      out,
+      /ok +live +a presigned PutObject as the broker signs it uploads \(Content-MD5 verified\)/,
+    );
+    assert.match(out, /All checks passed/);
   });
 
-  test('federation on RGW: the broker says the store has no GetFederationToken, also on a replay', async (t) => {
+  test('doctor in sts mode on RGW names what the store lacks to prevent overwrites', async () => {
+    let out = '';
+    const code = await awsCommand(
+      ['doctor', '--config', configFile, '--principal', rgw.userArn, '--skip-live'],
+      {
+        out: (text) => {
+          out += text;
+        },
+        err: (text) => {
+          out += text;
+        },
+        env: {},
+        adminClients: (options) => createAdminClients({ ...options, credentials: { ...rgw.credentials } }),
+      },
+    );
+    assert.equal(code, 1, out);
+    assert.match(out, /WARN +capability +conditionalWriteKeys \(probed\)/);
+    assert.match(out, /ERROR mode +sts mode cannot stop upload credentials from overwriting/);
+    assert.match(out, /fix: HOIST_MODE=presign/);
+  });
+
+  test('federation on RGW: the broker refuses to start, naming GetFederationToken', async () => {
     const config = parseBrokerConfig({
       mode: 'federation',
+      s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: { ...rgw.credentials } },
+      keyPrefix: 'uploads',
+      auth: { tokens: { ...TOKENS } },
+      registry: { url: 'sqlite::memory:' },
+      port: 0,
+      sweepIntervalSeconds: 0,
+    });
+    await assert.rejects(startTestBroker({ after: (fn) => void cleanup.push(fn) }, config), {
+      name: 'StoreCapabilityError',
+      code: 'federation-unavailable',
+      message: /federation mode needs STS GetFederationToken, which this store does not offer/,
+    });
+  });
+
+  test('federation pinned on RGW: the store 405 reaches the user as such, also on a replay', async (t) => {
+    const config = parseBrokerConfig({
+      mode: 'federation',
+      // The operator insists the store has it: the create itself meets the store's answer.
+      store: { federationToken: true, acceptOverwriteRisk: true },
       s3: { endpoint: rgw.endpoint, region: rgw.region, bucket, credentials: { ...rgw.credentials } },
       keyPrefix: 'uploads',
       partSize: '5MiB',
@@ -186,21 +237,62 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
       port: 0,
       sweepIntervalSeconds: 0,
     });
-    const broker = await startTestBroker(t, config);
-    const res = await fetch(`${broker.url}/uploads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ filename: 'a.bin', size: 1024, contentType: 'application/octet-stream' }),
+    // The start-up probe assumes the role first: the broker stops there, with the store's answer.
+    const failure = await startTestBroker(t, config).then(
+      () => assert.fail('the broker started with a role that does not exist'),
+      (error: Error) => error,
+    );
+    assert.equal(failure.name, 'StoreProbeError');
+    assert.match(failure.message, /failed at AssumeRole: the store answered (403|404) [A-Za-z]+/);
+    assert.doesNotMatch(failure.message, /Unknown/);
+    assert.match(failure.message, /check sts\.roleArn \(HOIST_STS_ROLE_ARN\)/);
+  });
+
+  test('hoist dev --mode sts against RGW stops at start: the store cannot prevent overwrites', async () => {
+    const dataDir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-dev-');
+    const env = { ...process.env };
+    for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
+    const args = [
+      'dev',
+      '--json',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--mode',
+      'sts',
+      '--role-arn',
+      roleArn,
+    ];
+    args.push('--bucket', bucket, '--s3-endpoint', rgw.endpoint, '--region', rgw.region);
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: {
+        ...env,
+        HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
+        HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const body = (await res.json()) as { detail?: string };
-    assert.equal(res.status, 502, JSON.stringify(body));
-    assert.match(body.detail ?? '', /^AssumeRole failed: the store answered (403|404) [A-Za-z]+/);
-    assert.doesNotMatch(body.detail ?? '', /Unknown/);
-    assert.match(body.detail ?? '', /check sts\.roleArn \(HOIST_STS_ROLE_ARN\)/);
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.notEqual(code, 0, out);
+    assert.match(
+      out,
+      /sts mode cannot stop upload credentials from overwriting a finished object on this store/,
+    );
+    assert.match(out, /conditional-write policy keys/);
+    assert.match(out, /Use mode "presign"/);
+    assert.doesNotMatch(out, new RegExp(rgw.credentials.secretAccessKey));
   });
 
   for (const mode of ['presign', 'sts'] as const) {
-    test(`hoist dev --mode ${mode} against RGW gets ready and serves the broker`, async () => {
+    test(`hoist dev --mode ${mode} against RGW gets ready and serves the broker${mode === 'sts' ? ' (overwrite risk accepted)' : ''}`, async () => {
       const dataDir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-dev-');
       const env = { ...process.env };
       for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
@@ -212,6 +304,7 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
           ...env,
           HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
           HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+          ...(mode === 'sts' ? { HOIST_DEV_ACCEPT_OVERWRITE_RISK: 'true' } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -259,6 +352,8 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
         assert.equal(body.mode, mode);
         assert.ok(body.uploadId);
         assert.equal(body.credentials !== undefined, mode === 'sts');
+        // The accepted risk is said at every start.
+        if (mode === 'sts') assert.match(err, /store\.acceptOverwriteRisk: upload credentials can overwrite/);
       } finally {
         await new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -185,3 +185,28 @@ test('the OpenAPI document describes every route of the app', async (t) => {
   );
   assert.deepEqual(documented.sort(), routes.map((r) => `${r.method} ${r.path}`).sort());
 });
+
+test('an app on createBroker whose store cannot keep sts mode safe gets a 500 naming the log, before any S3 call', async (t) => {
+  const { app, lines } = broker({
+    store: {
+      flexibleChecksums: true,
+      ifNoneMatchOnPut: true,
+      ifNoneMatchOnComplete: true,
+      conditionalWriteKeys: false,
+      federationToken: true,
+    },
+  });
+  t.after(() => app.close());
+  await assert.rejects(app.capabilities(), {
+    name: 'StoreCapabilityError',
+    code: 'overwrite-not-preventable',
+  });
+  const res = await app.request('/uploads', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'a.bin', size: 1, contentType: 'application/octet-stream' }),
+  });
+  assert.equal(res.status, 500);
+  assert.match(((await res.json()) as { detail: string }).detail, /cannot run on its storage/);
+  assert.ok(lines.some((line) => line.includes('s3:if-none-match')));
+});

@@ -21,6 +21,7 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { createAuthenticator } from './auth.ts';
 import { type AwsClients, createAwsClients, destroyAwsClients } from './aws.ts';
+import type { StoreCapabilities } from './capabilities.ts';
 import { type BrokerConfig, requireAuthConfig } from './config.ts';
 import { BrokerProblem } from './errors.ts';
 import { checkCreateUpload, createRateLimiter } from './limits.ts';
@@ -33,8 +34,11 @@ import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
 import { partRoutes } from './routes/parts.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { type CapabilityGate, createCapabilityGate } from './store-gate.ts';
+import { probeStore } from './store-probe.ts';
 import type { Authenticator, Registry, UploadRecord } from './types.ts';
-import { RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
+import { type LifecycleHooks, RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
+import { mountUppy } from './uppy/index.ts';
 import { createWebhookSender, type WebhookSender } from './webhook.ts';
 
 /** Everything the broker uses that a test (or an app embedding it) may provide instead. */
@@ -62,6 +66,11 @@ export interface BrokerDeps {
   webhook?: WebhookSender;
   /** Upload ids. @default 128 random bits in base36 */
   newId?: () => string;
+  /**
+   * The store's capabilities, instead of the config's pins and a probe of the store.
+   * @default pinned by `config.store`, the rest probed once with the broker's clients
+   */
+  capabilities?: StoreCapabilities;
 }
 
 /** The Hono app plus what its runtime entries need to run and stop it. */
@@ -72,6 +81,11 @@ export type BrokerApp = Hono<BrokerEnv> & {
   readonly logger: Logger;
   readonly metrics: BrokerMetrics;
   readonly uploads: UploadService;
+  /**
+   * The store's capabilities (probed once, then kept); rejects with StoreCapabilityError when
+   * the mode cannot run on this store, or StoreProbeError when the store could not be probed.
+   */
+  readonly capabilities: CapabilityGate;
   /** Drains webhooks, closes what the broker opened itself. */
   close(): Promise<void>;
   /** Waits (bounded) for webhook deliveries in flight: see WebhookSender.settle. */
@@ -100,71 +114,90 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
     (config.webhook
       ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, clock })
       : undefined);
+  const given = deps.capabilities;
+  const capabilities: CapabilityGate = createCapabilityGate({
+    mode: config.mode,
+    // Injected capabilities pin everything: nothing is probed.
+    store: given ? { ...config.store, ...given } : config.store,
+    logger,
+    probe: (names) =>
+      probeStore({
+        aws,
+        mode: config.mode,
+        s3: config.s3,
+        sts: config.sts,
+        keyPrefix: config.keyPrefix,
+        probe: names,
+        timeoutMs: config.store.probeTimeoutSeconds * 1000,
+      }),
+  });
   const limiter = createRateLimiter({ perMinute: config.limits.maxCredentialMintsPerMinute, clock });
 
+  const hooks: LifecycleHooks = {
+    async checkCreate(user, request) {
+      try {
+        await checkCreateUpload(request, user, { limits: config.limits, registry, now: clock() });
+      } catch (error) {
+        if (error instanceof BrokerProblem) metrics.uploadRejected(error.type);
+        throw error;
+      }
+    },
+    beforeMint(user) {
+      limiter.take(user.id);
+    },
+    credentialIssued(event) {
+      metrics.credentialsIssued.inc({ mode: event.mode });
+      if (event.policy !== undefined) {
+        auditCredentialIssued(logger, {
+          userId: event.userId,
+          uploadId: event.uploadId,
+          key: event.key,
+          expiration: event.expiration,
+          policy: event.policy,
+          mode: event.mode,
+          ...(event.accessKeyId ? { accessKeyId: event.accessKeyId } : {}),
+        });
+      } else {
+        // Presigned URLs carry no policy: the grant is the signed operation itself.
+        logger.info(
+          {
+            audit: 'urls-issued',
+            kind: event.kind,
+            userId: event.userId,
+            uploadId: event.uploadId,
+            key: event.key,
+            expiration: event.expiration,
+          },
+          'presigned urls issued',
+        );
+      }
+    },
+    uploadCreated(record) {
+      metrics.uploadsCreated.inc({ mode: record.mode });
+    },
+    uploadEnded(record) {
+      try {
+        if (record.status === 'completed') {
+          metrics.uploadCompleted(record.mode, record.size);
+          webhook?.send({ type: 'upload.completed', data: webhookData(record) });
+        } else if (record.status === 'rejected') {
+          metrics.uploadRejected('upload-rejected');
+          webhook?.send({ type: 'upload.rejected', data: webhookData(record) });
+        }
+      } catch (error) {
+        logger.warn({ err: error, uploadId: record.id }, 'upload event not delivered');
+      }
+    },
+  };
   const uploads = new UploadService({
     settings: config,
     registry,
     aws,
     clock,
     logger,
+    capabilities,
     ...(deps.newId ? { newId: deps.newId } : {}),
-    hooks: {
-      async checkCreate(user, request) {
-        try {
-          await checkCreateUpload(request, user, { limits: config.limits, registry, now: clock() });
-        } catch (error) {
-          if (error instanceof BrokerProblem) metrics.uploadRejected(error.type);
-          throw error;
-        }
-      },
-      beforeMint(user) {
-        limiter.take(user.id);
-      },
-      credentialIssued(event) {
-        metrics.credentialsIssued.inc({ mode: event.mode });
-        if (event.policy !== undefined) {
-          auditCredentialIssued(logger, {
-            userId: event.userId,
-            uploadId: event.uploadId,
-            key: event.key,
-            expiration: event.expiration,
-            policy: event.policy,
-            mode: event.mode,
-            ...(event.accessKeyId ? { accessKeyId: event.accessKeyId } : {}),
-          });
-        } else {
-          // Presigned URLs carry no policy: the grant is the signed operation itself.
-          logger.info(
-            {
-              audit: 'urls-issued',
-              kind: event.kind,
-              userId: event.userId,
-              uploadId: event.uploadId,
-              key: event.key,
-              expiration: event.expiration,
-            },
-            'presigned urls issued',
-          );
-        }
-      },
-      uploadCreated(record) {
-        metrics.uploadsCreated.inc({ mode: record.mode });
-      },
-      uploadEnded(record) {
-        try {
-          if (record.status === 'completed') {
-            metrics.uploadCompleted(record.mode, record.size);
-            webhook?.send({ type: 'upload.completed', data: webhookData(record) });
-          } else if (record.status === 'rejected') {
-            metrics.uploadRejected('upload-rejected');
-            webhook?.send({ type: 'upload.rejected', data: webhookData(record) });
-          }
-        } catch (error) {
-          logger.warn({ err: error, uploadId: record.id }, 'upload event not delivered');
-        }
-      },
-    },
+    hooks,
   });
 
   const app = new Hono<BrokerEnv>();
@@ -236,6 +269,9 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
   app.route('/uploads', partRoutes(uploads));
   app.route('/uploads', completeRoutes(uploads));
 
+  if (config.uppy.enabled)
+    mountUppy(app, { config, registry, aws, authenticator, hooks, clock, logger, newId: deps.newId });
+
   app.notFound(() => {
     throw new BrokerProblem('not-found', 'No such route');
   });
@@ -277,7 +313,17 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
     await webhook?.settle({ timeoutMs });
   };
 
-  return Object.assign(app, { config, registry, aws, logger, metrics, uploads, close, settle });
+  return Object.assign(app, {
+    config,
+    registry,
+    aws,
+    logger,
+    metrics,
+    uploads,
+    capabilities,
+    close,
+    settle,
+  });
 }
 
 function authenticate(authenticator: Authenticator) {

@@ -406,3 +406,38 @@ test('store timeouts: defaults, variables, and bounds named by field', () => {
   );
   configError(() => parseBrokerConfig({ ...minimal, upstream: { socketMs: 1 } }), 'upstream');
 });
+
+test('store capabilities: auto by default, pinned from the file or HOIST_STORE_* variables, anything else refused', () => {
+  const defaults = parseBrokerConfig(minimal).store;
+  assert.deepEqual(defaults, {
+    flexibleChecksums: 'auto',
+    ifNoneMatchOnPut: 'auto',
+    ifNoneMatchOnComplete: 'auto',
+    conditionalWriteKeys: 'auto',
+    federationToken: 'auto',
+    acceptOverwriteRisk: false,
+    probeTimeoutSeconds: 10,
+  });
+  const pinned = loadBrokerConfig({
+    env: {
+      HOIST_S3_BUCKET: 'b-1',
+      HOIST_STS_ROLE_ARN: 'arn:aws:iam:::role/upload',
+      HOIST_TOKENS: 'a:b',
+      HOIST_STORE_FLEXIBLE_CHECKSUMS: 'false',
+      HOIST_STORE_IF_NONE_MATCH_ON_COMPLETE: 'no',
+      HOIST_STORE_CONDITIONAL_WRITE_KEYS: 'auto',
+      HOIST_STORE_ACCEPT_OVERWRITE_RISK: 'true',
+      HOIST_STORE_PROBE_TIMEOUT_SECONDS: '3',
+    },
+  }).store;
+  assert.equal(pinned.flexibleChecksums, false);
+  assert.equal(pinned.ifNoneMatchOnComplete, false);
+  assert.equal(pinned.conditionalWriteKeys, 'auto');
+  assert.equal(pinned.acceptOverwriteRisk, true);
+  assert.equal(pinned.probeTimeoutSeconds, 3);
+  configError(
+    () => parseBrokerConfig({ ...minimal, store: { flexibleChecksums: 'maybe', probeTimeoutSeconds: 0 } }),
+    'store.flexibleChecksums: must be true, false or "auto"',
+    /^store\.probeTimeoutSeconds: /,
+  );
+});

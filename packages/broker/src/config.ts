@@ -64,6 +64,33 @@ export interface FederationConfig {
   durationSeconds: number;
 }
 
+/** A store capability: `'auto'` probes the store at start; true/false pins it (no probe for it). */
+export type CapabilitySetting = boolean | 'auto';
+
+/**
+ * What the S3 store can do, probed at start unless pinned (see capabilities.ts). Pin a capability
+ * when the probe cannot run (e.g. no rights under the probe prefix) or to skip its requests.
+ */
+export interface StoreConfig {
+  /** Flexible checksums (x-amz-checksum-*) verified and kept; without them parts carry Content-MD5. */
+  flexibleChecksums: CapabilitySetting;
+  /** `If-None-Match: *` honoured on PutObject. */
+  ifNoneMatchOnPut: CapabilitySetting;
+  /** `If-None-Match: *` honoured on CompleteMultipartUpload. */
+  ifNoneMatchOnComplete: CapabilitySetting;
+  /** The policy condition keys s3:if-none-match / s3:ObjectCreationOperation enforced. */
+  conditionalWriteKeys: CapabilitySetting;
+  /** STS GetFederationToken available (federation mode). */
+  federationToken: CapabilitySetting;
+  /**
+   * sts/federation mode on a store that cannot stop the upload credentials from overwriting a
+   * finished object: start anyway (logged as a warning at every start). @default false
+   */
+  acceptOverwriteRisk: boolean;
+  /** Bound on each probe request, seconds (1..60). @default 10 */
+  probeTimeoutSeconds: number;
+}
+
 export interface PresignConfig {
   /** Lifetime of presigned part and PUT URLs, 60..3600 s. @default 300 */
   expiresSeconds: number;
@@ -100,6 +127,16 @@ export interface CorsConfig {
   allowAnyOrigin: boolean;
 }
 
+/** Companion-compatible routes for Uppy's `@uppy/aws-s3` (see docs/uppy.md). */
+export interface UppyConfig {
+  /** Serve them. @default false */
+  enabled: boolean;
+  /** Where Uppy's `companionEndpoint` points: the routes are `{path}/s3/multipart…`. @default '/companion' */
+  path: string;
+  /** Cookie carrying the same token or JWT as `Authorization: Bearer`. @default 'hoist_token' */
+  cookieName: string;
+}
+
 export interface RegistryConfig {
   /** `sqlite:<path>` or `postgres://…`. @default 'sqlite:.hoist-data/broker.sqlite' */
   url: string;
@@ -120,6 +157,8 @@ export interface BrokerConfig {
   mode: UploadMode;
   federation: FederationConfig;
   presign: PresignConfig;
+  /** What the store can do: probed at start unless pinned. */
+  store: StoreConfig;
   /** Timeouts of every S3, STS and IAM call: connect 5 s, answer (and body silence) 15 s by default. */
   upstream: StoreTimeouts;
   /** First segment(s) of every object key: `A-Za-z0-9._@=+-` and inner `/`. @default 'uploads' */
@@ -133,6 +172,7 @@ export interface BrokerConfig {
   limits: BrokerLimits;
   auth: AuthConfig;
   cors: CorsConfig;
+  uppy: UppyConfig;
   registry: RegistryConfig;
   webhook?: WebhookConfig;
   /** @default 8787 */
@@ -218,6 +258,9 @@ const JWS_ALGORITHMS = [
 ] as const;
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const capability = z
+  .union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' })
+  .default('auto');
 
 function humanSize(bytes: number): string {
   for (const [unit, scale] of [
@@ -373,6 +416,17 @@ const schema = z
     mode: z.enum(['sts', 'federation', 'presign']).default('sts'),
     federation: z.strictObject({ durationSeconds: int(900, 129_600).default(900) }).prefault({}),
     presign: z.strictObject({ expiresSeconds: int(60, 3600).default(300) }).prefault({}),
+    store: z
+      .strictObject({
+        flexibleChecksums: capability,
+        ifNoneMatchOnPut: capability,
+        ifNoneMatchOnComplete: capability,
+        conditionalWriteKeys: capability,
+        federationToken: capability,
+        acceptOverwriteRisk: z.boolean().default(false),
+        probeTimeoutSeconds: int(1, 60).default(10),
+      })
+      .prefault({}),
     upstream: z
       .strictObject({
         connectTimeoutMs: int(10, 120_000).default(DEFAULT_STORE_TIMEOUTS.connectTimeoutMs),
@@ -419,6 +473,20 @@ const schema = z
           )
           .default([]),
         allowAnyOrigin: z.boolean().default(false),
+      })
+      .prefault({}),
+    uppy: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        path: z
+          .string()
+          .regex(/^(?:\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /companion (no trailing slash)')
+          .default('/companion'),
+        // RFC 6265 cookie-name characters; no prefix games with spaces or separators.
+        cookieName: z
+          .string()
+          .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be a cookie name (token characters)')
+          .default('hoist_token'),
       })
       .prefault({}),
     registry: z
@@ -592,6 +660,55 @@ const FIELDS: readonly (readonly [
     'Lifetime of presigned URLs (60..3600 s)',
   ],
   [
+    'store.flexibleChecksums',
+    'HOIST_STORE_FLEXIBLE_CHECKSUMS',
+    'boolean',
+    'auto',
+    'Store verifies and keeps x-amz-checksum-* (true, false or auto: probed at start); without them parts carry Content-MD5',
+  ],
+  [
+    'store.ifNoneMatchOnPut',
+    'HOIST_STORE_IF_NONE_MATCH_ON_PUT',
+    'boolean',
+    'auto',
+    'Store honours If-None-Match: * on PutObject (true, false or auto)',
+  ],
+  [
+    'store.ifNoneMatchOnComplete',
+    'HOIST_STORE_IF_NONE_MATCH_ON_COMPLETE',
+    'boolean',
+    'auto',
+    'Store honours If-None-Match: * on CompleteMultipartUpload (true, false or auto); without it the broker checks the key is free first',
+  ],
+  [
+    'store.conditionalWriteKeys',
+    'HOIST_STORE_CONDITIONAL_WRITE_KEYS',
+    'boolean',
+    'auto',
+    'Store enforces the policy keys s3:if-none-match and s3:ObjectCreationOperation (true, false or auto); sts and federation modes need them',
+  ],
+  [
+    'store.federationToken',
+    'HOIST_STORE_FEDERATION_TOKEN',
+    'boolean',
+    'auto',
+    'STS offers GetFederationToken (true, false or auto); federation mode needs it',
+  ],
+  [
+    'store.acceptOverwriteRisk',
+    'HOIST_STORE_ACCEPT_OVERWRITE_RISK',
+    'boolean',
+    'false',
+    'Start sts/federation mode on a store that cannot stop upload credentials overwriting a finished object (warned at every start)',
+  ],
+  [
+    'store.probeTimeoutSeconds',
+    'HOIST_STORE_PROBE_TIMEOUT_SECONDS',
+    'number',
+    '10',
+    'Bound on each request of the start-up capability probe (1..60 s)',
+  ],
+  [
     'upstream.connectTimeoutMs',
     'HOIST_UPSTREAM_CONNECT_TIMEOUT_MS',
     'number',
@@ -689,6 +806,27 @@ const FIELDS: readonly (readonly [
     'boolean',
     'false',
     'Must be true for cors.origins to contain *',
+  ],
+  [
+    'uppy.enabled',
+    'HOIST_UPPY_ENABLED',
+    'boolean',
+    'false',
+    "Serve Companion-compatible routes for Uppy's @uppy/aws-s3",
+  ],
+  [
+    'uppy.path',
+    'HOIST_UPPY_PATH',
+    'string',
+    '/companion',
+    "Their path: Uppy's companionEndpoint is the broker URL + this",
+  ],
+  [
+    'uppy.cookieName',
+    'HOIST_UPPY_COOKIE_NAME',
+    'string',
+    'hoist_token',
+    'Cookie carrying the bearer token or JWT on those routes (Origin-checked)',
   ],
   [
     'registry.url',

@@ -21,6 +21,16 @@ export {
   publicEndpoint,
 } from './aws.ts';
 export {
+  CAPABILITY_NAMES,
+  type CapabilityName,
+  capabilityPlan,
+  checkModeSupported,
+  FULL_CAPABILITIES,
+  integrityFor,
+  type StoreCapabilities,
+  StoreCapabilityError,
+} from './capabilities.ts';
+export {
   type BrokerConfig,
   BrokerConfigError,
   loadBrokerConfig,
@@ -35,6 +45,7 @@ export { type RunningBroker, type StartBrokerOptions, startBroker } from './node
 export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './node-handler.ts';
 export { openApiDocument } from './openapi.ts';
 export { presignPutObject } from './presign.ts';
+export { useReasonHeader } from './reason-phrase.ts';
 export { openRegistry } from './registry/index.ts';
 export { buildSessionPolicy, UPLOAD_ACTIONS } from './session-policy.ts';
 export {
@@ -44,6 +55,7 @@ export {
   type StoreErrorDescription,
   storeAnswer,
 } from './store-errors.ts';
+export { type ProbeOptions, probeStore, StoreProbeError } from './store-probe.ts';
 export {
   DEFAULT_STORE_TIMEOUTS,
   failFastOnTimeout,

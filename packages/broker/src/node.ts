@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type BrokerApp, type BrokerDeps, createBroker } from './app.ts';
 import type { BrokerConfig } from './config.ts';
+import { reasonPhrasesFor } from './reason-phrase.ts';
 import { type Sweeper, startSweeper } from './sweeper.ts';
 
 export interface RunningBroker {
@@ -35,7 +36,14 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const { sweeper: runSweeper = true, ...deps } = options;
   const app = createBroker(config, deps);
-  await app.registry.migrate();
+  try {
+    // Before listening: a store that cannot keep the mode's promises stops the start here.
+    await app.capabilities();
+    await app.registry.migrate();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
       resolve(s as Server),
@@ -43,6 +51,7 @@ export async function startBroker(
     s.once('error', reject);
   });
   server.keepAliveTimeout = 5000;
+  reasonPhrasesFor(server);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -71,6 +71,11 @@ const schemas: Record<string, Json> = {
         description:
           'Base64 checksum of the whole file (single-request uploads): bound into the presigned PUT and verified at completion.',
       },
+      contentMd5: {
+        type: 'string',
+        description:
+          'Base64 MD5 of the whole file. On stores without flexible checksums a file goes as one PutObject only with it (bound into the presigned PUT; the ETag must equal it).',
+      },
       partSize: {
         type: 'integer',
         minimum: S3_LIMITS.minPartSize,
@@ -133,6 +138,12 @@ const schemas: Record<string, Json> = {
       partCount: { type: 'integer' },
       checksumAlgorithm: ref('ChecksumAlgorithm'),
       checksumType: ref('ChecksumType'),
+      integrity: {
+        type: 'string',
+        enum: ['checksum', 'content-md5'],
+        description:
+          'Absent: checksum. content-md5: the store keeps no flexible checksums; send Content-MD5 on every part and single PUT, give part MD5s as part checksums, no whole-file checksum; the broker checks the ETag chain.',
+      },
       credentials: {
         ...ref('TemporaryCredentials'),
         description: 'sts and federation modes: scoped to the one key, never allowed to overwrite it.',

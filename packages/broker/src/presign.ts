@@ -29,12 +29,15 @@ export interface PartTarget extends Timing {
   algorithm: ChecksumAlgorithm;
   /** Base64; bound into the signature (as a header, not hoisted into the query) when given. */
   checksum?: string | undefined;
+  /** Base64 MD5 (stores without flexible checksums): signed in as Content-MD5, which the store verifies. */
+  contentMd5?: string | undefined;
 }
 
 export async function presignUploadPart(presigner: S3Client, target: PartTarget): Promise<PresignedRequest> {
   const header = checksumHeaderName(target.algorithm);
   const headers: Record<string, string> = { 'content-length': String(target.contentLength) };
   if (target.checksum) headers[header] = target.checksum;
+  if (target.contentMd5) headers['content-md5'] = target.contentMd5;
   const url = await getSignedUrl(
     presigner,
     new UploadPartCommand({
@@ -44,10 +47,11 @@ export async function presignUploadPart(presigner: S3Client, target: PartTarget)
       PartNumber: target.partNumber,
       ContentLength: target.contentLength,
       ...(target.checksum ? { [CHECKSUM_FIELD[target.algorithm]]: target.checksum } : {}),
+      ...(target.contentMd5 ? { ContentMD5: target.contentMd5 } : {}),
     }),
     {
       expiresIn: target.expiresIn,
-      signableHeaders: new Set(['content-length']),
+      signableHeaders: new Set(['content-length', 'content-md5']),
       unhoistableHeaders: new Set([header]),
       signingDate: new Date(target.now),
     },
@@ -85,6 +89,8 @@ export interface PutTarget extends Timing, PutObjectSettings {
   contentLength: number;
   algorithm: ChecksumAlgorithm;
   checksum?: string | undefined;
+  /** Base64 MD5, signed in as Content-MD5 (stores without flexible checksums). */
+  contentMd5?: string | undefined;
 }
 
 export async function presignPutObject(presigner: S3Client, target: PutTarget): Promise<PresignedRequest> {
@@ -94,6 +100,7 @@ export async function presignPutObject(presigner: S3Client, target: PutTarget): 
     'content-length': String(target.contentLength),
   };
   if (target.checksum) headers[header] = target.checksum;
+  if (target.contentMd5) headers['content-md5'] = target.contentMd5;
   // Kept as headers rather than hoisted into the query: not every S3 reads metadata there.
   const metadataHeaders = Object.keys(target.metadata).map((name) => `x-amz-meta-${name.toLowerCase()}`);
   const url = await getSignedUrl(
@@ -108,11 +115,18 @@ export async function presignPutObject(presigner: S3Client, target: PutTarget): 
       // Signed: the URL can create the object once and never overwrite it.
       IfNoneMatch: '*',
       ...(target.checksum ? { [CHECKSUM_FIELD[target.algorithm]]: target.checksum } : {}),
+      ...(target.contentMd5 ? { ContentMD5: target.contentMd5 } : {}),
     }),
     {
       expiresIn: target.expiresIn,
       // The presigner leaves Content-Type unsigned unless told: here it is the point.
-      signableHeaders: new Set(['content-type', 'content-length', 'content-disposition', 'if-none-match']),
+      signableHeaders: new Set([
+        'content-type',
+        'content-length',
+        'content-disposition',
+        'if-none-match',
+        'content-md5',
+      ]),
       unhoistableHeaders: new Set([header, ...metadataHeaders]),
       signingDate: new Date(target.now),
     },

@@ -71,7 +71,7 @@ export interface Registry {
     id: string,
     from: readonly UploadStatus[],
     changes: Partial<
-      Pick<UploadRecord, 'status' | 'etag' | 'checksum' | 'reason' | 'completedAt' | 'uploadId'>
+      Pick<UploadRecord, 'status' | 'etag' | 'checksum' | 'reason' | 'completedAt' | 'uploadId' | 'size'>
     >,
     now: number,
   ): Promise<UploadRecord | undefined>;

@@ -15,6 +15,7 @@ import type {
   PartUrlsResponse,
   PresignedRequest,
   TemporaryCredentials,
+  UploadIntegrity,
   UploadListResponse,
   UploadMode,
   UploadStatus,
@@ -36,7 +37,9 @@ import {
   type S3Settings,
   type StsSettings,
 } from './aws.ts';
+import { FULL_CAPABILITIES, integrityFor, type StoreCapabilities } from './capabilities.ts';
 import { BrokerProblem } from './errors.ts';
+import { EMPTY_MD5, etagIsMd5, etagToMd5, isMd5, md5Hex, multipartEtagOf } from './etag-chain.ts';
 import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
@@ -113,6 +116,11 @@ export interface LifecycleDeps {
   hooks?: LifecycleHooks;
   /** URL-safe random ids. @default 128-bit base36 */
   newId?: () => string;
+  /**
+   * The store's capabilities (store-gate.ts): how uploads are verified and whether completion
+   * must check the key is free first. @default everything AWS S3 does
+   */
+  capabilities?: () => Promise<StoreCapabilities>;
 }
 
 /** Extra input the broker accepts with `POST /uploads`: the whole file's checksum (single-request uploads). */
@@ -124,6 +132,10 @@ const OPEN: readonly UploadStatus[] = ['created', 'uploading'];
 /** Object metadata the broker sets; application metadata may not use the prefix. */
 export const RESERVED_METADATA_PREFIX = 'hoist-';
 const DECLARED_CHECKSUM = `${RESERVED_METADATA_PREFIX}checksum`;
+/** Registry-only entries (never sent to S3): how the upload is verified, and its declared MD5. */
+const INTEGRITY = `${RESERVED_METADATA_PREFIX}integrity`;
+const DECLARED_MD5 = `${RESERVED_METADATA_PREFIX}content-md5`;
+const NO_CHECKSUMS = 'this store keeps no checksums';
 
 function invalid(path: string, message: string): BrokerProblem {
   return new BrokerProblem('invalid-request', 'The request body is not valid', {
@@ -141,6 +153,7 @@ export class UploadService {
   readonly #log: Logger;
   readonly #hooks: LifecycleHooks;
   readonly #newId: () => string;
+  readonly #capabilities: () => Promise<StoreCapabilities>;
   /** Complete and abort of one upload run one at a time in this process. */
   readonly #busy = new Map<string, Promise<unknown>>();
   /** Records this process just moved to `completed` (not ones found completed): one event each. */
@@ -154,6 +167,7 @@ export class UploadService {
     this.#log = deps.logger ?? noopLogger;
     this.#hooks = deps.hooks ?? {};
     this.#newId = deps.newId ?? randomId;
+    this.#capabilities = deps.capabilities ?? (() => Promise.resolve(FULL_CAPABILITIES));
     if (this.#s.mode === 'sts' && !this.#s.sts.roleArn)
       throw new TypeError('sts.roleArn is required in sts mode');
   }
@@ -191,6 +205,7 @@ export class UploadService {
         'too-large',
         `The file is ${input.size} bytes; the limit is ${s.limits.maxObjectSize}`,
       );
+    const integrity = integrityFor(await this.#caps());
     await this.#hooks.beforeMint?.(user);
 
     const id = this.#newId();
@@ -198,11 +213,17 @@ export class UploadService {
     // Built (and self-checked) before anything exists, so a key bug creates nothing.
     if (s.mode !== 'presign') buildSessionPolicy({ bucket: s.s3.bucket, key });
     const algorithm: ChecksumAlgorithm = input.checksumAlgorithm ?? 'CRC32C';
-    const single = input.size <= s.singleRequestMaxSize;
+    // Without checksums a single PUT is verified by its declared MD5 (an empty file's is known);
+    // a file whose MD5 the client did not declare goes multipart, its parts each carrying theirs.
+    const md5 = integrity === 'content-md5';
+    const declaredMd5 = input.contentMd5 ?? (input.size === 0 ? EMPTY_MD5 : undefined);
+    const single = input.size <= s.singleRequestMaxSize && (!md5 || declaredMd5 !== undefined);
     const partSize = choosePartSize(input.size, input.partSize ?? s.partSize);
     const now = this.#clock();
     const metadata = { ...(input.metadata ?? {}) };
     if (input.checksum) metadata[DECLARED_CHECKSUM] = input.checksum;
+    if (md5) metadata[INTEGRITY] = integrity;
+    if (md5 && single && declaredMd5) metadata[DECLARED_MD5] = declaredMd5;
 
     let uploadId: string | null = null;
     if (!single) {
@@ -214,8 +235,10 @@ export class UploadService {
             ContentType: input.contentType,
             ContentDisposition: contentDisposition(input.filename),
             Metadata: objectMetadata(user, id, input),
-            ChecksumAlgorithm: algorithm,
-            ChecksumType: uploadChecksumType(algorithm, true),
+            // A store without flexible checksums gets none to misread: Content-MD5 does the work.
+            ...(md5
+              ? {}
+              : { ChecksumAlgorithm: algorithm, ChecksumType: uploadChecksumType(algorithm, true) }),
           }),
         ),
       );
@@ -311,6 +334,7 @@ export class UploadService {
       checksumType: uploadChecksumType(record.checksumAlgorithm, !single),
       expiresAt: new Date(record.expiresAt).toISOString(),
     };
+    if (integrityOf(record) === 'content-md5') response.integrity = 'content-md5';
     if (record.mode !== 'presign') {
       response.credentials = await this.#mint(
         record,
@@ -352,11 +376,17 @@ export class UploadService {
     for (const n of request.partNumbers) {
       if (n > count) throw invalid('partNumbers', `part ${n} is past the last part (${count})`);
     }
+    const md5 = integrityOf(record) === 'content-md5';
     for (const [part, value] of Object.entries(request.checksums ?? {})) {
       if (!request.partNumbers.includes(Number(part)))
         throw invalid(`checksums.${part}`, 'names a part not in partNumbers');
-      if (!isChecksum(record.checksumAlgorithm, value))
-        throw invalid(`checksums.${part}`, `is not a base64 ${record.checksumAlgorithm} digest`);
+      if (md5 ? !isMd5(value) : !isChecksum(record.checksumAlgorithm, value))
+        throw invalid(
+          `checksums.${part}`,
+          md5
+            ? `is not a base64 MD5 digest (${NO_CHECKSUMS}: parts carry Content-MD5)`
+            : `is not a base64 ${record.checksumAlgorithm} digest`,
+        );
     }
     await this.#hooks.beforeMint?.(user);
     const expiresIn = this.#expiresIn(record);
@@ -372,7 +402,9 @@ export class UploadService {
             partNumber,
             contentLength: end - start,
             algorithm: record.checksumAlgorithm,
-            checksum: request.checksums?.[String(partNumber)],
+            ...(md5
+              ? { contentMd5: request.checksums?.[String(partNumber)] }
+              : { checksum: request.checksums?.[String(partNumber)] }),
             expiresIn,
             now,
           }),
@@ -407,7 +439,9 @@ export class UploadService {
         contentDisposition: contentDisposition(record.filename),
         metadata: objectMetadata(user, record.id, input),
         algorithm: record.checksumAlgorithm,
-        checksum: input.checksum,
+        ...(integrityOf(record) === 'content-md5'
+          ? { contentMd5: record.metadata[DECLARED_MD5] }
+          : { checksum: input.checksum }),
         expiresIn: this.#expiresIn(record),
         now: this.#clock(),
       }),
@@ -463,6 +497,8 @@ export class UploadService {
       const record = await this.#owned(user, id);
       const { parts, checksum } = request;
       if (checksum !== undefined) {
+        if (integrityOf(record) === 'content-md5')
+          throw invalid('checksum', `is not taken: ${NO_CHECKSUMS}; the parts' MD5s are checked instead`);
         if (!record.uploadId || uploadChecksumType(record.checksumAlgorithm, true) !== 'FULL_OBJECT')
           throw invalid(
             'checksum',
@@ -495,15 +531,22 @@ export class UploadService {
     fullChecksum: string | undefined,
   ): Promise<UploadRecord> {
     const target = { bucket: record.bucket, key: record.key, uploadId, algorithm: record.checksumAlgorithm };
+    const md5 = integrityOf(record) === 'content-md5';
     if (claimed.length === 0) throw invalid('parts', 'must list the uploaded parts');
     claimed.forEach((part, i) => {
-      if (part.checksum !== undefined && !isChecksum(record.checksumAlgorithm, part.checksum))
+      if (md5 && (part.checksum === undefined || !isMd5(part.checksum)))
+        throw invalid(
+          `parts.${i}.checksum`,
+          `must be the part's base64 MD5: ${NO_CHECKSUMS}, so each part's ETag is checked against it`,
+        );
+      if (!md5 && part.checksum !== undefined && !isChecksum(record.checksumAlgorithm, part.checksum))
         throw invalid(`parts.${i}.checksum`, `is not a base64 ${record.checksumAlgorithm} digest`);
     });
     const listed = await this.#upstream('ListParts', () => listAllParts(this.#aws.s3, target));
     if (!listed) return this.#lostUpload(record, claimed, fullChecksum);
     const byNumber = new Map(listed.map((p) => [p.partNumber, p]));
     const chosen: ListedPart[] = [];
+    const last = partCount(record.size, record.partSize);
     for (const [index, part] of claimed.entries()) {
       const found = byNumber.get(part.partNumber);
       const path = `parts[${index}]`;
@@ -511,8 +554,24 @@ export class UploadService {
         throw new BrokerProblem('invalid-request', `Part ${part.partNumber} is not in S3 with that ETag`, {
           errors: [{ path: `${path}.etag`, message: 'does not match the part S3 has' }],
         });
-      if (part.checksum !== undefined && part.checksum !== found.checksum)
-        return this.#reject(record, `part ${part.partNumber}: checksum does not match what S3 received`);
+      if (md5) {
+        // The store verified Content-MD5 (or not): its ETag is the MD5 of what it holds either way.
+        if (!etagIsMd5(found.etag, part.checksum!))
+          return this.#reject(
+            record,
+            `part ${part.partNumber}: its ETag is not the MD5 of the client's bytes (${NO_CHECKSUMS}; the ETag is what is checked)`,
+          );
+        const expected =
+          part.partNumber <= last ? partRange(record.size, record.partSize, part.partNumber) : undefined;
+        if (!expected || found.size !== expected.end - expected.start)
+          return this.#reject(record, `part ${part.partNumber} is ${found.size} bytes, not the part's size`);
+      } else if (part.checksum !== undefined && part.checksum !== found.checksum)
+        return this.#reject(
+          record,
+          found.checksum === undefined
+            ? `part ${part.partNumber}: S3 lists no ${record.checksumAlgorithm} checksum for it (${NO_CHECKSUMS})`
+            : `part ${part.partNumber}: checksum does not match what S3 received`,
+        );
       chosen.push(found);
     }
     const total = chosen.reduce((sum, p) => sum + p.size, 0);
@@ -520,6 +579,18 @@ export class UploadService {
       return this.#reject(record, `the parts add up to ${total} bytes, not the declared ${record.size}`);
     if (total > this.#s.limits.maxObjectSize)
       return this.#reject(record, `the parts add up to ${total} bytes, over the limit`);
+    const expectedEtag = md5 ? multipartEtagOf(claimed.map((p) => p.checksum!)) : undefined;
+
+    // A store that ignores If-None-Match on completion would complete over anything at the key:
+    // look first. (Only the broker completes in presign mode, so nothing races this but itself.)
+    if (!(await this.#caps()).ifNoneMatchOnComplete) {
+      const head = await this.#upstream('HeadObject', () => headObject(this.#aws.s3, target));
+      if (head) {
+        if (normalizeEtag(head.etag ?? '') !== multipartEtag(chosen))
+          return this.#reject(record, 'an object the broker did not complete is at the key');
+        return this.#verify(record, { checksum: fullChecksum, etag: expectedEtag });
+      }
+    }
 
     const field = CHECKSUM_FIELD[record.checksumAlgorithm];
     let completedChecksum: string | undefined;
@@ -535,12 +606,12 @@ export class UploadService {
             Parts: chosen.map((p) => ({
               PartNumber: p.partNumber,
               ETag: p.etag,
-              ...(p.checksum ? { [field]: p.checksum } : {}),
+              ...(p.checksum && !md5 ? { [field]: p.checksum } : {}),
             })),
           },
         }),
       );
-      completedChecksum = out[field];
+      completedChecksum = md5 ? undefined : out[field];
     } catch (error) {
       const name = errorName(error);
       if (name === 'PreconditionFailed' || httpStatus(error) === 412) {
@@ -564,7 +635,7 @@ export class UploadService {
       } else throw this.#upstreamProblem('CompleteMultipartUpload', error);
     }
     // HeadObject compares the object's checksum with the client's too (S3s that ignore it exist).
-    return this.#verify(record, fullChecksum ?? completedChecksum);
+    return this.#verify(record, { checksum: fullChecksum ?? completedChecksum, etag: expectedEtag });
   }
 
   async #completeSingle(record: UploadRecord, claimed: CompletedPart[]): Promise<UploadRecord> {
@@ -572,11 +643,17 @@ export class UploadService {
       throw new BrokerProblem('invalid-request', 'A single-request upload has no parts', {
         errors: [{ path: 'parts', message: 'must be empty for a single-request upload' }],
       });
-    return this.#verify(record, record.metadata[DECLARED_CHECKSUM]);
+    const declaredMd5 = record.metadata[DECLARED_MD5];
+    if (integrityOf(record) === 'content-md5')
+      return this.#verify(record, { etag: declaredMd5 === undefined ? undefined : md5Hex(declaredMd5) });
+    return this.#verify(record, { checksum: record.metadata[DECLARED_CHECKSUM] });
   }
 
   /** HeadObject: the object must be what was declared, or it is deleted and the upload rejected. */
-  async #verify(record: UploadRecord, expectedChecksum: string | undefined): Promise<UploadRecord> {
+  async #verify(
+    record: UploadRecord,
+    expected: { checksum?: string | undefined; etag?: string | undefined },
+  ): Promise<UploadRecord> {
     const head = await this.#upstream('HeadObject', () =>
       headObject(this.#aws.s3, {
         bucket: record.bucket,
@@ -595,14 +672,31 @@ export class UploadService {
         record,
         `the object's type is ${head.contentType ?? 'missing'}, not ${record.contentType}`,
       );
-    if (expectedChecksum !== undefined && head.checksum !== expectedChecksum)
-      return this.#reject(record, `the object's ${record.checksumAlgorithm} checksum does not match`);
+    const md5 = integrityOf(record) === 'content-md5';
+    // Never accept bytes nobody verified: without checksums, the ETag chain is the only proof.
+    if (md5 && expected.etag === undefined)
+      return this.#reject(
+        record,
+        `${NO_CHECKSUMS}, and the client declared no MD5 to check the object against`,
+      );
+    if (expected.etag !== undefined && normalizeEtag(head.etag ?? '').toLowerCase() !== expected.etag)
+      return this.#reject(
+        record,
+        `the object's ETag is not the MD5 ${record.uploadId ? 'chain of the parts' : 'of the file'} (${NO_CHECKSUMS}; the ETag is what is checked)`,
+      );
+    if (!md5 && expected.checksum !== undefined && head.checksum !== expected.checksum)
+      return this.#reject(
+        record,
+        head.checksum === undefined
+          ? `S3 returned no ${record.checksumAlgorithm} checksum for the object (${NO_CHECKSUMS})`
+          : `the object's ${record.checksumAlgorithm} checksum does not match`,
+      );
     const changes: Parameters<Registry['transition']>[2] = {
       status: 'completed',
       completedAt: this.#clock(),
     };
     if (head.etag) changes.etag = normalizeEtag(head.etag);
-    if (head.checksum) changes.checksum = head.checksum;
+    if (head.checksum && !md5) changes.checksum = head.checksum;
     const done = await this.#registry.transition(record.id, OPEN, changes, this.#clock());
     if (!done) {
       const now = await this.#registry.get(record.id);
@@ -636,8 +730,14 @@ export class UploadService {
         algorithm: record.checksumAlgorithm,
       }),
     );
-    if (head && normalizeEtag(head.etag ?? '') === multipartEtag(claimed))
-      return this.#verify(record, fullChecksum);
+    if (head && normalizeEtag(head.etag ?? '') === multipartEtag(claimed)) {
+      if (integrityOf(record) !== 'content-md5') return this.#verify(record, { checksum: fullChecksum });
+      // Without checksums the claimed parts must be the client's MD5s for the chain to prove anything.
+      const md5s = claimed.map((p) => p.checksum ?? '');
+      if (!claimed.every((p, i) => isMd5(md5s[i]!) && etagIsMd5(p.etag, md5s[i]!)))
+        return this.#reject(record, `the parts' ETags are not the client's MD5s (${NO_CHECKSUMS})`);
+      return this.#verify(record, { etag: multipartEtagOf(md5s) });
+    }
     return this.#reject(record, 'the multipart upload no longer exists in S3');
   }
 
@@ -699,7 +799,15 @@ export class UploadService {
         algorithm: record.checksumAlgorithm,
       }),
     );
-    return toView(record, (listed ?? []).map(partView));
+    const parts = (listed ?? []).map(partView);
+    // No checksums in the store: each part's MD5 is its ETag, listed as its checksum for resuming.
+    if (integrityOf(record) === 'content-md5')
+      for (const part of parts) {
+        const md5 = etagToMd5(part.etag);
+        if (md5) part.checksum = md5;
+        else delete part.checksum;
+      }
+    return toView(record, parts);
   }
 
   async list(user: BrokerUser, options: { limit: number; cursor?: string }): Promise<UploadListResponse> {
@@ -768,6 +876,26 @@ export class UploadService {
     }
   }
 
+  /** The store's capabilities; a store that cannot be probed is an upstream failure (retryable). */
+  async #caps(): Promise<StoreCapabilities> {
+    try {
+      return await this.#capabilities();
+    } catch (error) {
+      if ((error as { name?: string }).name === 'StoreProbeError') {
+        this.#log.error({ err: error }, 'store capability probe failed');
+        throw new BrokerProblem('upstream-error', 'The storage could not be probed', { cause: error });
+      }
+      if ((error as { name?: string }).name === 'StoreCapabilityError') {
+        // Only apps on createBroker get here (startBroker refuses to start): the log says why.
+        this.#log.error({ err: error }, 'the store cannot run this mode');
+        throw new BrokerProblem('internal', 'The broker cannot run on its storage; see its log', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
   async #upstream<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -790,9 +918,19 @@ export class UploadService {
   }
 }
 
+/** How an upload's bytes are verified: recorded at create (absent in records from before). */
+function integrityOf(record: UploadRecord): UploadIntegrity {
+  return record.metadata[INTEGRITY] === 'content-md5' ? 'content-md5' : 'checksum';
+}
+
 /** The create input a record was made from (what signing its object needs). */
 function inputOf(record: UploadRecord): CreateUploadInput {
-  const { [DECLARED_CHECKSUM]: checksum, ...metadata } = record.metadata;
+  const {
+    [DECLARED_CHECKSUM]: checksum,
+    [INTEGRITY]: _integrity,
+    [DECLARED_MD5]: _md5,
+    ...metadata
+  } = record.metadata;
   const input: CreateUploadInput = {
     filename: record.filename,
     size: record.size,

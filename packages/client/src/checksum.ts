@@ -4,26 +4,28 @@
  * @module
  */
 
-import type { ChecksumAlgorithm } from '@hoist/protocol';
-import { createCRC32, createCRC64, createSHA1, createSHA256, type IHasher } from 'hash-wasm';
+import type { DigestAlgorithm } from '@hoist/protocol';
+import { createCRC32, createCRC64, createMD5, createSHA1, createSHA256, type IHasher } from 'hash-wasm';
 import type { PartHasher } from './types.ts';
 
 // Digests are at most 32 bytes. btoa keeps this module free of imports the engine's entry also
 // has, so bundlers can load it lazily without splitting out a shared chunk.
 const bytesToBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
 
-function checkAlgorithm(algorithm: ChecksumAlgorithm): void {
+function checkAlgorithm(algorithm: DigestAlgorithm): void {
   if (!Object.hasOwn(FACTORIES, algorithm))
     throw new TypeError(`algorithm: unsupported checksum algorithm ${JSON.stringify(algorithm)}`);
 }
 
 // All reflected, init = xorout = all ones; hash-wasm's digests come out big-endian, as S3 wants.
-const FACTORIES: Record<ChecksumAlgorithm, () => Promise<IHasher>> = {
+const FACTORIES: Record<DigestAlgorithm, () => Promise<IHasher>> = {
   CRC32: () => createCRC32(),
   CRC32C: () => createCRC32(0x82f63b78),
   CRC64NVME: () => createCRC64('9a6c9329ac4bc9b5'),
   SHA1: () => createSHA1(),
   SHA256: () => createSHA256(),
+  // Content-MD5, on stores that keep no flexible checksums.
+  MD5: () => createMD5(),
 };
 
 function checkBytes(bytes: Uint8Array, name: string): void {
@@ -35,9 +37,9 @@ function checkBytes(bytes: Uint8Array, name: string): void {
  * digest runs init → update → digest with no await in between; a failed load is forgotten
  * so the next call tries again.
  */
-const shared = new Map<ChecksumAlgorithm, Promise<IHasher>>();
+const shared = new Map<DigestAlgorithm, Promise<IHasher>>();
 
-function sharedInstance(algorithm: ChecksumAlgorithm): Promise<IHasher> {
+function sharedInstance(algorithm: DigestAlgorithm): Promise<IHasher> {
   let instance = shared.get(algorithm);
   if (instance === undefined) {
     instance = FACTORIES[algorithm]();

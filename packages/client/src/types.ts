@@ -5,7 +5,14 @@
  * the defaults; the core uses no Node built-ins and no DOM beyond fetch and WebCrypto.
  */
 
-import type { ChecksumAlgorithm, ChecksumType, UploadMode, UploadView } from '@hoist/protocol';
+import type {
+  ChecksumAlgorithm,
+  ChecksumType,
+  DigestAlgorithm,
+  UploadIntegrity,
+  UploadMode,
+  UploadView,
+} from '@hoist/protocol';
 import type { UploadError } from './errors.ts';
 
 /** The bytes to upload: a browser File/Blob or a Node file, read lazily by range. */
@@ -60,14 +67,15 @@ export interface HttpTransport {
 
 /** Per-part checksums (base64 of the big-endian digest), possibly off the main thread. */
 export interface PartHasher {
-  digest(algorithm: ChecksumAlgorithm, bytes: Uint8Array): Promise<string>;
+  /** 'MD5' only on stores without flexible checksums (the broker says `integrity: 'content-md5'`). */
+  digest(algorithm: DigestAlgorithm, bytes: Uint8Array): Promise<string>;
 }
 
 export interface ResumePart {
   partNumber: number;
   size: number;
   etag: string;
-  /** base64 checksum of the part (the upload's algorithm). */
+  /** base64 checksum of the part (the upload's algorithm; its MD5 with `integrity: 'content-md5'`). */
   checksum: string;
 }
 
@@ -94,6 +102,8 @@ export interface ResumeRecord {
   partSize: number;
   checksumAlgorithm: ChecksumAlgorithm;
   checksumType: ChecksumType;
+  /** How the broker verifies the upload; absent means `checksum` (records from before). */
+  integrity?: UploadIntegrity | undefined;
   parts: ResumePart[];
   /** ISO 8601 */
   createdAt: string;

@@ -4,7 +4,7 @@
  * check that the object's checksum is the file's.
  */
 import type { CompletedPart, CreateUploadResponse, TemporaryCredentials, UploadView } from '@hoist/protocol';
-import { checksumHeaderName, partCount, partRange } from '@hoist/protocol';
+import { checksumHeaderName, type DigestAlgorithm, partCount, partRange } from '@hoist/protocol';
 import { BrokerClient } from './broker-client.ts';
 import { ConcurrencyController } from './concurrency.ts';
 import { CredentialManager } from './credentials.ts';
@@ -48,6 +48,8 @@ interface Session {
   partSize: number;
   partCount: number;
   checksumType: CreateUploadResponse['checksumType'];
+  /** 'content-md5' on stores without flexible checksums: parts carry Content-MD5, ETags are checked. */
+  integrity?: CreateUploadResponse['integrity'];
   createdAt: string;
   expiresAt: string;
   putHeaders?: Record<string, string> | undefined;
@@ -68,6 +70,8 @@ export class Upload {
   #session: Session | undefined;
   #fingerprint: string | undefined;
   #fileChecksum: string | undefined;
+  /** The whole file's MD5 (base64), for single requests on stores without checksums. */
+  #md5: string | undefined;
   #credentials: CredentialManager | undefined;
   #progress: ProgressTracker;
   #concurrency: ConcurrencyController;
@@ -291,11 +295,12 @@ export class Upload {
     for (const part of listed) {
       if (part.partNumber < 1 || part.partNumber > session.partCount) continue;
       const { start, end } = partRange(this.#o.source.size, session.partSize, part.partNumber);
+      // Where the store keeps no checksums the broker lists each part's MD5 (its ETag) instead.
       if (part.size !== end - start || !part.checksum) continue;
       let checksum = known.get(part.partNumber)?.checksum;
       // Sent before a crash but never written down: hash the file's bytes to be sure they match.
       checksum ??= await this.#o.hasher.digest(
-        this.#o.checksumAlgorithm,
+        this.#digestAlgorithm(),
         await this.#o.source.read(start, end),
       );
       if (checksum !== part.checksum) continue;
@@ -315,6 +320,8 @@ export class Upload {
     if (o.source.size <= HASH_FIRST_MAX) {
       this.#fileBytes = await o.source.read(0, o.source.size);
       this.#fileChecksum = await o.hasher.digest(o.checksumAlgorithm, this.#fileBytes);
+      // Also the MD5: a store without checksums takes the file as one PUT only with it declared.
+      this.#md5 = await o.hasher.digest('MD5', this.#fileBytes);
     }
     const response = await this.#broker.create(
       {
@@ -324,7 +331,7 @@ export class Upload {
         checksumAlgorithm: o.checksumAlgorithm,
         ...(o.metadata ? { metadata: o.metadata } : {}),
         ...(o.partSize ? { partSize: o.partSize } : {}),
-        ...(this.#fileChecksum ? { checksum: this.#fileChecksum } : {}),
+        ...(this.#fileChecksum ? { checksum: this.#fileChecksum, contentMd5: this.#md5 as string } : {}),
       },
       this.#aborted.signal,
       crypto.randomUUID(),
@@ -358,7 +365,6 @@ export class Upload {
 
   async #sendSingle(session: Session): Promise<UploadView> {
     const o = this.#o;
-    const checksumHeader = checksumHeaderName(o.checksumAlgorithm);
     await this.#whileResumable(() =>
       this.#attempts('PutObject', undefined, async (signal, credentials, attempt) => {
         // Read (and hashed) once: in #create for small files, else on the first attempt.
@@ -375,7 +381,13 @@ export class Upload {
           };
         } else {
           const url = objectUrl(session.target);
-          const headers = { ...(session.putHeaders ?? {}), [checksumHeader]: this.#fileChecksum };
+          // A single request goes on a store without checksums only with the MD5 hashed in #create.
+          const headers = {
+            ...session.putHeaders,
+            ...this.#digestHeader(
+              (this.#digestAlgorithm() === 'MD5' ? this.#md5 : this.#fileChecksum) as string,
+            ),
+          };
           request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body };
         }
         try {
@@ -467,7 +479,9 @@ export class Upload {
     for (const partNumber of queue.slice(0, this.#concurrency.current)) {
       if (this.#ahead.has(partNumber)) continue;
       const { start, end } = partRange(o.source.size, session.partSize, partNumber);
-      const checksum = o.source.read(start, end).then((bytes) => o.hasher.digest(o.checksumAlgorithm, bytes));
+      const checksum = o.source
+        .read(start, end)
+        .then((bytes) => o.hasher.digest(this.#digestAlgorithm(), bytes));
       checksum.catch(() => {}); // awaited (and reported) by the part's own task
       this.#ahead.set(partNumber, checksum);
     }
@@ -487,7 +501,7 @@ export class Upload {
     if (early !== undefined) checksum = early;
     else {
       bytes = await o.source.read(start, end);
-      checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+      checksum = await o.hasher.digest(this.#digestAlgorithm(), bytes);
       if (o.source.blob) bytes = undefined;
     }
     let etag = '';
@@ -501,7 +515,7 @@ export class Upload {
       ) {
         // The bytes changed between read and send, or on the way: read and hash them again.
         bytes = await o.source.read(start, end);
-        checksum = await o.hasher.digest(o.checksumAlgorithm, bytes);
+        checksum = await o.hasher.digest(this.#digestAlgorithm(), bytes);
         if (o.source.blob) bytes = undefined;
       }
       let request: Omit<HttpRequest, 'signal'>;
@@ -518,7 +532,7 @@ export class Upload {
         request = { method: 'PUT', url: url.url, headers: { ...url.headers }, body: body() };
       } else {
         const url = objectUrl(session.target, query);
-        const headers = { [checksumHeaderName(o.checksumAlgorithm)]: checksum };
+        const headers = this.#digestHeader(checksum);
         request = { method: 'PUT', url, headers: await this.#sign(url, headers, credentials), body: body() };
       }
       etag = requireEtag(
@@ -545,9 +559,11 @@ export class Upload {
       etag,
       checksum,
     }));
-    let expected: string;
+    let expected: string | undefined;
     let full: string | undefined;
-    if (session.checksumType === 'FULL_OBJECT') {
+    // Where the store keeps no checksums (`content-md5`), the broker alone checks the ETag chain.
+    if (this.#digestAlgorithm() === 'MD5') expected = undefined;
+    else if (session.checksumType === 'FULL_OBJECT') {
       full = fullObjectChecksum(o.checksumAlgorithm, parts);
       expected = full;
     } else {
@@ -573,6 +589,17 @@ export class Upload {
     this.#checkObjectChecksum(view, expected);
     await this.#forget();
     return view;
+  }
+
+  /** What parts are hashed with: the upload's checksum algorithm, or MD5 where the store keeps none. */
+  #digestAlgorithm(): DigestAlgorithm {
+    return this.#session?.integrity === 'content-md5' ? 'MD5' : this.#o.checksumAlgorithm;
+  }
+
+  /** The header a digest travels in: Content-MD5 where the store keeps no checksums. */
+  #digestHeader(digest: string): Record<string, string> {
+    const algorithm = this.#digestAlgorithm();
+    return { [algorithm === 'MD5' ? 'content-md5' : checksumHeaderName(algorithm)]: digest };
   }
 
   #checkObjectChecksum(view: UploadView, expected: string | undefined): void {
@@ -780,6 +807,7 @@ export class Upload {
       partSize: session.partSize,
       checksumAlgorithm: this.#o.checksumAlgorithm,
       checksumType: session.checksumType,
+      integrity: session.integrity,
       parts: [...this.#done.values()].sort((a, b) => a.partNumber - b.partNumber),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
@@ -807,6 +835,7 @@ function sessionOf(
     partSize,
     partCount: uploadId === null ? 1 : partCount(size, partSize),
     checksumType: fields.checksumType,
+    integrity: fields.integrity,
     createdAt: fields.createdAt,
     expiresAt: fields.expiresAt,
     putHeaders: fields.putHeaders,

@@ -8,6 +8,22 @@ import type { ChecksumAlgorithm, ChecksumType } from './checksum.ts';
 /** How the client gets the right to upload: STS AssumeRole, GetFederationToken, or presigned URLs only. */
 export type UploadMode = 'sts' | 'federation' | 'presign';
 
+/**
+ * How an upload's bytes are verified, decided by the broker from what the store can do:
+ * - `checksum` (also when the field is absent: brokers before this field): each part (and a
+ *   single PUT) carries `x-amz-checksum-<checksumAlgorithm>`, which the store verifies and keeps.
+ * - `content-md5`: the store keeps no flexible checksums (Ceph RGW 16.2, …). Each part and a
+ *   single PUT carry `Content-MD5` instead, which such stores verify; every part "checksum" the
+ *   client sends the broker (part URLs, `complete`) is the base64 MD5 of the part, no whole-file
+ *   checksum is sent, and the broker checks the ETag chain: each part's ETag is its MD5, the
+ *   object's is md5(part MD5s)-N (a single PUT's: its MD5). `GET /uploads/:id` lists each
+ *   part's MD5 as its checksum. `checksumAlgorithm` and `checksumType` then describe nothing
+ *   the store keeps, and the completed upload has no `checksum`.
+ * A separate field rather than a new `checksumAlgorithm` value, so clients that predate it fail
+ * closed at completion (their parts carry no MD5 for the broker to check) instead of at parsing.
+ */
+export type UploadIntegrity = 'checksum' | 'content-md5';
+
 export type UploadStatus = 'created' | 'uploading' | 'completed' | 'rejected' | 'aborted' | 'expired';
 
 /** `POST /uploads` */
@@ -30,6 +46,12 @@ export interface CreateUploadRequest {
    * bound into the presigned PUT and checked at completion.
    */
   checksum?: string;
+  /**
+   * Base64 MD5 of the whole file. On stores without flexible checksums (`integrity:
+   * 'content-md5'`) a file can go as one PutObject only when this is given: it is bound into the
+   * presigned PUT and the object's ETag must equal it. Without it such a file goes multipart.
+   */
+  contentMd5?: string;
 }
 
 export interface TemporaryCredentials {
@@ -70,6 +92,8 @@ export interface CreateUploadResponse {
    * checksums, "…-N"). Single-request uploads are always FULL_OBJECT.
    */
   checksumType: ChecksumType;
+  /** How the bytes are verified (see UploadIntegrity). Absent means `checksum`. */
+  integrity?: UploadIntegrity;
   /** sts and federation modes. */
   credentials?: TemporaryCredentials;
   /**
@@ -91,7 +115,10 @@ export interface CredentialsResponse {
 /** `POST /uploads/:id/parts` (presign mode) */
 export interface PartUrlsRequest {
   partNumbers: number[];
-  /** Base64 checksum per part number (of the upload's algorithm), bound into each URL's signature. */
+  /**
+   * Base64 checksum per part number (of the upload's algorithm; the part's MD5 with `integrity:
+   * 'content-md5'`), bound into each URL's signature.
+   */
   checksums?: Record<string, string>;
 }
 
@@ -102,6 +129,7 @@ export interface PartUrlsResponse {
 export interface CompletedPart {
   partNumber: number;
   etag: string;
+  /** Base64, of the upload's algorithm; the part's MD5 (required) with `integrity: 'content-md5'`. */
   checksum?: string;
 }
 
@@ -120,6 +148,7 @@ export interface UploadPartView {
   partNumber: number;
   size: number;
   etag: string;
+  /** Base64, of the upload's algorithm; with `integrity: 'content-md5'`, the part's MD5 (from its ETag). */
   checksum?: string;
 }
 

@@ -1,6 +1,8 @@
 /** Checksum algorithms S3 accepts, and the names they travel under on the wire. */
 export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+/** What the engine hashes parts with: a checksum algorithm, or MD5 for stores without checksums (Content-MD5). */
+export type DigestAlgorithm = ChecksumAlgorithm | 'MD5';
 
 /** COMPOSITE: checksum of the part checksums ("…-N"); FULL_OBJECT: checksum of all the bytes. */
 export type ChecksumType = 'COMPOSITE' | 'FULL_OBJECT';

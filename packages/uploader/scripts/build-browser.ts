@@ -9,6 +9,7 @@
  *   import (the main-thread fallback), so it lands in a separate lazily loaded chunk.
  * - `hoist-hash-worker.js`: the hash worker (classic script, hash-wasm inside).
  * - `hoist-uploader.js`: the `<hoist-uploader>` web component, from `src/index.ts`.
+ * - `hoist-uppy.js` and `.css`: `hoist dev`'s /uppy page (the real Uppy Dashboard).
  *
  * The budget (core ≤ 15 KB min+gzip, hash WASM excluded) is measured on a separate in-memory
  * build of the core entry with hash-wasm left external, so it holds whatever the chunking.
@@ -29,6 +30,8 @@ const fromPackage = (specifier: string): string =>
 const CORE_ENTRY = fromPackage('@hoist/client/browser');
 const WORKER_ENTRY = fromPackage('@hoist/client/internal/browser/hash-worker');
 const WEB_ENTRY = 'src/index.ts';
+/** `hoist dev`'s /uppy page: the Uppy Dashboard (and its CSS, as hoist-uppy.css) against the broker. */
+const UPPY_ENTRY = 'src/uppy-demo.ts';
 
 /** Core bundle budget in bytes of min+gzip, hash WASM excluded. */
 export const CORE_BUDGET_BYTES = 15 * 1024;
@@ -97,6 +100,7 @@ export async function buildBrowserBundles(
   const coreEntry = CORE_ENTRY;
   const modules = [{ in: coreEntry, out: 'hoist' }];
   if (present(WEB_ENTRY)) modules.push({ in: WEB_ENTRY, out: 'hoist-uploader' });
+  if (present(UPPY_ENTRY)) modules.push({ in: UPPY_ENTRY, out: 'hoist-uppy' });
 
   const files: BundleFile[] = [];
   // One build per ESM entry: the uploader stays a single self-contained file, not a shared chunk.

@@ -80,7 +80,16 @@ export const COLUMNS = {
 
 const FIELDS = Object.keys(COLUMNS) as (keyof KeyedUploadRecord)[];
 export const COLUMN_LIST: string = Object.values(COLUMNS).join(', ');
-const TRANSITION_FIELDS = ['status', 'etag', 'checksum', 'reason', 'completedAt', 'uploadId'] as const;
+// `size` too: an upload created without one (Uppy's multipart create) is sized from its parts at completion.
+const TRANSITION_FIELDS = [
+  'status',
+  'etag',
+  'checksum',
+  'reason',
+  'completedAt',
+  'uploadId',
+  'size',
+] as const;
 
 export type Row = Record<string, unknown>;
 export type SqlValue = string | number | null;
@@ -248,6 +257,7 @@ export function transitionAssignments(changes: unknown, now: unknown): [string, 
     fail('changes', `has fields a transition cannot change: ${unknownKeys.join(', ')}`);
   if (c.status !== undefined) checkStatus('changes.status', c.status);
   if (c.uploadId !== undefined && c.uploadId !== null) checkString('changes.uploadId', c.uploadId, MAX_KEY);
+  if (c.size !== undefined) checkInteger('changes.size', c.size);
   checkOptional(c as Partial<UploadRecord>, 'changes.');
   checkInteger('now', now);
   const assignments: [string, SqlValue][] = [];

@@ -109,7 +109,8 @@ export function registrySuite(fixture: RegistryFixture): void {
     await assert.rejects(registry.insert(makeRecord({ metadata: { a: 1 as never } })), /record\.metadata\.a/);
     await assert.rejects(registry.insert({ ...makeRecord(), extra: 1 } as never), /unknown fields: extra/);
     await assert.rejects(registry.transition('x', [], { status: 'aborted' }, T0), /from/);
-    await assert.rejects(registry.transition('x', ['created'], { size: 1 } as never, T0), /size/);
+    await assert.rejects(registry.transition('x', ['created'], { partSize: 1 } as never, T0), /partSize/);
+    await assert.rejects(registry.transition('x', ['created'], { size: -1 }, T0), /changes\.size/);
     await assert.rejects(registry.transition('x', ['created'], {}, Number.NaN), /now/);
     await assert.rejects(registry.listByUser('alice', { limit: 0 }), /limit/);
     await assert.rejects(registry.listStale(T0, 100_000), /limit/);
@@ -131,6 +132,13 @@ export function registrySuite(fixture: RegistryFixture): void {
 
     const uploading = await registry.transition(record.id, ['created'], { status: 'uploading' }, T0 + 1);
     assert.equal(uploading?.status, 'uploading');
+    // Uploads created without a size (Uppy's) are sized from their parts before completing.
+    const sized = await registry.transition(record.id, ['uploading'], { size: 1234 }, T0 + 1);
+    assert.equal(sized?.size, 1234);
+    assert.equal(
+      (await registry.transition(record.id, ['uploading'], { size: record.size }, T0 + 1))?.size,
+      record.size,
+    );
     assert.equal(uploading?.updatedAt, T0 + 1);
     assert.equal(await registry.transition(record.id, ['created'], { status: 'aborted' }, T0 + 2), undefined);
     assert.equal((await registry.get(record.id))?.updatedAt, T0 + 1, 'a refused transition changes nothing');

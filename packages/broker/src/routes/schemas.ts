@@ -6,6 +6,7 @@
 import { CHECKSUM_ALGORITHMS, MiB, S3_LIMITS } from '@hoist/protocol';
 import { z } from 'zod';
 import { BrokerProblem } from '../errors.ts';
+import { isMd5 } from '../etag-chain.ts';
 import { normalizeContentType } from '../limits.ts';
 import { RESERVED_METADATA_PREFIX } from '../uploads.ts';
 import { isChecksum } from '../views.ts';
@@ -68,6 +69,8 @@ export const createUploadSchema = z
       .optional(),
     /** Base64 checksum of the whole file, for single-request uploads (bound into presigned PUTs). */
     checksum: checksumText.optional(),
+    /** Base64 MD5 of the whole file: lets a small file go as one PUT on stores without checksums. */
+    contentMd5: checksumText.refine(isMd5, 'is not a base64 MD5 digest').optional(),
   })
   .superRefine((value, ctx) => {
     const algorithm = value.checksumAlgorithm ?? 'CRC32C';

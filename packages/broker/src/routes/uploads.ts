@@ -26,6 +26,7 @@ export function uploadRoutes(service: UploadService): Hono<BrokerEnv> {
     if (body.checksumAlgorithm) input.checksumAlgorithm = body.checksumAlgorithm;
     if (body.metadata) input.metadata = body.metadata;
     if (body.checksum) input.checksum = body.checksum;
+    if (body.contentMd5) input.contentMd5 = body.contentMd5;
     if (body.partSize) input.partSize = body.partSize;
     const { upload, replayed } = await service.createOnce(c.get('user'), input, idempotencyKey);
     if (replayed) c.header('Idempotent-Replayed', 'true');

@@ -1,14 +1,17 @@
 /**
  * `hoist aws doctor`'s live check in presign mode: one small upload exactly as the broker runs
- * it there. The broker presigns a PutObject (If-None-Match and the CRC32C checksum signed in),
- * the bytes go to that URL as a browser would send them, and the broker's completion reads the
- * object back with its checksum; an upload the broker cannot verify is rejected. So the check
+ * it there. The broker presigns a PutObject (If-None-Match and the CRC32C checksum signed in, or
+ * Content-MD5 on a store without flexible checksums), the bytes go to that URL as a browser
+ * would send them, and the broker's completion reads the object back with its checksum (or its
+ * ETag); an upload the broker cannot verify is rejected. So the check
  * fails when any of these fails on the store, instead of "All checks passed" while every real
  * upload is refused. The test object is deleted.
  */
 
+import { createHash } from 'node:crypto';
 import type { AwsClients } from '@hoist/broker';
 import { deleteObject, headObject, presignPutObject } from '@hoist/broker';
+import type { UploadIntegrity } from '@hoist/protocol';
 import { crc32c } from '@hoist/server';
 import { awsError, type Deployment } from './context.ts';
 import type { DoctorFinding } from './doctor.ts';
@@ -22,12 +25,23 @@ function crc32cBase64(data: Uint8Array): string {
 }
 
 export async function checkPresignLive(
-  options: { deployment: Deployment; broker: AwsClients; key: string; now: number },
+  options: {
+    deployment: Deployment;
+    broker: AwsClients;
+    key: string;
+    now: number;
+    integrity: UploadIntegrity;
+  },
   add: (finding: DoctorFinding) => void,
 ): Promise<void> {
   const { deployment, broker, key } = options;
   const bucket = deployment.bucket;
+  // As the broker signs it on this store: a CRC32C where the store keeps checksums, else Content-MD5.
+  const byChecksum = options.integrity === 'checksum';
   const checksum = crc32cBase64(BODY);
+  const md5 = createHash('md5').update(BODY);
+  const contentMd5 = md5.copy().digest('base64');
+  const etag = `"${md5.digest('hex')}"`;
   const fail = (message: string, fix: string) => add({ level: 'error', check: 'live', message, fix });
   try {
     const put = await presignPutObject(broker.presigner, {
@@ -35,7 +49,7 @@ export async function checkPresignLive(
       key,
       contentLength: BODY.length,
       algorithm: 'CRC32C',
-      checksum,
+      ...(byChecksum ? { checksum } : { contentMd5 }),
       contentType: 'application/octet-stream',
       contentDisposition: 'attachment; filename="check.bin"',
       metadata: {},
@@ -72,6 +86,20 @@ export async function checkPresignLive(
       );
     if (head.size !== BODY.length)
       return fail(`the test object has ${head.size} bytes, not ${BODY.length}`, 'check the store');
+    if (!byChecksum) {
+      if (head.etag !== etag)
+        return fail(
+          `the store reports ETag ${head.etag ?? '(none)'}, not the MD5 ${etag}: the broker verifies uploads by the ETag chain on this store and would reject every upload`,
+          'use a store whose ETags are the MD5 of the bytes (no SSE-KMS or SSE-C on the bucket), or one with flexible checksums',
+        );
+      add({
+        level: 'ok',
+        check: 'live',
+        message:
+          'a presigned PutObject as the broker signs it uploads (Content-MD5 verified), cannot overwrite, and its ETag is its MD5',
+      });
+      return;
+    }
     if (head.checksum === undefined)
       return fail(
         'the store kept no CRC32C checksum for the test object: the broker verifies every upload by its checksum at completion and would reject every upload on this store',

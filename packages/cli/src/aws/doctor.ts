@@ -35,6 +35,7 @@ import {
   storeAnswer,
   storeRequestHandler,
 } from '@hoist/broker';
+import type { UploadIntegrity } from '@hoist/protocol';
 import {
   type AdminClients,
   awsError,
@@ -69,12 +70,14 @@ export interface DoctorOptions {
   /** For the test key's unique part. @default Date.now */
   now?: () => number;
   /**
-   * The store's capabilities (flexible checksums, conditional writes, GetFederationToken),
-   * as findings. The seam for the broker's capability probe (src/broker/capabilities.ts),
-   * which is to run here in every mode; until it is wired, the live check's upload in the
-   * configured mode is what shows whether uploads can work on the store.
+   * The store's capabilities (flexible checksums, conditional writes, GetFederationToken) as
+   * findings, and how uploads are verified there (which the live check then follows):
+   * `hoist aws doctor` passes the broker's own probe (doctor-capabilities.ts).
    */
-  capabilities?: (options: { deployment: Deployment; broker: AwsClients }) => Promise<DoctorFinding[]>;
+  capabilities?: (options: {
+    deployment: Deployment;
+    broker: AwsClients;
+  }) => Promise<{ findings: DoctorFinding[]; integrity?: UploadIntegrity }>;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]> {
@@ -86,13 +89,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]
     await checkLifecycle(options, add);
   }
   await checkRole(options, add);
-  if (!options.skipLive && reachable) await checkLive(options, add);
-  if (options.capabilities && reachable)
-    for (const finding of await options.capabilities({
-      deployment: options.deployment,
-      broker: options.broker,
-    }))
-      add(finding);
+  // Before the live check: it uploads the way the store's capabilities make the broker upload.
+  let integrity: UploadIntegrity = 'checksum';
+  if (options.capabilities && reachable) {
+    const found = await options.capabilities({ deployment: options.deployment, broker: options.broker });
+    for (const finding of found.findings) add(finding);
+    integrity = found.integrity ?? integrity;
+  }
+  if (!options.skipLive && reachable) await checkLive(options, integrity, add);
   return findings;
 }
 
@@ -415,14 +419,14 @@ async function checkRolePolicies({ deployment, admin }: DoctorOptions, add: Add)
     });
 }
 
-async function checkLive(options: DoctorOptions, add: Add): Promise<void> {
+async function checkLive(options: DoctorOptions, integrity: UploadIntegrity, add: Add): Promise<void> {
   const { deployment, broker } = options;
   const { config } = deployment;
   const now = (options.now ?? Date.now)();
   const id = `${now}-${Math.random().toString(36).slice(2, 8)}`;
   const key = `${deployment.prefix}/hoist-doctor/${id}/check.bin`;
   // Presign mode hands out no credentials: check the broker's own presigned upload instead.
-  if (config.mode === 'presign') return checkPresignLive({ deployment, broker, key, now }, add);
+  if (config.mode === 'presign') return checkPresignLive({ deployment, broker, key, now, integrity }, add);
   let credentials: Awaited<ReturnType<typeof mintCredentials>>;
   try {
     credentials = await mintCredentials(broker.sts, {

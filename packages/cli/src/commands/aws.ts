@@ -25,6 +25,7 @@ import {
 } from '../aws/context.ts';
 import { corsConfiguration } from '../aws/cors.ts';
 import { formatFindings, runDoctor } from '../aws/doctor.ts';
+import { capabilityFindings } from '../aws/doctor-capabilities.ts';
 import { defaultAbortDays, lifecycleConfiguration } from '../aws/lifecycle.ts';
 import { brokerPolicy, exampleSessionPolicy, uploadRolePolicy } from '../aws/policies.ts';
 import { applyPlan, formatPlan, planSetup, SetupError } from '../aws/setup.ts';
@@ -295,6 +296,7 @@ async function live(
       origins: originsOf(values, config),
       principal,
       skipLive: Boolean(values['skip-live']),
+      capabilities: capabilityFindings,
     });
     io.out(formatFindings(findings));
     return findings.some((f) => f.level === 'error') ? 1 : 0;

@@ -13,6 +13,8 @@ const BUILD_SCRIPT = join(UPLOADER_DIR, 'scripts', 'build-browser.ts');
 const PREBUILT = join(UPLOADER_DIR, 'dist', 'browser');
 /** The page `GET /` serves when it exists; it loads /assets/* and /config.json. */
 export const DEMO_PAGE = fileURLToPath(import.meta.resolve('@hoist/uploader/demo.html'));
+/** The page `GET /uppy` serves: the Uppy Dashboard against the broker (docs/uppy.md). */
+export const UPPY_PAGE = fileURLToPath(import.meta.resolve('@hoist/uploader/uppy.html'));
 
 export interface BuiltAssets {
   dir: string;
@@ -71,7 +73,7 @@ export async function readAsset(assets: BuiltAssets, name: string): Promise<Buff
 }
 
 /** The demo page's HTML, read on every request so edits show on reload; undefined until it exists. */
-export async function readDemoPage(): Promise<string | undefined> {
-  if (!existsSync(DEMO_PAGE)) return undefined;
-  return readFile(DEMO_PAGE, 'utf8');
+export async function readDemoPage(page: string = DEMO_PAGE): Promise<string | undefined> {
+  if (!existsSync(page)) return undefined;
+  return readFile(page, 'utf8');
 }

@@ -26,10 +26,14 @@ export interface DevBrokerOptions {
   /** The SDK's default chain when absent. */
   key?: (AccessKey & { sessionToken?: string }) | undefined;
   roleArn?: string | undefined;
+  /** store.acceptOverwriteRisk: sts mode on a store that cannot prevent overwrites. */
+  acceptOverwriteRisk?: boolean | undefined;
   users: DevUser[];
   /** Origins of the upload page, allowed by CORS. */
   origins: string[];
   registryPath: string;
+  /** limits.maxObjectSize. @default '5GiB' */
+  maxObjectSize?: string | undefined;
 }
 
 export interface DevBroker {
@@ -53,10 +57,17 @@ export function devBrokerConfig(options: DevBrokerOptions): BrokerConfig {
       ...(options.roleArn ? { roleArn: options.roleArn } : {}),
     },
     keyPrefix: options.keyPrefix,
+    ...(options.acceptOverwriteRisk ? { store: { acceptOverwriteRisk: true } } : {}),
     // Room for real trials (a film, a dataset) without filling the disk by accident.
-    limits: { maxObjectSize: '5GiB', maxConcurrentUploadsPerUser: 20, maxCredentialMintsPerMinute: 600 },
+    limits: {
+      maxObjectSize: options.maxObjectSize ?? '5GiB',
+      maxConcurrentUploadsPerUser: 20,
+      maxCredentialMintsPerMinute: 600,
+    },
     auth: { tokens: Object.fromEntries(options.users.map((user) => [user.id, user.token])) },
     cors: { origins: options.origins },
+    // The /uppy page's Companion routes, under /api/companion (the cookie works: same origin).
+    uppy: { enabled: true },
     registry: { url: `sqlite:${resolve(options.registryPath)}` },
   });
 }
@@ -69,6 +80,8 @@ export async function startDevBroker(options: DevBrokerOptions): Promise<DevBrok
   let sweeper: Sweeper | undefined;
   try {
     await app.registry.migrate();
+    // As startBroker does: a store unsuitable for the mode stops the start, with the reason.
+    await app.capabilities();
     sweeper = startSweeper({
       registry: app.registry,
       s3: app.aws.s3,

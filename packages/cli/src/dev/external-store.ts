@@ -24,6 +24,8 @@ export interface ExternalStore {
   roleArn?: string;
   /** The broker's keys; the AWS SDK's default chain when absent. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Run sts/federation mode on a store that cannot prevent overwrites (store.acceptOverwriteRisk). */
+  acceptOverwriteRisk?: boolean;
 }
 
 /** Flags of the external store, in `hoist dev --help`. */
@@ -37,6 +39,8 @@ export const EXTERNAL_STORE_HELP = `Against a store of your own instead of the l
   HOIST_DEV_SESSION_TOKEN (else the AWS SDK's default chain). Nothing is created there: the
   bucket (with CORS allowing the page's origin, e.g. http://127.0.0.1:8080, and exposing
   ETag) and, in sts mode, the role the keys may assume must exist (hoist aws setup makes them).
+  The broker probes the store at start; sts mode on a store that cannot prevent overwrites
+  (e.g. Ceph RGW) stops with the reason unless HOIST_DEV_ACCEPT_OVERWRITE_RISK=true.
 `;
 
 /** Every variable `hoist dev` reads for an external store. */
@@ -49,6 +53,7 @@ export const EXTERNAL_STORE_VARIABLES = [
   'HOIST_DEV_ACCESS_KEY_ID',
   'HOIST_DEV_SECRET_ACCESS_KEY',
   'HOIST_DEV_SESSION_TOKEN',
+  'HOIST_DEV_ACCEPT_OVERWRITE_RISK',
 ] as const;
 
 export const EXTERNAL_STORE_OPTIONS = {
@@ -104,6 +109,10 @@ export function externalStoreFrom(
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey))
     throw new UsageError('set both HOIST_DEV_ACCESS_KEY_ID and HOIST_DEV_SECRET_ACCESS_KEY, or neither');
   const store: ExternalStore = { region, bucket };
+  const risk = env.HOIST_DEV_ACCEPT_OVERWRITE_RISK;
+  if (risk !== undefined && risk !== '' && risk !== 'true' && risk !== 'false')
+    throw new UsageError(`HOIST_DEV_ACCEPT_OVERWRITE_RISK must be true or false, got "${risk}"`);
+  if (risk === 'true') store.acceptOverwriteRisk = true;
   if (s3Endpoint) store.s3Endpoint = s3Endpoint;
   if (stsEndpoint) store.stsEndpoint = stsEndpoint;
   if (roleArn) store.roleArn = roleArn;

@@ -21,13 +21,15 @@ Starts the whole local stack in one process (Ctrl-C stops it):
   - an IAM user for the broker and the upload role "hoist-upload", created through
     the server's IAM API as the AWS setup does,
   - the broker with the dev users alice and bob (tokens generated once),
-  - the upload page, with the broker API under /api on the same port.
+  - the upload page, with the broker API under /api on the same port, and /uppy, the same
+    broker behind the Uppy Dashboard.
 Data (objects, registry, keys, tokens) is kept in DIR across restarts.
 
   --port P         upload page and broker API (default ${DEFAULT_WEB_PORT}; 0 picks a free one)
   --s3-port P      local S3 + STS (default ${DEFAULT_S3_PORT}; 0 picks a free one)
   --data-dir DIR   default ./${DEFAULT_DATA_DIR}
   --mode MODE      how clients get the right to upload: sts (default), federation or presign
+  --max-size SIZE  the users' largest file, e.g. 20MiB (default 5GiB)
   --json           print one JSON line once ready (web, broker, s3, users), nothing else
   -h, --help       show this help
 
@@ -39,6 +41,8 @@ export interface DevOptions {
   dataDir: string;
   mode: UploadMode;
   json: boolean;
+  /** The broker's limits.maxObjectSize, as given (e.g. "20MiB"). @default '5GiB' */
+  maxSize?: string;
   /** A store of one's own instead of the local server. */
   store?: ExternalStore;
 }
@@ -61,6 +65,7 @@ export function parseDevArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       's3-port': { type: 'string' },
       'data-dir': { type: 'string' },
       mode: { type: 'string' },
+      'max-size': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...EXTERNAL_STORE_OPTIONS,
@@ -87,6 +92,12 @@ export function parseDevArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     mode,
     json: values.json === true,
   };
+  const maxSize = values['max-size'];
+  if (maxSize !== undefined) {
+    if (!/^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/i.test(maxSize))
+      throw new UsageError(`--max-size must be a size such as 20MiB or 1GB, got "${maxSize}"`);
+    options.maxSize = maxSize;
+  }
   if (store) options.store = store;
   return options;
 }

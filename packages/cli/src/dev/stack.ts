@@ -136,6 +136,7 @@ export class DevStack {
       users: identity.users,
       origins: web.origins,
       registryPath: join(dataDir, 'broker.sqlite'),
+      maxObjectSize: options.maxSize,
     });
     this.#checkStopping();
     const broker = this.#broker;
@@ -147,6 +148,7 @@ export class DevStack {
       buildError,
       pageConfig: (origin) => ({
         brokerUrl: `${origin}${API_PREFIX}`,
+        uppyPath: broker.config.uppy.path,
         users,
         region: store.info.region,
         bucket: store.info.bucket,
@@ -193,7 +195,10 @@ export class DevStack {
 
 /** Where the broker goes and what the banner shows of it. */
 interface StoreOfBroker {
-  broker: Pick<DevBrokerOptions, 's3Endpoint' | 'stsEndpoint' | 'region' | 'bucket' | 'key' | 'roleArn'>;
+  broker: Pick<
+    DevBrokerOptions,
+    's3Endpoint' | 'stsEndpoint' | 'region' | 'bucket' | 'key' | 'roleArn' | 'acceptOverwriteRisk'
+  >;
   info: DevStackInfo['s3'];
 }
 
@@ -206,6 +211,7 @@ function externalStore(store: ExternalStore): StoreOfBroker {
       bucket: store.bucket,
       key: store.credentials,
       roleArn: store.roleArn,
+      acceptOverwriteRisk: store.acceptOverwriteRisk ?? false,
     },
     info: {
       endpoint: store.s3Endpoint ?? `https://s3.${store.region}.amazonaws.com`,

@@ -6,8 +6,9 @@
  * is found before anything else is set up.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { useReasonHeader } from '@hoist/broker';
 import { getRequestListener } from '@hono/node-server';
-import { type BuiltAssets, contentTypeOf, readAsset, readDemoPage } from './assets.ts';
+import { type BuiltAssets, contentTypeOf, readAsset, readDemoPage, UPPY_PAGE } from './assets.ts';
 import { placeholderPage } from './pages.ts';
 import { listen } from './ports.ts';
 
@@ -57,6 +58,7 @@ export async function startWebServer(port: number, host = '127.0.0.1'): Promise<
     if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) {
       req.url = (req.url ?? '').slice(API_PREFIX.length) || '/';
       if (!req.url.startsWith('/')) req.url = `/${req.url}`;
+      useReasonHeader(res);
       return api(req, res);
     }
     const head = req.method === 'HEAD';
@@ -64,6 +66,12 @@ export async function startWebServer(port: number, host = '127.0.0.1'): Promise<
     const origin = `http://${hostHeader}`;
     if (path === '/' || path === '/index.html') {
       const page = content.buildError ? undefined : await readDemoPage();
+      const html =
+        page ?? placeholderPage({ brokerUrl: `${origin}${API_PREFIX}`, buildError: content.buildError });
+      return send(res, 200, 'text/html; charset=utf-8', html, head);
+    }
+    if (path === '/uppy') {
+      const page = content.buildError ? undefined : await readDemoPage(UPPY_PAGE);
       const html =
         page ?? placeholderPage({ brokerUrl: `${origin}${API_PREFIX}`, buildError: content.buildError });
       return send(res, 200, 'text/html; charset=utf-8', html, head);

@@ -1,9 +1,9 @@
 /** Messages between the worker hasher (page) and its hash worker. */
-import type { ChecksumAlgorithm } from '@hoist/protocol';
+import type { DigestAlgorithm } from '@hoist/protocol';
 
 export interface HashRequest {
   id: number;
-  algorithm: ChecksumAlgorithm;
+  algorithm: DigestAlgorithm;
   bytes: Uint8Array;
 }
 

@@ -2,7 +2,7 @@
  * PartHasher that digests parts in dedicated Web Workers, so CRCs of 8–64 MiB parts never
  * block the page; falls back to hashing on the main thread where workers cannot run.
  */
-import type { ChecksumAlgorithm } from '@hoist/protocol';
+import type { DigestAlgorithm } from '@hoist/protocol';
 import type { PartHasher } from '../types.ts';
 import type { HashReply, HashRequest } from './hash-protocol.ts';
 
@@ -26,7 +26,7 @@ export interface WorkerHasher extends PartHasher {
 interface Job {
   resolve(digest: string): void;
   reject(error: unknown): void;
-  algorithm: ChecksumAlgorithm;
+  algorithm: DigestAlgorithm;
   bytes: Uint8Array;
 }
 
@@ -46,7 +46,7 @@ export function createWorkerHasher(options: WorkerHasherOptions = {}): WorkerHas
   let fallback: Promise<PartHasher> | undefined;
 
   // Loaded only when needed, so pages whose workers run never load hash-wasm themselves.
-  const onMainThread = (algorithm: ChecksumAlgorithm, bytes: Uint8Array): Promise<string> => {
+  const onMainThread = (algorithm: DigestAlgorithm, bytes: Uint8Array): Promise<string> => {
     fallback ??= import('../checksum.ts').then((module) => module.createPartHasher());
     return fallback.then((hasher) => hasher.digest(algorithm, bytes));
   };

@@ -1,0 +1,229 @@
+/**
+ * `signRequest` for `@uppy/aws-s3`, routed through a Hoist broker's Uppy routes.
+ *
+ * Uppy asks its signer for one S3 request at a time and then sends that request itself. Only
+ * the part uploads go to S3 (presigned by the broker, for the broker's key); every other step
+ * is the broker's to take, so the signer takes it while signing — create, list, complete,
+ * abort through the broker, which checks the user, limits and type, completes with no
+ * overwrite and verifies the object — and hands Uppy S3's answer to send for (a `data:` URL,
+ * or a `blob:` URL for GETs), so Uppy reads the upload id, parts or location as from S3.
+ *
+ * @example
+ * ```ts
+ * import AwsS3 from '@uppy/aws-s3';
+ * import { hoistAwsS3Options } from '@hoist/client/uppy';
+ *
+ * // signRequest, generateObjectKey and shouldUseMultipart: true
+ * uppy.use(AwsS3, hoistAwsS3Options({ endpoint: '/api/companion', token: () => session.token }));
+ * ```
+ * @module
+ */
+import { UploadError, type UploadErrorCode } from './errors.ts';
+
+/** The request Uppy asks to have signed (structurally `PresignableRequest` of @uppy/aws-s3 6). */
+export interface UppySignableRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  key: string;
+  uploadId?: string;
+  partNumber?: number;
+  contentType?: string;
+  expiresIn?: number;
+}
+
+/** What Uppy sends its request to (structurally `PresignedResponse`). */
+export interface UppySignedRequest {
+  url: string;
+  key?: string;
+  headers?: Record<string, string>;
+}
+
+export interface HoistUppyOptions {
+  /** The broker's Uppy routes: the broker URL and its `uppy.path`, e.g. `/api/companion`. */
+  endpoint: string;
+  /**
+   * The broker token or JWT, or a function returning a fresh one. Without it the browser's
+   * cookie is sent (same-origin brokers; see `POST {endpoint}/session`).
+   */
+  token?: string | (() => string | Promise<string>);
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+const PROBLEM_CODES: Record<string, UploadErrorCode> = {
+  unauthorized: 'unauthorized',
+  forbidden: 'access-denied',
+  'too-large': 'too-large',
+  'unsupported-type': 'unsupported-type',
+  'quota-exceeded': 'quota-exceeded',
+  'rate-limited': 'quota-exceeded',
+  'upload-rejected': 'upload-rejected',
+  'not-found': 'upload-gone',
+};
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** S3's answer for Uppy to "receive": POST/DELETE go to a data: URL (blob: URLs are GET-only). */
+function answer(xml: string, method: UppySignableRequest['method']): string {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>${xml}`;
+  if (method === 'GET') return URL.createObjectURL(new Blob([body], { type: 'application/xml' }));
+  return `data:application/xml;charset=utf-8,${encodeURIComponent(body)}`;
+}
+
+function validate(options: HoistUppyOptions): void {
+  if (typeof options !== 'object' || options === null)
+    throw new UploadError('invalid-options', 'hoistSignRequest needs an options object');
+  if (typeof options.endpoint !== 'string' || options.endpoint.trim() === '')
+    throw new UploadError('invalid-options', 'endpoint must be the URL of the broker’s Uppy routes');
+  const { token } = options;
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function')
+    throw new UploadError('invalid-options', 'token must be a string or a function returning one');
+  if (options.fetch !== undefined && typeof options.fetch !== 'function')
+    throw new UploadError('invalid-options', 'fetch must be a function');
+}
+
+/** The file fields Uppy hands `generateObjectKey`. */
+export interface UppyFileLike {
+  name?: string;
+  type?: string;
+}
+
+/** The `@uppy/aws-s3` options that route it through the broker. */
+export interface HoistAwsS3Options {
+  signRequest(request: UppySignableRequest): Promise<UppySignedRequest>;
+  /**
+   * Uppy's "key" becomes a name for the file, which the signer tells the broker (name and
+   * type) when it creates the upload: the broker picks the real key.
+   */
+  generateObjectKey(file: UppyFileLike): string;
+  /** Every file goes multipart: a single PUT would reach S3 with no completion for the broker to verify. */
+  shouldUseMultipart: true;
+}
+
+export function hoistAwsS3Options(options: HoistUppyOptions): HoistAwsS3Options {
+  const files = new Map<string, { name: string; type: string }>();
+  let next = 0;
+  const signRequest = hoistSignRequest(options, (key) => files.get(key));
+  return {
+    signRequest,
+    generateObjectKey(file) {
+      next += 1;
+      const ref = `hoist-file-${next}-${Math.random().toString(36).slice(2)}`;
+      files.set(ref, { name: file.name || 'file', type: file.type || 'application/octet-stream' });
+      return ref;
+    },
+    shouldUseMultipart: true,
+  };
+}
+
+/**
+ * The signer alone. `describe` gives the file's name and type for the key Uppy requested
+ * (hoistAwsS3Options does); without it the key is the name and the type is unknown.
+ */
+export function hoistSignRequest(
+  options: HoistUppyOptions,
+  describe: (key: string) => { name: string; type: string } | undefined = () => undefined,
+): (request: UppySignableRequest) => Promise<UppySignedRequest> {
+  validate(options);
+  const base = options.endpoint.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    const token = typeof options.token === 'function' ? await options.token() : options.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new UploadError('network', 'The upload service cannot be reached', {
+        retryable: true,
+        cause: error,
+      });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const problem = (json ?? {}) as { type?: string; detail?: string };
+      const code = problem.type?.split('/').pop() ?? '';
+      // The broker's detail is written for people ("This file is larger than your 5 GiB limit").
+      throw new UploadError(
+        PROBLEM_CODES[code] ?? 'broker-error',
+        problem.detail ?? `The broker answered ${res.status}`,
+        {
+          status: res.status,
+          ...(code ? { upstreamCode: code } : {}),
+          retryable: res.status >= 500 || res.status === 429,
+        },
+      );
+    }
+    return json as T;
+  }
+
+  const uploadPath = (request: UppySignableRequest, suffix = '') =>
+    `/s3/multipart/${encodeURIComponent(request.uploadId ?? '')}${suffix}?${new URLSearchParams({ key: request.key })}`;
+
+  return async function signRequest(request) {
+    const { method, uploadId, partNumber } = request;
+    if (method === 'POST' && uploadId === undefined) {
+      // The broker picks the key (under the user's prefix) and creates the upload.
+      const file = describe(request.key);
+      const created = await call<{ key: string; uploadId: string }>('POST', '/s3/multipart', {
+        filename: file?.name ?? request.key,
+        type: file?.type ?? request.contentType ?? 'application/octet-stream',
+      });
+      const xml = `<InitiateMultipartUploadResult><Key>${xmlEscape(created.key)}</Key><UploadId>${xmlEscape(created.uploadId)}</UploadId></InitiateMultipartUploadResult>`;
+      return { url: answer(xml, method), key: created.key };
+    }
+    if (uploadId === undefined)
+      throw new UploadError(
+        'invalid-options',
+        'Hoist completes and verifies every upload: configure Uppy with shouldUseMultipart: true',
+      );
+    if (method === 'PUT' && partNumber !== undefined) {
+      const signed = await call<{ url: string }>('GET', uploadPath(request, `/${partNumber}`));
+      return { url: signed.url };
+    }
+    if (method === 'GET') {
+      const parts = await call<{ PartNumber: number; ETag: string; Size: number }[]>(
+        'GET',
+        uploadPath(request),
+      );
+      const xml = `<ListPartsResult>${parts
+        .map(
+          (p) =>
+            `<Part><PartNumber>${p.PartNumber}</PartNumber><ETag>${xmlEscape(p.ETag)}</ETag><Size>${p.Size}</Size></Part>`,
+        )
+        .join('')}</ListPartsResult>`;
+      return { url: answer(xml, method) };
+    }
+    if (method === 'POST') {
+      // Uppy's signer is not shown the parts: the broker completes with those S3 has, in order.
+      const parts = await call<{ PartNumber: number; ETag: string }[]>('GET', uploadPath(request));
+      const done = await call<{ location: string; bucket: string; key: string }>(
+        'POST',
+        uploadPath(request, '/complete'),
+        { parts: parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })) },
+      );
+      const xml = `<CompleteMultipartUploadResult><Location>${xmlEscape(done.location)}</Location><Bucket>${xmlEscape(done.bucket)}</Bucket><Key>${xmlEscape(done.key)}</Key></CompleteMultipartUploadResult>`;
+      return { url: answer(xml, method) };
+    }
+    if (method === 'DELETE') {
+      await call('DELETE', uploadPath(request));
+      return { url: answer('<AbortMultipartUploadResult/>', method) };
+    }
+    throw new UploadError('invalid-options', `Hoist does not sign ${method} requests for Uppy`);
+  };
+}
