@@ -111,10 +111,10 @@ export function rewriteSpecifier(file: string, specifier: string, exists = exist
 }
 
 const IMPORT = /((?:from\s+|import\(\s*)['"])(\.[^'"]+)(['"])/g;
-/** The CLI's entry as tests spawn it: `join(…, 'src', 'cli', 'main.ts')` or `'src/cli/main.ts'`. */
+/** The CLI's entry as tests spawn it: `join(…, 'src', 'cli', 'main.ts')`, `'src/cli/main.ts'`, `'../../src/cli/main.ts'`. */
 const CLI_MAIN: [RegExp, string][] = [
   [/'src', 'cli', 'main\.ts'/g, "'packages', 'cli', 'src', 'main.ts'"],
-  [/(['"`])src\/cli\/main\.ts\1/g, '$1packages/cli/src/main.ts$1'],
+  [/(['"`])((?:\.\.\/)*)src\/cli\/main\.ts\1/g, '$1$2packages/cli/src/main.ts$1'],
 ];
 
 /** Rewrites one file in place; returns how many specifiers changed. */

@@ -23,7 +23,7 @@ import {
 import { suiteCleanup } from '../helpers/s3.ts';
 import { tmpDir } from '../helpers/server.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = resolve(import.meta.dirname, '../../packages/cli/src/main.ts');
 const MiB = 1024 * 1024;
 
 interface DevInfo {
