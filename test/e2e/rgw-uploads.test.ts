@@ -175,7 +175,7 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
     }
   });
 
-  test('SIGKILLed mid-upload, the rerun completes on RGW without re-sending the parts that landed', async () => {
+  test('SIGKILLed mid-upload, the rerun completes on RGW without re-sending the parts that landed', async (t) => {
     const size = 48 * MiB;
     const path = join(dir, 'killed.bin');
     const sha256 = await randomFile(path, size);
@@ -205,6 +205,7 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
         .map(partNumberOf),
     );
     for (const n of reported) assert.ok(landed.has(n), `part ${n} was reported done, so it landed`);
+    assert.ok(landed.size < 10, 'the kill came before the last part landed');
 
     const second = runCli(args);
     assert.equal(await second.exited, 0, second.stderr());
@@ -216,6 +217,9 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
     await assertUploaded(presign, events, { sha256, size });
 
     const resent = partPuts(secondFrom).map(partNumberOf);
+    t.diagnostic(
+      `before the kill: parts ${[...landed].sort((a, b) => a - b).join(',')} landed (${reported.length} reported); the rerun sent ${resent.sort((a, b) => a - b).join(',')}`,
+    );
     for (const n of landed)
       assert.ok(!resent.includes(n), `part ${n} landed before the kill and was sent again`);
     // Every part number was sent at most twice: once cut by the kill, once by the rerun.

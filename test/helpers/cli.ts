@@ -96,7 +96,7 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/** Starts `hoist dev --json ARGS…` and resolves with its first line, or rejects with its stderr. */
+/** Starts `hoist dev --json ARGS…` and resolves with its first line, or rejects with its output. */
 export function startDev(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<DevStack> {
   const child = spawn(process.execPath, [CLI_MAIN, 'dev', '--json', ...args], {
     env: cliEnv(env),
@@ -120,7 +120,7 @@ export function startDev(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs 
     }, timeoutMs);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
-      reject(new Error(`hoist dev exited with ${code}; stderr: ${err}`));
+      reject(new Error(`hoist dev exited with ${code}; stdout: ${out} stderr: ${err}`));
     };
     let ready = false;
     child.stdout?.on('data', (chunk: Buffer) => {
