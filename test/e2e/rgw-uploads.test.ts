@@ -4,8 +4,9 @@
  * `<hoist-uploader>` on the dev page in Chromium. RGW keeps no flexible checksums, so every
  * part carries Content-MD5 and the broker verifies the ETag chain (issue 11).
  *
- * The presign-mode stack reaches RGW through a fault proxy (its S3 endpoint is the proxy), so
- * the tests can count and slow the UploadPart requests; the sts-mode stack talks to RGW itself.
+ * Both stacks (one `hoist dev` per mode) reach RGW through a fault proxy: their S3 (and STS)
+ * endpoint is the proxy, so the tests see, count and slow the UploadPart requests the CLI and
+ * the page send.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -155,6 +156,20 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
     return completed;
   }
 
+  /** At least `atLeast` UploadParts since log index `from`, every one answered 200 and sent with Content-MD5. */
+  function assertPartsCarriedMd5(from: number, atLeast: number): void {
+    const puts = partPuts(from);
+    assert.ok(puts.length >= atLeast, `${puts.length} parts`);
+    for (const put of puts) {
+      assert.equal(put.status, 200);
+      assert.match(
+        String(put.request.headers['content-md5']),
+        /^[A-Za-z0-9+/]{22}==$/,
+        `part ${partNumberOf(put)} carried Content-MD5`,
+      );
+    }
+  }
+
   /** UploadPart requests the proxy saw from log index `from` on. */
   const partPuts = (from: number, to = proxy.log.length) =>
     proxy.log.slice(from, to).filter((e) => isUploadPart(e.request));
@@ -167,12 +182,9 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
     const cli = runCli(uploadArgs(presign, path, join(dir, 'hundred.json')));
     assert.equal(await cli.exited, 0, cli.stderr());
     await assertUploaded(presign, cli.events(), { sha256, size });
-    const puts = partPuts(from);
-    assert.ok(puts.length >= 2, `${puts.length} parts`);
-    for (const put of puts) {
-      assert.equal(put.status, 200);
-      assert.ok(put.request.headers['content-md5'], `part ${partNumberOf(put)} carried Content-MD5`);
-    }
+    assertPartsCarriedMd5(from, 2);
+    for (const put of partPuts(from))
+      assert.ok(new URL(put.request.url, 'http://x').searchParams.has('X-Amz-Signature'), 'presigned');
   });
 
   test('SIGKILLed mid-upload, the rerun completes on RGW without re-sending the parts that landed', async (t) => {
@@ -216,6 +228,7 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
     assert.ok((resumed.partsDone as number) >= reported.length, JSON.stringify(resumed));
     await assertUploaded(presign, events, { sha256, size });
 
+    assertPartsCarriedMd5(secondFrom, 1);
     const resent = partPuts(secondFrom).map(partNumberOf);
     t.diagnostic(
       `before the kill: parts ${[...landed].sort((a, b) => a - b).join(',')} landed (${reported.length} reported); the rerun sent ${resent.sort((a, b) => a - b).join(',')}`,
@@ -284,12 +297,7 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
       size,
     });
     assert.equal((await listed(presign, view.id as string))?.status, 'completed');
-    const puts = partPuts(from);
-    assert.ok(puts.length >= 2, `${puts.length} parts`);
-    for (const put of puts) {
-      assert.equal(put.status, 200);
-      assert.ok(put.request.headers['content-md5'], `part ${partNumberOf(put)} carried Content-MD5`);
-    }
+    assertPartsCarriedMd5(from, 2);
   });
 
   test('hoist upload through hoist dev --mode sts on RGW (overwrite risk accepted): RGW holds the bytes', async () => {
@@ -325,7 +333,7 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
         'sts',
         '--role-arn',
         `arn:aws:iam:::role/${roleName}`,
-        ...storeArgs(rgw.endpoint),
+        ...storeArgs(proxy.url),
       ],
       devEnv({ HOIST_DEV_ACCEPT_OVERWRITE_RISK: 'true' }),
     );
@@ -335,9 +343,16 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
       const size = 20 * MiB + 123;
       const path = join(dir, 'sts.bin');
       const sha256 = await randomFile(path, size);
+      const from = proxy.log.length;
       const cli = runCli(uploadArgs(sts, path, join(dir, 'sts.json')));
       assert.equal(await cli.exited, 0, cli.stderr());
       await assertUploaded(sts, cli.events(), { sha256, size });
+      // The parts went with the role's session credentials, signed by the CLI, not presigned.
+      assertPartsCarriedMd5(from, 2);
+      for (const put of partPuts(from)) {
+        assert.ok(put.request.headers['x-amz-security-token'], 'signed with session credentials');
+        assert.ok(!new URL(put.request.url, 'http://x').searchParams.has('X-Amz-Signature'), 'not presigned');
+      }
     } finally {
       await sts.stop();
     }
