@@ -164,7 +164,7 @@ describe('doctor in presign mode runs the broker’s presigned upload', () => {
     assert.match(doctor.out, /All checks passed/);
   });
 
-  test('on a store that keeps no checksums (as RGW 16.2) it fails and says why', async (t) => {
+  test('on a store that keeps no checksums (as RGW 16.2) the probe finds it and the live check uses Content-MD5', async (t) => {
     const proxy = await startFaultProxy(server.url, {
       rule: (request) =>
         request.method === 'HEAD' ? { kind: 'strip-header', name: 'x-amz-checksum-crc32c' } : undefined,
@@ -172,8 +172,30 @@ describe('doctor in presign mode runs the broker’s presigned upload', () => {
     t.after(() => proxy.close());
     const file = await configFile(t, presignConfig(proxy.url));
     const doctor = await hoistAws(file, ['doctor']);
+    assert.equal(doctor.code, 0, doctor.out);
+    assert.match(
+      doctor.out,
+      /WARN +capability +flexibleChecksums \(probed\): the store keeps no flexible checksums/,
+    );
+    assert.match(doctor.out, /ok +integrity +uploads are verified by Content-MD5/);
+    assert.match(
+      doctor.out,
+      /ok +live +a presigned PutObject as the broker signs it uploads \(Content-MD5 verified\)/,
+    );
+  });
+
+  test('a pin that claims checksums the store does not keep fails the live check, saying why', async (t) => {
+    const proxy = await startFaultProxy(server.url, {
+      rule: (request) =>
+        request.method === 'HEAD' ? { kind: 'strip-header', name: 'x-amz-checksum-crc32c' } : undefined,
+    });
+    t.after(() => proxy.close());
+    const file = await configFile(t, { ...presignConfig(proxy.url), store: { flexibleChecksums: true } });
+    const doctor = await hoistAws(file, ['doctor']);
     assert.equal(doctor.code, 1, doctor.out);
+    assert.match(doctor.out, /ok +capability +flexibleChecksums \(pinned\)/);
     assert.match(doctor.out, /ERROR live +the store kept no CRC32C checksum/);
+    assert.match(doctor.out, /store\.flexibleChecksums/);
     assert.doesNotMatch(doctor.out, /All checks passed/);
   });
 });

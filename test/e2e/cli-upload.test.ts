@@ -4,7 +4,6 @@
  * broker hands out (it counts the UploadPart bytes and can slow them down).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,72 +21,10 @@ import {
   type TestBroker,
   TOKENS,
 } from '../helpers/broker.ts';
+import { runCli as run, waitForCli as waitFor } from '../helpers/cli.ts';
 import { type FaultProxy, isUploadPart, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { rejectsWith, suiteCleanup } from '../helpers/s3.ts';
 import { type TestServer, tmpDir } from '../helpers/server.ts';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
-
-interface Child {
-  exited: Promise<number | null>;
-  /** The exit status once the child is gone, else undefined. */
-  status(): number | null | undefined;
-  kill(signal: NodeJS.Signals): void;
-  stdout(): string;
-  stderr(): string;
-  /** stdout's complete lines, parsed as JSON (each must be). */
-  events(): Record<string, unknown>[];
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const clean: NodeJS.ProcessEnv = { ...process.env };
-  delete clean.HOIST_BROKER_URL;
-  delete clean.HOIST_TOKEN;
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  let status: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('close', (code, signal) => {
-      status = code ?? (signal ? -1 : null);
-      resolve(code);
-    }),
-  );
-  return {
-    exited,
-    status: () => status,
-    kill: (signal) => child.kill(signal),
-    stdout: () => out,
-    stderr: () => err,
-    events: () =>
-      out
-        .split('\n')
-        .slice(0, -1)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
-
-/** Polls `check` until it holds; fails if `child` ends first. */
-async function waitFor(child: Child, check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    const gone = child.status() !== undefined;
-    if (gone || Date.now() > end)
-      throw new Error(
-        `${gone ? `the CLI exited (${child.status()})` : 'timed out'} waiting for ${what}; stdout: ${child.stdout().slice(-2000)} stderr: ${child.stderr()}`,
-      );
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const stateRecords = async (file: string): Promise<Record<string, { parts: unknown[] }>> =>
   JSON.parse(await readFile(file, 'utf8')).records;

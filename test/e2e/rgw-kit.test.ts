@@ -5,7 +5,6 @@
  * RGW instead of the local server.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,11 +18,11 @@ import { parseBrokerConfig } from '@hoist/broker/internal/config';
 import { createAdminClients } from '@hoist/cli/internal/aws/context';
 import { awsCommand } from '@hoist/cli/internal/commands/aws';
 import { startTestBroker, TOKENS } from '../helpers/broker.ts';
+import { startDev } from '../helpers/cli.ts';
 import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
 import { tmpDir } from '../helpers/server.ts';
 
 const skip = rgwUnavailable();
-const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
 const ORIGIN = 'http://127.0.0.1:8080';
 
 describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
@@ -250,91 +249,43 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
 
   test('hoist dev --mode sts against RGW stops at start: the store cannot prevent overwrites', async () => {
     const dataDir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-dev-');
-    const env = { ...process.env };
-    for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
-    const args = [
-      'dev',
-      '--json',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--mode',
-      'sts',
-      '--role-arn',
-      roleArn,
-    ];
+    const args = ['--port', '0', '--data-dir', dataDir, '--mode', 'sts', '--role-arn', roleArn];
     args.push('--bucket', bucket, '--s3-endpoint', rgw.endpoint, '--region', rgw.region);
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: {
-        ...env,
-        HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
-        HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+    const failure = await startDev(args, {
+      HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
+      HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+    }).then(
+      async (dev) => {
+        await dev.stop();
+        return assert.fail('hoist dev started in sts mode on RGW without the accepted risk');
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    assert.notEqual(code, 0, out);
+      (error: Error) => error.message,
+    );
+    assert.match(failure, /^hoist dev exited with [1-9]/);
     assert.match(
-      out,
+      failure,
       /sts mode cannot stop upload credentials from overwriting a finished object on this store/,
     );
-    assert.match(out, /conditional-write policy keys/);
-    assert.match(out, /Use mode "presign"/);
-    assert.doesNotMatch(out, new RegExp(rgw.credentials.secretAccessKey));
+    assert.match(failure, /conditional-write policy keys/);
+    assert.match(failure, /Use mode "presign"/);
+    assert.doesNotMatch(failure, new RegExp(rgw.credentials.secretAccessKey));
   });
 
   for (const mode of ['presign', 'sts'] as const) {
     test(`hoist dev --mode ${mode} against RGW gets ready and serves the broker${mode === 'sts' ? ' (overwrite risk accepted)' : ''}`, async () => {
       const dataDir = await tmpDir({ after: (fn) => void cleanup.push(fn) }, 'hoist-rgw-dev-');
-      const env = { ...process.env };
-      for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
-      const args = ['dev', '--json', '--port', '0', '--data-dir', dataDir, '--mode', mode];
+      const args = ['--port', '0', '--data-dir', dataDir, '--mode', mode];
       args.push('--bucket', bucket, '--s3-endpoint', rgw.endpoint, '--region', rgw.region);
       if (mode === 'sts') args.push('--role-arn', roleArn);
-      const child: ChildProcess = spawn(process.execPath, [MAIN, ...args], {
-        env: {
-          ...env,
-          HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
-          HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
-          ...(mode === 'sts' ? { HOIST_DEV_ACCEPT_OVERWRITE_RISK: 'true' } : {}),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const dev = await startDev(args, {
+        HOIST_DEV_ACCESS_KEY_ID: rgw.credentials.accessKeyId,
+        HOIST_DEV_SECRET_ACCESS_KEY: rgw.credentials.secretAccessKey,
+        ...(mode === 'sts' ? { HOIST_DEV_ACCEPT_OVERWRITE_RISK: 'true' } : {}),
       });
       try {
-        let out = '';
-        let err = '';
-        child.stderr?.on('data', (chunk: Buffer) => {
-          err += chunk.toString();
-        });
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`not ready in 90 s: ${err}`)), 90_000);
-          child.stdout?.on('data', (chunk: Buffer) => {
-            out += chunk.toString();
-            if (out.includes('\n')) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          child.once('exit', (code) => {
-            clearTimeout(timer);
-            reject(new Error(`exited with ${code}: ${err}`));
-          });
-        });
-        const info = JSON.parse(out) as {
-          broker: string;
-          s3: Record<string, unknown>;
-          users: { token: string }[];
-        };
+        const { info } = dev;
         assert.deepEqual(info.s3, { endpoint: rgw.endpoint, region: rgw.region, bucket, external: true });
-        assert.doesNotMatch(out + err, new RegExp(rgw.credentials.secretAccessKey));
+        assert.doesNotMatch(JSON.stringify(info) + dev.stderr(), new RegExp(rgw.credentials.secretAccessKey));
         const health = await fetch(`${info.broker}/healthz`);
         assert.equal(health.status, 200);
         // A create reaches RGW: CreateMultipartUpload, and in sts mode AssumeRole of the role setup made.
@@ -353,13 +304,10 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
         assert.ok(body.uploadId);
         assert.equal(body.credentials !== undefined, mode === 'sts');
         // The accepted risk is said at every start.
-        if (mode === 'sts') assert.match(err, /store\.acceptOverwriteRisk: upload credentials can overwrite/);
+        if (mode === 'sts')
+          assert.match(dev.stderr(), /store\.acceptOverwriteRisk: upload credentials can overwrite/);
       } finally {
-        await new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGINT');
-        });
+        await dev.stop();
       }
     });
   }

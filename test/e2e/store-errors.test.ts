@@ -16,6 +16,8 @@ import { test } from 'node:test';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFederationTokenCommand } from '@aws-sdk/client-sts';
 import { createAwsClients, destroyAwsClients } from '@hoist/broker/internal/aws';
+import { FULL_CAPABILITIES } from '@hoist/broker/internal/capabilities';
+import type { BrokerConfig } from '@hoist/broker/internal/config';
 import { describeStoreError, normaliseQueryErrors } from '@hoist/broker/internal/store-errors';
 import { UploadError } from '@hoist/client/internal/errors';
 import { uploadFile } from '@hoist/client/node';
@@ -31,6 +33,14 @@ import {
   TOKENS,
 } from '../helpers/broker.ts';
 import { type Hook, tmpDir } from '../helpers/server.ts';
+
+/**
+ * A broker whose store capabilities are given, not probed: these tests are about what the
+ * create path answers when the store fails, which a start-up probe would otherwise meet first
+ * (the probe's own failures are tested in store-probe.test.ts).
+ */
+const startPinned = (t: Hook, config: BrokerConfig) =>
+  startTestBroker(t, config, { capabilities: { ...FULL_CAPABILITIES } });
 
 const RGW_405 =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>MethodNotAllowed</Code><Message></Message>' +
@@ -173,7 +183,7 @@ test('IAM errors in S3 XML format keep their code; without any code, the status 
 test('federation on a store without GetFederationToken says so, and a replayed create answers the same failure', async (t) => {
   const server = await startBrokerBackend(t);
   const rgw = await answering(t, 405, RGW_405);
-  const broker = await startTestBroker(
+  const broker = await startPinned(
     t,
     brokerConfig(server, 'federation', { sts: { endpoint: rgw.url, durationSeconds: 900 } }),
   );
@@ -199,7 +209,7 @@ test('federation on a store without GetFederationToken says so, and a replayed c
 test('the engine reports the store answer of a failed create, not "the upload is aborted" from its retry', async (t) => {
   const server = await startBrokerBackend(t);
   const rgw = await answering(t, 405, RGW_405);
-  const broker = await startTestBroker(
+  const broker = await startPinned(
     t,
     brokerConfig(server, 'federation', { sts: { endpoint: rgw.url, durationSeconds: 900 } }),
   );
@@ -221,7 +231,7 @@ test('the engine reports the store answer of a failed create, not "the upload is
 test('a wrong role ARN in sts mode names the store answer and sts.roleArn', async (t) => {
   const server = await startBrokerBackend(t);
   const wrong = ROLE_ARN.replace('hoist-upload', 'no-such-role');
-  const broker = await startTestBroker(
+  const broker = await startPinned(
     t,
     brokerConfig(server, 'sts', { sts: { roleArn: wrong, durationSeconds: 900 } }),
   );
@@ -261,7 +271,7 @@ for (const [name, fixture] of [
               ...TIMEOUTS,
               sts: { endpoint: stuck, roleArn: ROLE_ARN, durationSeconds: 900 },
             });
-      const broker = await startTestBroker(t, config);
+      const broker = await startPinned(t, config);
       const res = await createUpload(broker.url, BIG, `stuck-${mode}`);
       assert.equal(res.status, 504, JSON.stringify(res.body));
       assert.equal(res.body.type, 'https://hoist.dev/problems/upstream-timeout');
@@ -279,7 +289,7 @@ test('a store that refuses connections is named as unreachable, with the network
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as { port: number }).port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const broker = await startTestBroker(
+  const broker = await startPinned(
     t,
     brokerConfig(server, 'presign', {
       s3: {

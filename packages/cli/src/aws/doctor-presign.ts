@@ -103,7 +103,7 @@ export async function checkPresignLive(
     if (head.checksum === undefined)
       return fail(
         'the store kept no CRC32C checksum for the test object: the broker verifies every upload by its checksum at completion and would reject every upload on this store',
-        'use a store with flexible checksums (x-amz-checksum-*), e.g. AWS S3 or the local server; see "Real stores" in the README',
+        'set store.flexibleChecksums to auto (or false) so the broker verifies uploads by Content-MD5 and the ETag chain on this store; see docs/compatibility.md',
       );
     if (head.checksum !== checksum)
       return fail(`the store reports CRC32C ${head.checksum}, not ${checksum}`, 'check the store');
