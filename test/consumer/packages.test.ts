@@ -265,7 +265,10 @@ describe('package checks', () => {
 
   test('attw reports no errors for any package (ESM only)', async () => {
     // Non-code assets: a classic worker script and an HTML page.
-    const assets: Record<string, string[]> = { client: ['hoist-hash-worker.js'], uploader: ['demo.html'] };
+    const assets: Record<string, string[]> = {
+      client: ['hoist-hash-worker.js'],
+      uploader: ['demo.html', 'uppy.html'],
+    };
     for (const name of WORKSPACES) {
       const exclude = assets[name] ? ['--exclude-entrypoints', ...(assets[name] ?? [])] : [];
       const result = await run(

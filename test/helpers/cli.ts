@@ -1,5 +1,5 @@
 /**
- * The `hoist` CLI (src/cli/main.ts) as a user runs it: child processes of the same Node, with
+ * The `hoist` CLI (packages/cli/src/main.ts) as a user runs it: child processes of the same Node, with
  * none of the HOIST_* variables of the shell running the tests. `runCli` for a command that
  * ends (`hoist upload`), `startDev` for `hoist dev --json`, ready once its first line is out.
  */

@@ -31,7 +31,7 @@ export interface SpawnServerOptions {
 }
 
 /**
- * Starts `node src/cli/main.ts server --port 0 --data-dir DIR --json` with the
+ * Starts `node packages/cli/src/main.ts server --port 0 --data-dir DIR --json` with the
  * test root credentials, waits for its JSON ready line and kills it (SIGKILL)
  * in `t.after` if it is still running. Rejects with the exit status and stderr
  * when the process exits or stays silent before it is ready.
