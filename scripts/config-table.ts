@@ -1,6 +1,6 @@
 /**
- * Prints the broker's configuration reference as the Markdown table in the README, generated
- * from `CONFIG_REFERENCE` (test/readme.test.ts fails when the README's copy differs):
+ * Prints the broker's configuration reference as the Markdown table in docs/broker.md, generated
+ * from `CONFIG_REFERENCE` (test/readme.test.ts fails when that copy differs):
  *
  * ```sh
  * node scripts/config-table.ts

@@ -1,11 +1,12 @@
 /**
- * The README's broker documentation cannot drift from the code: its configuration table is
- * the one `scripts/config-table.ts` generates from CONFIG_REFERENCE, and it names every
- * environment variable, problem code and route that exists (and no variable that does not).
+ * The documentation cannot drift from the code: the broker reference (docs/broker.md) has the
+ * configuration table `scripts/config-table.ts` generates from CONFIG_REFERENCE and names every
+ * problem code and route that exists; the README and every page under docs/ name only
+ * environment variables that exist; the README stays a landing page whose links resolve.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { CONFIG_FILE_ENV, CONFIG_REFERENCE } from '@hoist/broker/internal/config';
 import { openApiDocument } from '@hoist/broker/internal/openapi';
@@ -13,13 +14,17 @@ import { EXTERNAL_STORE_VARIABLES } from '@hoist/cli/internal/dev/external-store
 import { PROBLEMS } from '@hoist/protocol/internal/problems';
 import { configTable } from '../scripts/config-table.ts';
 
-const README = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-const BROKER = README.slice(README.indexOf('\n## The broker\n'));
+const ROOT = join(import.meta.dirname, '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const DOCS = readdirSync(join(ROOT, 'docs'))
+  .filter((name) => name.endsWith('.md'))
+  .map((name) => ({ path: join(ROOT, 'docs', name), text: readFileSync(join(ROOT, 'docs', name), 'utf8') }));
+const BROKER = readFileSync(join(ROOT, 'docs', 'broker.md'), 'utf8');
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 
-test("the README's configuration table is the generated one", () => {
-  const match = /<!-- config-table\b[^>]*-->\n([\s\S]*?)\n<!-- \/config-table -->/.exec(README);
-  assert.ok(match, 'README.md has <!-- config-table … --> and <!-- /config-table --> markers');
+test("the broker reference's configuration table is the generated one", () => {
+  const match = /<!-- config-table\b[^>]*-->\n([\s\S]*?)\n<!-- \/config-table -->/.exec(BROKER);
+  assert.ok(match, 'docs/broker.md has <!-- config-table … --> and <!-- /config-table --> markers');
   assert.equal(
     match[1],
     configTable(),
@@ -27,7 +32,7 @@ test("the README's configuration table is the generated one", () => {
   );
 });
 
-test('the README names only environment variables that exist', () => {
+test('the README and docs/ name only environment variables that exist', () => {
   const known = new Set([
     ...CONFIG_REFERENCE.map((row) => row.env),
     CONFIG_FILE_ENV,
@@ -46,11 +51,13 @@ test('the README names only environment variables that exist', () => {
     // hoist dev against an external store.
     ...EXTERNAL_STORE_VARIABLES,
   ]);
-  for (const [name] of README.matchAll(/\bHOIST_[A-Z0-9_]+/g)) assert.ok(known.has(name), `${name} exists`);
+  for (const { path, text } of [{ path: 'README.md', text: README }, ...DOCS])
+    for (const [name] of text.matchAll(/\bHOIST_[A-Z0-9_]+/g))
+      assert.ok(known.has(name), `${name} (${path}) exists`);
 });
 
 test('the broker section documents every problem code and route', () => {
-  assert.ok(BROKER.length > 1000, 'README.md has a "## The broker" section');
+  assert.ok(BROKER.length > 1000, 'docs/broker.md is the broker reference');
   for (const code of Object.keys(PROBLEMS)) assert.ok(BROKER.includes(`| \`${code}\` |`), `problem ${code}`);
   for (const [path, item] of Object.entries(openApiDocument().paths as Record<string, object>)) {
     for (const method of Object.keys(item).filter((key) => HTTP_METHODS.has(key))) {
@@ -58,4 +65,13 @@ test('the broker section documents every problem code and route', () => {
       assert.ok(BROKER.includes(route), `route ${route}`);
     }
   }
+});
+
+test('the README is a landing page whose local links resolve, and so are the docs', () => {
+  assert.ok(README.split('\n').length <= 150, 'README.md stays within ~150 lines: reference goes to docs/');
+  for (const { path, text } of [{ path: join(ROOT, 'README.md'), text: README }, ...DOCS])
+    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      if (!target || /^[a-z]+:/.test(target)) continue;
+      assert.ok(existsSync(join(dirname(path), target)), `${path} links to ${target}, which exists`);
+    }
 });

@@ -16,7 +16,7 @@ const BROKER_HELP = `Usage: hoist broker [--config FILE] [--port P] [--host H]
 
 Starts the credential broker (HTTP API). Configuration comes from the JSON file
 (--config, else $HOIST_CONFIG) and HOIST_* environment variables, which win; see the
-README's configuration reference. Logs are JSON lines on stdout; HOIST_LOG_LEVEL sets
+configuration reference in docs/broker.md. Logs are JSON lines on stdout; HOIST_LOG_LEVEL sets
 the level (default info).
 
   --config FILE   JSON config file

@@ -15,7 +15,7 @@ HOIST_ROOT_SECRET_ACCESS_KEY, the config file, or are generated once and kept in
   --region R       region to answer for (default us-east-1)
   --config FILE    JSON file with any of the options above (camelCase) and rootCredentials
   --bucket NAME    create this bucket at start (repeatable)
-  --iam FILE       IAM config (account, users, roles, policies) — see README "Local STS and IAM"
+  --iam FILE       IAM config (account, users, roles, policies) — see docs/server.md "Local STS and IAM"
   --json           print one JSON line with url and credentials once ready
 `;
 
