@@ -96,10 +96,15 @@ export function objectResponseHeaders(
     out['x-amz-mp-parts-count'] = String(object.partsCount);
   }
   if (options.checksumMode && object.checksum) {
+    // The GetObject/HeadObject reference describes x-amz-checksum-type as the object's type
+    // (how its part checksums combine), with no exception for a `partNumber` read: it is sent
+    // on every checksum-mode read, whole object or part.
+    out['x-amz-checksum-type'] = object.checksum.type;
     if (options.partNumber === undefined) {
       out[checksumHeaderName(object.checksum.algorithm)] = object.checksum.value;
-      out['x-amz-checksum-type'] = object.checksum.type;
     } else {
+      // Which checksum value a part read carries is not documented by AWS: only a COMPOSITE
+      // object's part reports that part's own checksum (docs/server.md, "What differs").
       const segment = object.segments.find((s) => s.partNumber === options.partNumber);
       if (segment?.checksum && object.checksum.type === 'COMPOSITE') {
         out[checksumHeaderName(object.checksum.algorithm)] = segment.checksum;
