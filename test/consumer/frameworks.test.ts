@@ -2,7 +2,8 @@
  * `<hoist-uploader>` in framework apps, installed from the packed tarballs outside the
  * repository: a Vite + React 19 app and a Vite + Vue 3 app, each built with `vite build`,
  * served by a small server that also forwards /api to `hoist dev` (from the installed
- * @hoist/cli), and uploading a file in headless Chromium through it. Prints each bundle's size.
+ * @hoist/cli), and uploading a file in headless Chromium through it — once as built on Node 24
+ * and once as built on Node 22. Prints each bundle's size.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,16 @@ import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { GetBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { launchBrowser } from '../helpers/browser.ts';
-import { ensureBuilt, installProject, type LongRunning, packWorkspaces, runOk, start } from './helpers.ts';
+import {
+  consumerEnv,
+  ensureBuilt,
+  installProject,
+  type LongRunning,
+  node22,
+  packWorkspaces,
+  runOk,
+  start,
+} from './helpers.ts';
 
 const BROWSER_PACKAGES = ['uploader', 'client', 'protocol', 'aws'];
 
@@ -159,62 +169,72 @@ async function allowOrigin(origin: string): Promise<void> {
   }
 }
 
-for (const app of APPS) {
-  test(`a Vite + ${app.name} app built with vite build uploads through <hoist-uploader>`, async (t) => {
-    const dir = join(work, app.dir);
-    await writeFile(join(dir, 'index.html'), INDEX_HTML);
-    await writeFile(join(dir, 'main.js'), app.main);
-    await runOk(join(dir, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: dir });
+const BUILDERS = [
+  { name: 'Node 24', outDir: 'dist', node: async () => process.execPath },
+  { name: 'Node 22', outDir: 'dist-node22', node: node22 },
+];
 
-    const assets = join(dir, 'dist', 'assets');
-    let bytes = 0;
-    let gzip = 0;
-    for (const name of await readdir(assets)) {
-      if (!name.endsWith('.js')) continue;
-      const code = await readFile(join(assets, name));
-      bytes += code.byteLength;
-      gzip += gzipSync(code, { level: 9 }).byteLength;
-    }
-    console.log(
-      `${app.name} bundle: ${(bytes / 1024).toFixed(1)} KiB min, ${(gzip / 1024).toFixed(1)} KiB min+gzip`,
-    );
+for (const app of APPS)
+  for (const builder of BUILDERS) {
+    test(`a Vite + ${app.name} app built with vite build on ${builder.name} uploads through <hoist-uploader>`, async (t) => {
+      const dir = join(work, app.dir);
+      await writeFile(join(dir, 'index.html'), INDEX_HTML);
+      await writeFile(join(dir, 'main.js'), app.main);
+      const vite = join(dir, 'node_modules', '.bin', 'vite');
+      await runOk(vite, ['build', '--logLevel', 'warn', '--outDir', builder.outDir], {
+        cwd: dir,
+        env: consumerEnv(await builder.node()),
+      });
 
-    const served = await serveApp(join(dir, 'dist'), ready.broker);
-    t.after(
-      () =>
-        new Promise<void>((resolve) => {
-          served.server.close(() => resolve());
-          served.server.closeAllConnections();
-        }),
-    );
-    await allowOrigin(served.url);
+      const assets = join(dir, builder.outDir, 'assets');
+      let bytes = 0;
+      let gzip = 0;
+      for (const name of await readdir(assets)) {
+        if (!name.endsWith('.js')) continue;
+        const code = await readFile(join(assets, name));
+        bytes += code.byteLength;
+        gzip += gzipSync(code, { level: 9 }).byteLength;
+      }
+      console.log(
+        `${app.name} bundle (${builder.name}): ${(bytes / 1024).toFixed(1)} KiB min, ${(gzip / 1024).toFixed(1)} KiB min+gzip`,
+      );
 
-    const context = await launchBrowser(t);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    const token = ready.users[0]!.token;
-    await page.goto(`${served.url}/?token=${encodeURIComponent(token)}`);
-    await page.waitForFunction(() => customElements.get('hoist-uploader') !== undefined);
-    const completed = page.evaluate(
-      () =>
-        new Promise<Record<string, unknown>>((resolve, reject) => {
-          document.addEventListener('hoist-upload-complete', (e) => resolve((e as CustomEvent).detail));
-          document.addEventListener('hoist-upload-error', (e) =>
-            reject(new Error(JSON.stringify((e as CustomEvent).detail))),
-          );
-        }),
-    );
-    const size = 1024 * 1024 + 321;
-    await page.locator('hoist-uploader input[type=file]').setInputFiles({
-      name: `${app.dir}.bin`,
-      mimeType: 'application/octet-stream',
-      buffer: randomBytes(size),
+      const served = await serveApp(join(dir, builder.outDir), ready.broker);
+      t.after(
+        () =>
+          new Promise<void>((resolve) => {
+            served.server.close(() => resolve());
+            served.server.closeAllConnections();
+          }),
+      );
+      await allowOrigin(served.url);
+
+      const context = await launchBrowser(t);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      const token = ready.users[0]!.token;
+      await page.goto(`${served.url}/?token=${encodeURIComponent(token)}`);
+      await page.waitForFunction(() => customElements.get('hoist-uploader') !== undefined);
+      const completed = page.evaluate(
+        () =>
+          new Promise<Record<string, unknown>>((resolve, reject) => {
+            document.addEventListener('hoist-upload-complete', (e) => resolve((e as CustomEvent).detail));
+            document.addEventListener('hoist-upload-error', (e) =>
+              reject(new Error(JSON.stringify((e as CustomEvent).detail))),
+            );
+          }),
+      );
+      const size = 1024 * 1024 + 321;
+      await page.locator('hoist-uploader input[type=file]').setInputFiles({
+        name: `${app.dir}-${builder.outDir}.bin`,
+        mimeType: 'application/octet-stream',
+        buffer: randomBytes(size),
+      });
+      const detail = await completed;
+      assert.equal(detail.size, size);
+      assert.equal(detail.status, 'completed');
+      assert.match(String(detail.key), new RegExp(`/${app.dir}-${builder.outDir}\\.bin$`));
+      assert.deepEqual(errors, []);
     });
-    const detail = await completed;
-    assert.equal(detail.size, size);
-    assert.equal(detail.status, 'completed');
-    assert.match(String(detail.key), new RegExp(`/${app.dir}\\.bin$`));
-    assert.deepEqual(errors, []);
-  });
-}
+  }
