@@ -58,10 +58,14 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
     for (const fn of cleanup.reverse()) await fn();
   });
 
-  async function hoistAws(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const hoistAws = (...args: string[]) => hoistAwsAt(configFile, ...args);
+  async function hoistAwsAt(
+    file: string,
+    ...args: string[]
+  ): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
-    const code = await awsCommand([...args, '--config', configFile], {
+    const code = await awsCommand([...args, '--config', file], {
       out: (text) => {
         out += text;
       },
@@ -114,18 +118,8 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
         cors: { origins: [ORIGIN] },
       }),
     );
-    let out = '';
-    const code = await awsCommand(['doctor', '--config', presignConfig, '--principal', rgw.userArn], {
-      out: (text) => {
-        out += text;
-      },
-      err: (text) => {
-        out += text;
-      },
-      env: {},
-      adminClients: (options) => createAdminClients({ ...options, credentials: { ...rgw.credentials } }),
-    });
-    assert.equal(code, 0, out);
+    const { code, out, err } = await hoistAwsAt(presignConfig, 'doctor', '--principal', rgw.userArn);
+    assert.equal(code, 0, out + err);
     assert.match(
       out,
       /WARN +capability +flexibleChecksums \(probed\): the store keeps no flexible checksums/,
@@ -142,21 +136,8 @@ describe('hoist aws, the broker and hoist dev on Ceph RGW', { skip }, () => {
   });
 
   test('doctor in sts mode on RGW names what the store lacks to prevent overwrites', async () => {
-    let out = '';
-    const code = await awsCommand(
-      ['doctor', '--config', configFile, '--principal', rgw.userArn, '--skip-live'],
-      {
-        out: (text) => {
-          out += text;
-        },
-        err: (text) => {
-          out += text;
-        },
-        env: {},
-        adminClients: (options) => createAdminClients({ ...options, credentials: { ...rgw.credentials } }),
-      },
-    );
-    assert.equal(code, 1, out);
+    const { code, out, err } = await hoistAws('doctor', '--principal', rgw.userArn, '--skip-live');
+    assert.equal(code, 1, out + err);
     assert.match(out, /WARN +capability +conditionalWriteKeys \(probed\)/);
     assert.match(out, /ERROR mode +sts mode cannot stop upload credentials from overwriting/);
     assert.match(out, /fix: HOIST_MODE=presign/);
