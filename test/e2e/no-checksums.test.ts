@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { StoreCapabilityError } from '@hoist/broker/internal/capabilities';
-import { createLogger } from '@hoist/broker/internal/log';
 import { startBroker } from '@hoist/broker/internal/node';
 import { UploadError } from '@hoist/client/internal/errors';
 import { createJsonFileStore, createNodeUpload } from '@hoist/client/node';
@@ -21,11 +19,13 @@ import {
   BUCKET,
   brokerConfig,
   bytes,
+  captureLogger,
   clientFor,
   createUpload,
   MiB,
   openMultipartKeys,
   putWithCredentials,
+  sha256,
   startBrokerBackend,
   startTestBroker,
   storedBytes,
@@ -35,7 +35,6 @@ import { type Hook, type TestServer, tmpDir } from '../helpers/server.ts';
 
 const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('base64');
 const md5hex = (data: Uint8Array) => createHash('md5').update(data).digest('hex');
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 /** The store keeps no checksums; everything else it does as AWS does. */
 const NO_CHECKSUMS = { store: { flexibleChecksums: false } };
 
@@ -312,21 +311,10 @@ describe('no flexible checksums: resume', () => {
 });
 
 describe('no-overwrite: the broker refuses a mode its store cannot keep safe', () => {
-  function capture() {
-    const lines: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    return { lines, logger: createLogger({ destination }) };
-  }
-
   for (const mode of ['sts', 'federation'] as const) {
     test(`${mode}: a store without the conditional-write policy keys stops the start, naming the remedies`, async (t) => {
       const server = await startBrokerBackend(t);
-      const { logger } = capture();
+      const { logger } = captureLogger();
       const config = brokerConfig(server, mode, { store: { conditionalWriteKeys: false } });
       await assert.rejects(startBroker(config, { logger }), (error: unknown) => {
         assert.ok(error instanceof StoreCapabilityError);
@@ -344,7 +332,7 @@ describe('no-overwrite: the broker refuses a mode its store cannot keep safe', (
     const server = await startBrokerBackend(t);
     const config = brokerConfig(server, 'sts', { store: { ifNoneMatchOnComplete: false } });
     await assert.rejects(
-      startBroker(config, { logger: capture().logger }),
+      startBroker(config, { logger: captureLogger().logger }),
       (error: unknown) =>
         error instanceof StoreCapabilityError && error.missing.join() === 'ifNoneMatchOnComplete',
     );
@@ -354,7 +342,7 @@ describe('no-overwrite: the broker refuses a mode its store cannot keep safe', (
     const server = await startBrokerBackend(t);
     const config = brokerConfig(server, 'federation', { store: { federationToken: false } });
     await assert.rejects(
-      startBroker(config, { logger: capture().logger }).then(async (started) => {
+      startBroker(config, { logger: captureLogger().logger }).then(async (started) => {
         await started.close();
         return started;
       }),
@@ -364,7 +352,7 @@ describe('no-overwrite: the broker refuses a mode its store cannot keep safe', (
 
   test('sts with acceptOverwriteRisk starts, and says so in a warning; presign starts with no warning', async (t) => {
     const server = await startBrokerBackend(t);
-    const risky = capture();
+    const risky = captureLogger();
     const broker = await startBroker(
       brokerConfig(server, 'sts', { store: { conditionalWriteKeys: false, acceptOverwriteRisk: true } }),
       { logger: risky.logger },
@@ -372,7 +360,7 @@ describe('no-overwrite: the broker refuses a mode its store cannot keep safe', (
     t.after(() => broker.close());
     const warning = risky.lines.find((l) => l.level === 40 && /acceptOverwriteRisk/.test(String(l.msg)));
     assert.ok(warning, JSON.stringify(risky.lines));
-    const safe = capture();
+    const safe = captureLogger();
     const presign = await startBroker(
       brokerConfig(server, 'presign', {
         store: { conditionalWriteKeys: false, ifNoneMatchOnComplete: false, flexibleChecksums: false },

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
@@ -20,29 +19,16 @@ import {
 } from '@aws-sdk/client-s3';
 import { StoreCapabilityError } from '@hoist/broker/internal/capabilities';
 import { parseBrokerConfig } from '@hoist/broker/internal/config';
-import { createLogger } from '@hoist/broker/internal/log';
 import { startBroker } from '@hoist/broker/internal/node';
 import { uploadRolePolicy } from '@hoist/cli/internal/aws/policies';
 import { createNodeUpload } from '@hoist/client/node';
 import type { UploadMode } from '@hoist/protocol/internal/api';
-import { apiClient, MiB, TOKENS } from '../helpers/broker.ts';
+import { apiClient, captureLogger, MiB, sha256, TOKENS } from '../helpers/broker.ts';
 import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
 import { tmpDir } from '../helpers/server.ts';
 
 const skip = rgwUnavailable();
 const PREFIX = 'files';
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ destination }) };
-}
 
 describe('Ceph RGW: capabilities, presign uploads, and the sts refusal', { skip }, () => {
   let rgw: RgwEndpoint;
@@ -106,7 +92,7 @@ describe('Ceph RGW: capabilities, presign uploads, and the sts refusal', { skip 
   });
 
   test('sts mode refuses to start: the probe finds no policy keys and no If-None-Match on completion', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogger();
     await assert.rejects(startBroker(config('sts'), { logger }), (error: unknown) => {
       assert.ok(error instanceof StoreCapabilityError, String(error));
       assert.equal(error.code, 'overwrite-not-preventable');
@@ -126,7 +112,7 @@ describe('Ceph RGW: capabilities, presign uploads, and the sts refusal', { skip 
     let logged: Record<string, unknown>[];
 
     before(async () => {
-      const { lines, logger } = capture();
+      const { lines, logger } = captureLogger();
       logged = lines;
       const broker = await startBroker(config('presign'), { logger });
       url = broker.url;

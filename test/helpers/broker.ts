@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -112,6 +113,21 @@ export async function writeBrokerConfigFile(
     }),
   );
   return path;
+}
+
+/** A broker logger whose JSON lines the test can read (warnings the broker logs at start, …). */
+export function captureLogger(): {
+  lines: Record<string, unknown>[];
+  logger: ReturnType<typeof createLogger>;
+} {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ destination }) };
 }
 
 export interface TestBroker extends RunningBroker {

@@ -4,13 +4,14 @@
  * is the MD5 the client computed and the object's ETag is the chain of them, the bytes the
  * store holds are the client's bytes.
  */
-import { createHash } from 'node:crypto';
+import { multipartEtag, normalizeEtag as unquoteEtag } from './views.ts';
 
 /** Base64 MD5 of nothing: the declared digest of an empty single-request file. */
 export const EMPTY_MD5 = '1B2M2Y8AsgTpgAmY7PhCfg==';
 
+/** An ETag without quotes or weak marker, lower-cased: comparable with a hex MD5. */
 export function normalizeEtag(etag: string): string {
-  return etag.replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
+  return unquoteEtag(etag).toLowerCase();
 }
 
 /** A canonical base64 MD5 digest (16 bytes). */
@@ -31,9 +32,7 @@ export function etagIsMd5(etag: string | undefined, md5Base64: string): boolean 
 
 /** The multipart ETag a store gives the object made of parts with these MD5s (base64), in order. */
 export function multipartEtagOf(partMd5s: readonly string[]): string {
-  const hash = createHash('md5');
-  for (const md5 of partMd5s) hash.update(Buffer.from(md5, 'base64'));
-  return `${hash.digest('hex')}-${partMd5s.length}`;
+  return multipartEtag(partMd5s.map((md5) => ({ etag: md5Hex(md5) })));
 }
 
 /**

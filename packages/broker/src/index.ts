@@ -39,6 +39,7 @@ export {
   USER_ID_PATTERN,
 } from './config.ts';
 export { BrokerProblem } from './errors.ts';
+export { etagIsMd5, md5Hex } from './etag-chain.ts';
 export { buildObjectKey, contentDisposition, sanitizeFilename } from './keys.ts';
 export { type CreateLoggerOptions, createLogger, type Logger } from './log.ts';
 export { type RunningBroker, type StartBrokerOptions, startBroker } from './node.ts';
@@ -50,6 +51,7 @@ export { openRegistry } from './registry/index.ts';
 export { buildSessionPolicy, UPLOAD_ACTIONS } from './session-policy.ts';
 export {
   describeStoreError,
+  isUnsupportedOperation,
   normaliseQueryErrors,
   remedyFor,
   type StoreErrorDescription,

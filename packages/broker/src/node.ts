@@ -51,7 +51,8 @@ export async function startBroker(
     s.once('error', reject);
   });
   server.keepAliveTimeout = 5000;
-  reasonPhrasesFor(server);
+  // Only the Uppy routes set a reason phrase: no per-request writeHead wrapper without them.
+  if (config.uppy.enabled) reasonPhrasesFor(server);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -103,7 +103,7 @@ export function storeAnswer(description: StoreErrorDescription): string {
 }
 
 /** Statuses and codes of a store that does not implement an operation at all. */
-function unsupported(d: StoreErrorDescription): boolean {
+export function isUnsupportedOperation(d: StoreErrorDescription): boolean {
   return (
     d.status === 405 ||
     d.status === 501 ||
@@ -114,10 +114,10 @@ function unsupported(d: StoreErrorDescription): boolean {
 /** What to do about it, for the failures a deployment's configuration causes. */
 export function remedyFor(operation: string, d: StoreErrorDescription): string | undefined {
   if (d.timeout) return 'check that the store is up, or raise upstream.requestTimeoutMs';
-  if (operation === 'GetFederationToken' && unsupported(d))
+  if (operation === 'GetFederationToken' && isUnsupportedOperation(d))
     return 'this store has no STS GetFederationToken: use mode "sts" (AssumeRole) or "presign"';
   if (operation === 'AssumeRole') {
-    if (unsupported(d)) return 'this store has no STS AssumeRole: use mode "presign"';
+    if (isUnsupportedOperation(d)) return 'this store has no STS AssumeRole: use mode "presign"';
     if (d.status === 403 || d.status === 404 || ['AccessDenied', 'NoSuchEntity'].includes(d.code))
       return "check sts.roleArn (HOIST_STS_ROLE_ARN): the role must exist and trust the broker's identity";
   }

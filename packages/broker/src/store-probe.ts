@@ -27,7 +27,7 @@ import {
 } from './aws.ts';
 import type { CapabilityName, StoreCapabilities } from './capabilities.ts';
 import { buildSessionPolicy } from './session-policy.ts';
-import { describeStoreError, remedyFor, storeAnswer } from './store-errors.ts';
+import { describeStoreError, isUnsupportedOperation, remedyFor, storeAnswer } from './store-errors.ts';
 import { randomId } from './views.ts';
 
 /** The probe failed for a reason other than a missing capability (store down, no rights, …). */
@@ -115,7 +115,7 @@ export async function probeStore(options: ProbeOptions): Promise<Partial<StoreCa
       } catch (error) {
         const cause = error instanceof StoreProbeError ? error.cause : error;
         // RGW answers 405; others NotImplemented or InvalidAction: the call does not exist there.
-        if (mintMode === 'federation' && isMissingOperation(cause)) {
+        if (mintMode === 'federation' && isUnsupportedOperation(describeStoreError(cause))) {
           if (want.has('federationToken')) found.federationToken = false;
         } else throw new StoreProbeError(mintMode === 'sts' ? 'AssumeRole' : 'GetFederationToken', cause);
       }
@@ -241,14 +241,6 @@ async function refusedWith412(step: string, write: () => Promise<unknown>): Prom
     if (errorName(cause) === 'PreconditionFailed' || httpStatus(cause) === 412) return true;
     throw error instanceof StoreProbeError ? error : new StoreProbeError(step, error);
   }
-}
-
-function isMissingOperation(error: unknown): boolean {
-  const status = httpStatus(error);
-  const name = errorName(error) ?? '';
-  return (
-    status === 405 || status === 501 || ['NotImplemented', 'InvalidAction', 'MethodNotAllowed'].includes(name)
-  );
 }
 
 /** Runs one request with its own deadline: aborted, then failed, never hanging. */

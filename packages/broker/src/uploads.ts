@@ -39,7 +39,15 @@ import {
 } from './aws.ts';
 import { FULL_CAPABILITIES, integrityFor, type StoreCapabilities } from './capabilities.ts';
 import { BrokerProblem } from './errors.ts';
-import { EMPTY_MD5, etagIsMd5, etagToMd5, isMd5, md5Hex, multipartEtagOf } from './etag-chain.ts';
+import {
+  normalizeEtag as comparableEtag,
+  EMPTY_MD5,
+  etagIsMd5,
+  etagToMd5,
+  isMd5,
+  md5Hex,
+  multipartEtagOf,
+} from './etag-chain.ts';
 import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
@@ -679,7 +687,7 @@ export class UploadService {
         record,
         `${NO_CHECKSUMS}, and the client declared no MD5 to check the object against`,
       );
-    if (expected.etag !== undefined && normalizeEtag(head.etag ?? '').toLowerCase() !== expected.etag)
+    if (expected.etag !== undefined && comparableEtag(head.etag ?? '') !== expected.etag)
       return this.#reject(
         record,
         `the object's ETag is not the MD5 ${record.uploadId ? 'chain of the parts' : 'of the file'} (${NO_CHECKSUMS}; the ETag is what is checked)`,

@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '@hoist/broker';
-import { deleteObject, headObject, presignPutObject } from '@hoist/broker';
+import { deleteObject, etagIsMd5, headObject, md5Hex, presignPutObject } from '@hoist/broker';
 import type { UploadIntegrity } from '@hoist/protocol';
 import { crc32c } from '@hoist/server';
 import { awsError, type Deployment } from './context.ts';
@@ -39,9 +39,7 @@ export async function checkPresignLive(
   // As the broker signs it on this store: a CRC32C where the store keeps checksums, else Content-MD5.
   const byChecksum = options.integrity === 'checksum';
   const checksum = crc32cBase64(BODY);
-  const md5 = createHash('md5').update(BODY);
-  const contentMd5 = md5.copy().digest('base64');
-  const etag = `"${md5.digest('hex')}"`;
+  const contentMd5 = createHash('md5').update(BODY).digest('base64');
   const fail = (message: string, fix: string) => add({ level: 'error', check: 'live', message, fix });
   try {
     const put = await presignPutObject(broker.presigner, {
@@ -87,9 +85,10 @@ export async function checkPresignLive(
     if (head.size !== BODY.length)
       return fail(`the test object has ${head.size} bytes, not ${BODY.length}`, 'check the store');
     if (!byChecksum) {
-      if (head.etag !== etag)
+      // The broker's own comparison, so doctor fails exactly what completion would reject.
+      if (!etagIsMd5(head.etag, contentMd5))
         return fail(
-          `the store reports ETag ${head.etag ?? '(none)'}, not the MD5 ${etag}: the broker verifies uploads by the ETag chain on this store and would reject every upload`,
+          `the store reports ETag ${head.etag ?? '(none)'}, not the MD5 ${md5Hex(contentMd5)}: the broker verifies uploads by the ETag chain on this store and would reject every upload`,
           'use a store whose ETags are the MD5 of the bytes (no SSE-KMS or SSE-C on the bucket), or one with flexible checksums',
         );
       add({

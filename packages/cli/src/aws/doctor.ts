@@ -29,6 +29,7 @@ import {
   buildSessionPolicy,
   deleteObject,
   describeStoreError,
+  isUnsupportedOperation,
   mintCredentials,
   publicEndpoint,
   remedyFor,
@@ -447,7 +448,7 @@ async function checkLive(options: DoctorOptions, integrity: UploadIntegrity, add
       check: 'live',
       message: `the broker cannot mint credentials (${d.code}: ${d.message || storeAnswer(d)})`,
       fix:
-        remedy && (d.status === 405 || d.status === 501 || d.timeout)
+        remedy && (isUnsupportedOperation(d) || d.timeout)
           ? remedy
           : config.mode === 'sts'
             ? "check the role's trust and the broker's sts:AssumeRole permission: hoist aws setup --principal BROKER_ARN"
