@@ -270,7 +270,17 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
   app.route('/uploads', completeRoutes(uploads));
 
   if (config.uppy.enabled)
-    mountUppy(app, { config, registry, aws, authenticator, hooks, clock, logger, newId: deps.newId });
+    mountUppy(app, {
+      config,
+      registry,
+      aws,
+      authenticator,
+      hooks,
+      clock,
+      logger,
+      capabilities,
+      newId: deps.newId,
+    });
 
   app.notFound(() => {
     throw new BrokerProblem('not-found', 'No such route');

@@ -5,6 +5,7 @@
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { type AwsClients, publicEndpoint } from '../aws.ts';
+import type { StoreCapabilities } from '../capabilities.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerProblem } from '../errors.ts';
 import { type BrokerEnv, MAX_BODY_BYTES } from '../routes/context.ts';
@@ -22,6 +23,11 @@ export interface UppyMountDeps {
   hooks: LifecycleHooks;
   clock: () => number;
   logger: Logger;
+  /**
+   * The broker's store capabilities (store-gate.ts): the Uppy lifecycle verifies and completes
+   * as the store allows (e.g. checks the key is free where If-None-Match on Complete is ignored).
+   */
+  capabilities: () => Promise<StoreCapabilities>;
   newId?: (() => string) | undefined;
 }
 
@@ -34,6 +40,7 @@ export function mountUppy(app: Hono<BrokerEnv>, deps: UppyMountDeps): void {
     clock: deps.clock,
     logger: deps.logger,
     hooks: deps.hooks,
+    capabilities: deps.capabilities,
     ...(deps.newId ? { newId: deps.newId } : {}),
   });
   const service = new UppyService({
