@@ -6,9 +6,8 @@
  * (cookie) and signRequest (hoist/client/uppy, bearer token).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
@@ -20,75 +19,43 @@ import {
   seededDigest,
   serveStatic,
 } from '../helpers/browser.ts';
+import { type DevStack, startDev } from '../helpers/cli.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import { tmpDir } from '../helpers/server.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../packages/cli/src/main.ts');
 const MiB = 1024 * 1024;
-
-interface DevInfo {
-  web: string;
-  broker: string;
-  s3: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
-  users: { id: string; token: string }[];
-}
-
-function startDev(dir: string): Promise<{ child: ChildProcess; info: DevInfo }> {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'dev', '--port', '0', '--s3-port', '0', '--json', '--max-size', '32MiB'],
-    { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`hoist dev not ready in 90 s: ${err}`)), 90_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) {
-        clearTimeout(timer);
-        done({ child, info: JSON.parse(line) as DevInfo });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`hoist dev exited with ${code}: ${err}`));
-    });
-  });
-}
 
 describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
   const cleanup = suiteCleanup();
-  let dev: { child: ChildProcess; info: DevInfo };
+  let dev: DevStack;
   let s3: S3Client;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
 
   before(async () => {
     const dir = await tmpDir(cleanup, 'hoist-dev-uppy-');
-    dev = await startDev(dir);
+    dev = await startDev([
+      '--port',
+      '0',
+      '--s3-port',
+      '0',
+      '--max-size',
+      '32MiB',
+      '--data-dir',
+      join(dir, 'data'),
+    ]);
     const { s3: store } = dev.info;
     s3 = new S3Client({
       endpoint: store.endpoint,
       region: store.region,
       forcePathStyle: true,
-      credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+      credentials: { accessKeyId: String(store.accessKeyId), secretAccessKey: String(store.secretAccessKey) },
     });
     browser = await launchBrowser(cleanup);
   });
 
   after(async () => {
     s3?.destroy();
-    if (dev && dev.child.exitCode === null) {
-      const exited = new Promise((done) => dev.child.once('exit', done));
-      dev.child.kill('SIGINT');
-      await exited;
-    }
+    await dev?.stop();
   });
 
   const token = (id: string) => dev.info.users.find((u) => u.id === id)?.token ?? '';
