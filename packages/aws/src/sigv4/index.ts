@@ -21,6 +21,12 @@ export { fromHex, type SigV4Crypto, toHex, utf8Bytes, webSigV4Crypto } from './c
 export { SIGNATURE_MISMATCH_MESSAGE, SigV4Error } from './errors.ts';
 export { isPayloadHash, isSha256Hex, PAYLOAD_LITERALS, type PayloadLiteral } from './payload-hash.ts';
 export {
+  type PostPolicyCondition,
+  type PostPolicyOptions,
+  type SignedPostPolicy,
+  signPostPolicy,
+} from './post-policy.ts';
+export {
   type HeaderInput,
   type PresignUrlOptions,
   presignUrl,
