@@ -47,6 +47,7 @@ export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './
 export { openApiDocument } from './openapi.ts';
 export { presignPutObject } from './presign.ts';
 export { useReasonHeader } from './reason-phrase.ts';
+export { reconcileForms, settleExpiredForms } from './reconcile.ts';
 export { openRegistry } from './registry/index.ts';
 export { buildSessionPolicy, UPLOAD_ACTIONS } from './session-policy.ts';
 export {

@@ -16,6 +16,7 @@ import { serve } from '@hono/node-server';
 import { type BrokerApp, type BrokerDeps, createBroker } from './app.ts';
 import type { BrokerConfig } from './config.ts';
 import { reasonPhrasesFor } from './reason-phrase.ts';
+import { settleExpiredForms } from './reconcile.ts';
 import { type Sweeper, startSweeper } from './sweeper.ts';
 
 export interface RunningBroker {
@@ -64,6 +65,8 @@ export async function startBroker(
       s3: app.aws.s3,
       bucket: config.s3.bucket,
       keyPrefix: config.keyPrefix,
+      // Expired POST-form uploads are verified first: their object may be a finished upload.
+      settle: settleExpiredForms(app.uploads),
       olderThanMs: config.uploadTtlSeconds * 1000,
       intervalMs: config.sweepIntervalSeconds * 1000,
       ...(deps.clock ? { clock: deps.clock } : {}),

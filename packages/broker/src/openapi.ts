@@ -82,6 +82,13 @@ const schemas: Record<string, Json> = {
         maximum: S3_LIMITS.maxPartSize,
         description: 'Preferred part size in bytes (whole MiB); grown as needed to stay within 10,000 parts.',
       },
+      singleRequest: {
+        type: 'string',
+        enum: ['put', 'post'],
+        default: 'put',
+        description:
+          'post: a single-request upload gets a presigned POST form (postForm) whose policy pins key, type, size and checksum.',
+      },
     },
   },
   TemporaryCredentials: {
@@ -104,6 +111,19 @@ const schemas: Record<string, Json> = {
         type: 'object',
         additionalProperties: { type: 'string' },
         description: 'Signed headers to send as they are.',
+      },
+      expiresAt: iso,
+    },
+  },
+  PostForm: {
+    type: 'object',
+    required: ['url', 'fields', 'expiresAt'],
+    properties: {
+      url: { type: 'string', format: 'uri' },
+      fields: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Form fields to send as they are, in order, before the file (field name `file`).',
       },
       expiresAt: iso,
     },
@@ -155,6 +175,10 @@ const schemas: Record<string, Json> = {
           'sts and federation modes, single-request uploads: headers the PutObject must carry as they are (content-type, content-disposition, x-amz-meta-*, if-none-match: *). The client adds its own x-amz-checksum-<algorithm>.',
       },
       putRequest: { ...ref('PresignedRequest'), description: 'presign mode, single-request uploads.' },
+      postForm: {
+        ...ref('PostForm'),
+        description: "Single-request uploads created with singleRequest: 'post'.",
+      },
       expiresAt: iso,
     },
   },

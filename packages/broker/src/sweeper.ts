@@ -24,7 +24,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { OPEN_STATUSES } from './registry/record.ts';
-import type { Registry } from './types.ts';
+import type { Registry, UploadRecord } from './types.ts';
 
 export interface SweepOptions {
   registry: Registry;
@@ -47,11 +47,19 @@ export interface SweepOptions {
   onError?: (error: unknown, upload: { key: string; uploadId: string; id?: string }) => void;
   /** Called for each unverified object deleted at the key of an upload that expired. */
   onObjectDeleted?: (upload: { key: string; id: string; size: number }) => void;
+  /**
+   * Called first for each stale record: true when it settled it itself (a POST-form upload whose
+   * object it verified: reconcile.ts), so the sweeper leaves it. A throw keeps the record for the
+   * next sweep (counted as failed).
+   */
+  settle?: (record: UploadRecord) => Promise<boolean>;
 }
 
 export interface SweepResult {
   /** Registry records moved to `expired` (pass 1). */
   expired: number;
+  /** Stale records the `settle` hook verified instead (pass 1); only with that hook. */
+  settled?: number;
   /** Multipart uploads aborted in S3 (both passes; already gone counts as aborted). */
   aborted: number;
   /** Of those, uploads found only by listing S3 (pass 2). */
@@ -78,8 +86,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     pageSize = 1000,
     onError,
     onObjectDeleted,
+    settle,
   } = checkOptions(options);
   const result: SweepResult = { expired: 0, aborted: 0, orphans: 0, kept: 0, deleted: 0, failed: 0 };
+  if (settle) result.settled = 0;
   const abort = async (target: { bucket: string; key: string; uploadId: string; id?: string }) => {
     try {
       await s3.send(
@@ -132,6 +142,16 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     if (stale.length === 0) break;
     for (const record of stale) {
       seen.add(record.id);
+      try {
+        if (settle && (await settle(record))) {
+          result.settled = (result.settled ?? 0) + 1;
+          continue;
+        }
+      } catch (error) {
+        result.failed++;
+        onError?.(error, { key: record.key, uploadId: record.uploadId ?? '', id: record.id });
+        continue;
+      }
       const claimed = await registry.transition(
         record.id,
         OPEN_STATUSES,
@@ -256,5 +276,7 @@ function checkOptions(options: SweepOptions): SweepOptions {
     throw new TypeError('onError must be a function');
   if (options.onObjectDeleted !== undefined && typeof options.onObjectDeleted !== 'function')
     throw new TypeError('onObjectDeleted must be a function');
+  if (options.settle !== undefined && typeof options.settle !== 'function')
+    throw new TypeError('settle must be a function');
   return options;
 }

@@ -13,6 +13,7 @@ import type {
   CreateUploadResponse,
   PartUrlsRequest,
   PartUrlsResponse,
+  PostForm,
   PresignedRequest,
   TemporaryCredentials,
   UploadIntegrity,
@@ -50,7 +51,16 @@ import {
 } from './etag-chain.ts';
 import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
 import { buildObjectKey, contentDisposition } from './keys.ts';
+import {
+  FORM_METADATA,
+  formMetadata,
+  isFormUpload,
+  SIZE_BOUND_METADATA,
+  signPostForm,
+  sizeIsBound,
+} from './post-form.ts';
 import { presignGetObject, presignPutObject, presignUploadPart, putObjectHeaders } from './presign.ts';
+import { reconcileForms } from './reconcile.ts';
 import type { IdempotencyLookup, KeyedUploadRecord } from './registry/record.ts';
 import { buildSessionPolicy } from './session-policy.ts';
 import { storeProblem } from './store-errors.ts';
@@ -91,7 +101,7 @@ export interface CredentialIssuedEvent {
   /** Session policy JSON (sts/federation) — the logger digests it. */
   policy?: string;
   /** What was issued: session credentials, part URLs or a PUT URL. */
-  kind: 'credentials' | 'part-urls' | 'put-url';
+  kind: 'credentials' | 'part-urls' | 'put-url' | 'post-form';
   accessKeyId?: string;
 }
 
@@ -134,6 +144,8 @@ export interface LifecycleDeps {
 /** Extra input the broker accepts with `POST /uploads`: the whole file's checksum (single-request uploads). */
 export interface CreateUploadInput extends CreateUploadRequest {
   checksum?: string;
+  /** `size` is only the largest allowed (a POST form for a file of unknown size: Uppy's companion path). */
+  sizeIsBound?: boolean;
 }
 
 const OPEN: readonly UploadStatus[] = ['created', 'uploading'];
@@ -144,6 +156,7 @@ const DECLARED_CHECKSUM = `${RESERVED_METADATA_PREFIX}checksum`;
 const INTEGRITY = `${RESERVED_METADATA_PREFIX}integrity`;
 const DECLARED_MD5 = `${RESERVED_METADATA_PREFIX}content-md5`;
 const NO_CHECKSUMS = 'this store keeps no checksums';
+const NOTHING_YET = 'Nothing has been uploaded yet';
 
 function invalid(path: string, message: string): BrokerProblem {
   return new BrokerProblem('invalid-request', 'The request body is not valid', {
@@ -225,13 +238,21 @@ export class UploadService {
     // a file whose MD5 the client did not declare goes multipart, its parts each carrying theirs.
     const md5 = integrity === 'content-md5';
     const declaredMd5 = input.contentMd5 ?? (input.size === 0 ? EMPTY_MD5 : undefined);
-    const single = input.size <= s.singleRequestMaxSize && (!md5 || declaredMd5 !== undefined);
+    const form = input.singleRequest === 'post';
+    if (form && input.size > s.singleRequestMaxSize)
+      throw new BrokerProblem(
+        'too-large',
+        `A single-request upload is at most ${s.singleRequestMaxSize} bytes; this file is ${input.size}`,
+      );
+    // A form goes as one request whatever the store: without an MD5 it is verified by size and type.
+    const single = form || (input.size <= s.singleRequestMaxSize && (!md5 || declaredMd5 !== undefined));
     const partSize = choosePartSize(input.size, input.partSize ?? s.partSize);
     const now = this.#clock();
     const metadata = { ...(input.metadata ?? {}) };
     if (input.checksum) metadata[DECLARED_CHECKSUM] = input.checksum;
     if (md5) metadata[INTEGRITY] = integrity;
     if (md5 && single && declaredMd5) metadata[DECLARED_MD5] = declaredMd5;
+    if (form) Object.assign(metadata, formMetadata(input.sizeIsBound === true));
 
     let uploadId: string | null = null;
     if (!single) {
@@ -269,7 +290,8 @@ export class UploadService {
       metadata,
       createdAt: now,
       updatedAt: now,
-      expiresAt: now + s.uploadTtlSeconds * 1000,
+      // A form lives as long as its policy: after that nothing more can arrive, so it is settled.
+      expiresAt: now + (form ? s.presign.expiresSeconds : s.uploadTtlSeconds) * 1000,
       ...(byKey ? { idempotencyKey: idempotencyKey! } : {}),
     };
     try {
@@ -343,7 +365,7 @@ export class UploadService {
       expiresAt: new Date(record.expiresAt).toISOString(),
     };
     if (integrityOf(record) === 'content-md5') response.integrity = 'content-md5';
-    if (record.mode !== 'presign') {
+    if (record.mode !== 'presign' && !isFormUpload(record)) {
       response.credentials = await this.#mint(
         record,
         buildSessionPolicy({ bucket: record.bucket, key: record.key }),
@@ -354,7 +376,9 @@ export class UploadService {
           contentDisposition: contentDisposition(record.filename),
           metadata: objectMetadata(user, record.id, input),
         });
-    } else if (single) response.putRequest = await this.#presignPut(record, user, input);
+    } else if (single && !isFormUpload(record))
+      response.putRequest = await this.#presignPut(record, user, input);
+    if (isFormUpload(record)) response.postForm = await this.#postForm(record, user, input);
     return response;
   }
 
@@ -465,6 +489,36 @@ export class UploadService {
     return put;
   }
 
+  async #postForm(record: UploadRecord, user: BrokerUser, input: CreateUploadInput): Promise<PostForm> {
+    const checksum = input.checksum;
+    const form = await this.#upstream('sign POST form', () =>
+      signPostForm(this.#aws.presigner, {
+        s3: this.#s.s3,
+        key: record.key,
+        contentType: record.contentType,
+        contentDisposition: contentDisposition(record.filename),
+        metadata: objectMetadata(user, record.id, input),
+        size: sizeIsBound(record) ? [1, record.size] : record.size,
+        // Stores without flexible checksums would ignore it: the ETag is checked instead.
+        checksum:
+          checksum !== undefined && integrityOf(record) === 'checksum'
+            ? { algorithm: record.checksumAlgorithm, value: checksum }
+            : undefined,
+        expiresIn: this.#expiresIn(record),
+        now: this.#clock(),
+      }),
+    );
+    this.#hooks.credentialIssued?.({
+      userId: user.id,
+      uploadId: record.id,
+      key: record.key,
+      mode: record.mode,
+      expiration: form.expiresAt,
+      kind: 'post-form',
+    });
+    return form;
+  }
+
   async #mint(record: UploadRecord, policy: string): Promise<TemporaryCredentials> {
     const s = this.#s;
     const mode = record.mode === 'federation' ? 'federation' : 'sts';
@@ -516,18 +570,48 @@ export class UploadService {
           throw invalid('checksum', `is not a base64 ${record.checksumAlgorithm} digest`);
       }
       if (record.status === 'completed') return toView(record);
-      this.#requireOpen(record);
+      // A form cannot be sent after it expires, so what is at the key then came in time.
+      if (isFormUpload(record)) this.#requireStatusOpen(record);
+      else this.#requireOpen(record);
       const done = record.uploadId
         ? await this.#completeMultipart(record, record.uploadId, parts, checksum)
         : await this.#completeSingle(record, parts);
-      if (this.#justCompleted.has(done)) {
-        this.#log.info(
-          { uploadId: id, userId: user.id, key: record.key, size: record.size },
-          'upload completed',
-        );
-        this.#hooks.uploadEnded?.(done);
-      }
+      this.#announceCompleted(done);
       return toView(done);
+    });
+  }
+
+  /** Logs and reports (metrics, webhook) a completion this process made, once. */
+  #announceCompleted(done: UploadRecord): void {
+    if (!this.#justCompleted.has(done)) return;
+    this.#justCompleted.delete(done);
+    this.#log.info(
+      { uploadId: done.id, userId: done.userId, key: done.key, size: done.size },
+      'upload completed',
+    );
+    this.#hooks.uploadEnded?.(done);
+  }
+
+  /**
+   * Verifies a form upload nobody completed (reconcile.ts), as a completion would: `completed`
+   * (webhook, metrics and registry as for any completion), `rejected` (deleted), or `absent`
+   * when nothing is at the key (yet). Another process's transition wins as usual.
+   */
+  settleForm(id: string): Promise<'completed' | 'rejected' | 'absent' | 'closed'> {
+    return this.#serial(id, async () => {
+      const record = await this.#registry.get(id);
+      if (!record || !isFormUpload(record) || !OPEN.includes(record.status))
+        return record?.status === 'completed' ? 'completed' : 'closed';
+      try {
+        this.#announceCompleted(await this.#completeSingle(record, []));
+        return 'completed';
+      } catch (error) {
+        if (!(error instanceof BrokerProblem)) throw error;
+        if (error.type === 'upload-rejected') return 'rejected';
+        if (error.message === NOTHING_YET) return 'absent';
+        if (error.type === 'conflict') return 'closed';
+        throw error;
+      }
     });
   }
 
@@ -671,10 +755,16 @@ export class UploadService {
     );
     if (!head) {
       if (record.uploadId) return this.#reject(record, 'the completed object is missing');
-      throw new BrokerProblem('conflict', 'Nothing has been uploaded yet');
+      throw new BrokerProblem('conflict', NOTHING_YET);
     }
-    if (head.size !== record.size)
-      return this.#reject(record, `the object is ${head.size} bytes, not the declared ${record.size}`);
+    const bound = sizeIsBound(record);
+    if (bound ? head.size < 1 || head.size > record.size : head.size !== record.size)
+      return this.#reject(
+        record,
+        bound
+          ? `the object is ${head.size} bytes, not 1 to ${record.size}`
+          : `the object is ${head.size} bytes, not the declared ${record.size}`,
+      );
     if (!sameType(head.contentType, record.contentType))
       return this.#reject(
         record,
@@ -682,7 +772,8 @@ export class UploadService {
       );
     const md5 = integrityOf(record) === 'content-md5';
     // Never accept bytes nobody verified: without checksums, the ETag chain is the only proof.
-    if (md5 && expected.etag === undefined)
+    // (A form from a client that declared no MD5 has only its size and type to check: docs/uppy.md.)
+    if (md5 && expected.etag === undefined && !isFormUpload(record))
       return this.#reject(
         record,
         `${NO_CHECKSUMS}, and the client declared no MD5 to check the object against`,
@@ -705,6 +796,7 @@ export class UploadService {
     };
     if (head.etag) changes.etag = normalizeEtag(head.etag);
     if (head.checksum && !md5) changes.checksum = head.checksum;
+    if (bound) changes.size = head.size;
     const done = await this.#registry.transition(record.id, OPEN, changes, this.#clock());
     if (!done) {
       const now = await this.#registry.get(record.id);
@@ -797,7 +889,10 @@ export class UploadService {
   }
 
   async get(user: BrokerUser, id: string): Promise<UploadView> {
-    const record = await this.#owned(user, id);
+    let record = await this.#owned(user, id);
+    // A form upload reports no completion: its owner's read settles it (reconcile.ts).
+    if (await reconcileForms(this, [record], { onError: this.#reconcileFailed }))
+      record = await this.#owned(user, id);
     if (!record.uploadId || !OPEN.includes(record.status)) return toView(record);
     const listed = await this.#upstream('ListParts', () =>
       listAllParts(this.#aws.s3, {
@@ -819,7 +914,9 @@ export class UploadService {
   }
 
   async list(user: BrokerUser, options: { limit: number; cursor?: string }): Promise<UploadListResponse> {
-    const page = await this.#registry.listByUser(user.id, options);
+    let page = await this.#registry.listByUser(user.id, options);
+    if (await reconcileForms(this, page.uploads, { onError: this.#reconcileFailed }))
+      page = await this.#registry.listByUser(user.id, options);
     return { uploads: page.uploads.map((r) => toView(r)), nextCursor: page.nextCursor };
   }
 
@@ -849,6 +946,9 @@ export class UploadService {
 
   // ---- helpers ------------------------------------------------------------------------------
 
+  readonly #reconcileFailed = (error: unknown, record: UploadRecord) =>
+    this.#log.warn({ err: error, uploadId: record.id }, 'could not settle a form upload; next read retries');
+
   /** The user's upload, or 404 — also for other users' uploads, which must look nonexistent. */
   async #owned(user: BrokerUser, id: string): Promise<UploadRecord> {
     const record = await this.#registry.get(id);
@@ -863,8 +963,12 @@ export class UploadService {
   }
 
   #requireOpen(record: UploadRecord): void {
-    if (!OPEN.includes(record.status)) throw new BrokerProblem('conflict', `The upload is ${record.status}`);
+    this.#requireStatusOpen(record);
     if (record.expiresAt <= this.#clock()) throw new BrokerProblem('conflict', 'The upload has expired');
+  }
+
+  #requireStatusOpen(record: UploadRecord): void {
+    if (!OPEN.includes(record.status)) throw new BrokerProblem('conflict', `The upload is ${record.status}`);
   }
 
   async #markUploading(record: UploadRecord): Promise<void> {
@@ -937,6 +1041,8 @@ function inputOf(record: UploadRecord): CreateUploadInput {
     [DECLARED_CHECKSUM]: checksum,
     [INTEGRITY]: _integrity,
     [DECLARED_MD5]: _md5,
+    [FORM_METADATA]: _form,
+    [SIZE_BOUND_METADATA]: _bound,
     ...metadata
   } = record.metadata;
   const input: CreateUploadInput = {

@@ -52,6 +52,20 @@ export interface CreateUploadRequest {
    * presigned PUT and the object's ETag must equal it. Without it such a file goes multipart.
    */
   contentMd5?: string;
+  /**
+   * How a single-request upload is sent: `put` (a PutObject: `putRequest` or `putHeaders`) or
+   * `post` (a presigned POST form whose policy S3 checks: `postForm`; any mode).
+   * @default 'put'
+   */
+  singleRequest?: 'put' | 'post';
+}
+
+/** A presigned POST form: send `fields` (in order) and then the file as `file`, multipart/form-data, to `url`. */
+export interface PostForm {
+  url: string;
+  fields: Record<string, string>;
+  /** ISO 8601: the policy's expiration. */
+  expiresAt: string;
 }
 
 export interface TemporaryCredentials {
@@ -103,6 +117,8 @@ export interface CreateUploadResponse {
   putHeaders?: Record<string, string>;
   /** presign mode, single-request uploads: the PutObject to send. */
   putRequest?: PresignedRequest;
+  /** Single-request uploads created with `singleRequest: 'post'`: the form to send (instead of a PUT). */
+  postForm?: PostForm;
   /** When the upload stops being accepted (ISO 8601). */
   expiresAt: string;
 }

@@ -71,6 +71,8 @@ export const createUploadSchema = z
     checksum: checksumText.optional(),
     /** Base64 MD5 of the whole file: lets a small file go as one PUT on stores without checksums. */
     contentMd5: checksumText.refine(isMd5, 'is not a base64 MD5 digest').optional(),
+    /** `post`: a single-request upload gets a presigned POST form (`postForm`) instead of a PUT. */
+    singleRequest: z.enum(['put', 'post']).optional(),
   })
   .superRefine((value, ctx) => {
     const algorithm = value.checksumAlgorithm ?? 'CRC32C';

@@ -28,6 +28,7 @@ export function uploadRoutes(service: UploadService): Hono<BrokerEnv> {
     if (body.checksum) input.checksum = body.checksum;
     if (body.contentMd5) input.contentMd5 = body.contentMd5;
     if (body.partSize) input.partSize = body.partSize;
+    if (body.singleRequest) input.singleRequest = body.singleRequest;
     const { upload, replayed } = await service.createOnce(c.get('user'), input, idempotencyKey);
     if (replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(upload, 201);

@@ -2,11 +2,10 @@
 import { parseArgs } from 'node:util';
 import {
   type BrokerConfig,
-  createAwsClients,
+  createBroker,
   createLogger,
-  destroyAwsClients,
   loadBrokerConfig,
-  openRegistry,
+  settleExpiredForms,
   startBroker,
   sweep,
 } from '@hoist/broker';
@@ -81,13 +80,14 @@ export async function runSweep(args: string[]): Promise<void> {
   const olderThan = values['older-than'] ?? String(config.uploadTtlSeconds);
   if (!/^\d+$/.test(olderThan))
     throw new TypeError(`--older-than must be a number of seconds, got "${olderThan}"`);
-  const registry = openRegistry(config.registry.url);
-  const aws = createAwsClients(config);
+  // The broker's lifecycle (quiet logger), so expired POST-form uploads are verified as it would.
+  const app = createBroker(config, { logger: createLogger({ level: 'error', destination: process.stderr }) });
   try {
-    await registry.migrate();
+    await app.registry.migrate();
     const result = await sweep({
-      registry,
-      s3: aws.s3,
+      registry: app.registry,
+      s3: app.aws.s3,
+      settle: settleExpiredForms(app.uploads),
       bucket: config.s3.bucket,
       keyPrefix: config.keyPrefix,
       now: Date.now(),
@@ -104,7 +104,7 @@ export async function runSweep(args: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (result.failed > 0) process.exitCode = 1;
   } finally {
-    destroyAwsClients(aws);
-    await registry.close();
+    await app.settle();
+    await app.close();
   }
 }

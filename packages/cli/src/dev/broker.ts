@@ -9,6 +9,7 @@ import {
   createLogger,
   parseBrokerConfig,
   type Sweeper,
+  settleExpiredForms,
   startSweeper,
 } from '@hoist/broker';
 import type { UploadMode } from '@hoist/protocol';
@@ -87,6 +88,8 @@ export async function startDevBroker(options: DevBrokerOptions): Promise<DevBrok
       s3: app.aws.s3,
       bucket: config.s3.bucket,
       keyPrefix: config.keyPrefix,
+      // Expired POST-form uploads are verified first: their object may be a finished upload.
+      settle: settleExpiredForms(app.uploads),
       olderThanMs: config.uploadTtlSeconds * 1000,
       intervalMs: config.sweepIntervalSeconds * 1000,
       onSweepError: (error) => logger.warn({ err: error }, 'sweep failed'),
