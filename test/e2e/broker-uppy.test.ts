@@ -249,10 +249,17 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
     assert.equal(entry.status, 'rejected');
   });
 
-  test('the small-file POST path is refused with the reason, and bad input is a readable 400', async () => {
+  test('the small-file path answers a POST form as Uppy reads it, and bad input is a readable 400', async () => {
     const params = await call(`/s3/params?${new URLSearchParams({ filename: 'a.txt', type: 'text/plain' })}`);
-    assert.equal(params.status, 409);
-    assert.match(params.body.detail, /shouldUseMultipart: true/);
+    assert.equal(params.status, 200, JSON.stringify(params.body));
+    assert.equal(params.body.method, 'POST');
+    assert.equal(params.body.url, `${server.url}/${BUCKET}`);
+    assert.match(params.body.fields.key, new RegExp(`^${PREFIX}/alice/[a-z0-9]+/a\\.txt$`));
+    assert.equal(params.body.fields['Content-Type'], 'text/plain');
+    assert.equal(params.body.fields.success_action_status, '201');
+    assert.ok(params.body.fields.policy && params.body.fields['x-amz-signature']);
+    const badSize = await call(`/s3/params?${new URLSearchParams({ filename: 'a.txt', size: '-1' })}`);
+    assert.equal(badSize.status, 400);
     const noKey = await call('/s3/multipart/some-id/1');
     assert.equal(noKey.status, 400);
     assert.match(noKey.body.detail, /"key"/);
@@ -265,7 +272,10 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
 
   test("hoistAwsS3Options: Uppy's signRequest steps go through the broker, and S3's answers come back", async () => {
     const options = hoistAwsS3Options({ endpoint: `${broker.url}/companion`, token: () => TOKENS.bob });
-    assert.equal(options.shouldUseMultipart, true);
+    // Up to the broker's single-request size (8 MiB unless told) one POST form; over it, or unknown, parts.
+    assert.equal(options.shouldUseMultipart({ size: 8 * MiB }), false);
+    assert.equal(options.shouldUseMultipart({ size: 8 * MiB + 1 }), true);
+    assert.equal(options.shouldUseMultipart({}), true);
     const ref = options.generateObjectKey({ name: 'report «final».pdf', type: 'application/pdf' });
     // As @uppy/aws-s3's S3mini does: sign, then send the request to the URL it got.
     const send = async (
@@ -311,7 +321,10 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
     // Another user's upload does not exist for this signer.
     const alice = hoistSignRequest({ endpoint: `${broker.url}/companion`, token: TOKENS.alice });
     await assert.rejects(alice({ method: 'PUT', key, uploadId, partNumber: 3 }), { code: 'upload-gone' });
-    await assert.rejects(alice({ method: 'PUT', key: 'x' }), { code: 'invalid-options' });
+    await assert.rejects(alice({ method: 'GET', key: 'x' }), { code: 'invalid-options' });
+    // A PutObject is answered with a POST form for the broker's key, whatever key Uppy named.
+    const form = await alice({ method: 'PUT', key: 'x', contentType: 'text/plain' });
+    assert.match(form.fields?.key ?? '', new RegExp(`^${PREFIX}/alice/[a-z0-9]+/x$`));
     assert.throws(() => hoistSignRequest({ endpoint: '' }), { code: 'invalid-options' });
   });
 });

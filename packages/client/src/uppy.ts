@@ -1,6 +1,11 @@
 /**
  * `signRequest` for `@uppy/aws-s3`, routed through a Hoist broker's Uppy routes.
  *
+ * A small file (at most `singleRequestMaxSize`) goes as one POST: its PutObject is answered with
+ * the broker's presigned POST form, whose policy pins the broker's key, the type and the exact
+ * size; the broker verifies the object when its owner next reads their uploads, or after the
+ * form expires.
+ *
  * Uppy asks its signer for one S3 request at a time and then sends that request itself. Only
  * the part uploads go to S3 (presigned by the broker, for the broker's key); every other step
  * is the broker's to take, so the signer takes it while signing — create, list, complete,
@@ -13,7 +18,7 @@
  * import AwsS3 from '@uppy/aws-s3';
  * import { hoistAwsS3Options } from '@hoist/client/uppy';
  *
- * // signRequest, generateObjectKey and shouldUseMultipart: true
+ * // signRequest, generateObjectKey and shouldUseMultipart (over the broker's single-request size)
  * uppy.use(AwsS3, hoistAwsS3Options({ endpoint: '/api/companion', token: () => session.token }));
  * ```
  * @module
@@ -35,6 +40,8 @@ export interface UppySignedRequest {
   url: string;
   key?: string;
   headers?: Record<string, string>;
+  /** A POST-policy form for the PutObject (Uppy then POSTs these fields and the file to `url`). */
+  fields?: Record<string, string>;
 }
 
 export interface HoistUppyOptions {
@@ -47,7 +54,15 @@ export interface HoistUppyOptions {
   token?: string | (() => string | Promise<string>);
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Files up to this many bytes go as one POST form, larger ones multipart: the broker's
+   * `singleRequestMaxSize` (it refuses a larger form).
+   * @default 8 MiB (the broker's default)
+   */
+  singleRequestMaxSize?: number;
 }
+
+const DEFAULT_SINGLE_REQUEST_MAX_SIZE = 8 * 1024 * 1024;
 
 const PROBLEM_CODES: Record<string, UploadErrorCode> = {
   unauthorized: 'unauthorized',
@@ -81,12 +96,24 @@ function validate(options: HoistUppyOptions): void {
     throw new UploadError('invalid-options', 'token must be a string or a function returning one');
   if (options.fetch !== undefined && typeof options.fetch !== 'function')
     throw new UploadError('invalid-options', 'fetch must be a function');
+  const max = options.singleRequestMaxSize;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 0))
+    throw new UploadError('invalid-options', 'singleRequestMaxSize must be a whole number of bytes');
 }
 
 /** The file fields Uppy hands `generateObjectKey`. */
 export interface UppyFileLike {
   name?: string;
   type?: string;
+  /** Bytes: pinned in a small file's POST form. */
+  size?: number | null;
+}
+
+/** What the signer knows of the file behind a key from `generateObjectKey`. */
+export interface UppyFileFacts {
+  name: string;
+  type: string;
+  size?: number;
 }
 
 /** The `@uppy/aws-s3` options that route it through the broker. */
@@ -97,23 +124,29 @@ export interface HoistAwsS3Options {
    * type) when it creates the upload: the broker picks the real key.
    */
   generateObjectKey(file: UppyFileLike): string;
-  /** Every file goes multipart: a single PUT would reach S3 with no completion for the broker to verify. */
-  shouldUseMultipart: true;
+  /** Multipart over `singleRequestMaxSize` (and when the size is unknown); one POST form below. */
+  shouldUseMultipart(file: UppyFileLike): boolean;
 }
 
 export function hoistAwsS3Options(options: HoistUppyOptions): HoistAwsS3Options {
-  const files = new Map<string, { name: string; type: string }>();
+  const files = new Map<string, UppyFileFacts>();
   let next = 0;
   const signRequest = hoistSignRequest(options, (key) => files.get(key));
+  const max = options.singleRequestMaxSize ?? DEFAULT_SINGLE_REQUEST_MAX_SIZE;
   return {
     signRequest,
     generateObjectKey(file) {
       next += 1;
       const ref = `hoist-file-${next}-${Math.random().toString(36).slice(2)}`;
-      files.set(ref, { name: file.name || 'file', type: file.type || 'application/octet-stream' });
+      const facts: UppyFileFacts = {
+        name: file.name || 'file',
+        type: file.type || 'application/octet-stream',
+      };
+      if (typeof file.size === 'number') facts.size = file.size;
+      files.set(ref, facts);
       return ref;
     },
-    shouldUseMultipart: true,
+    shouldUseMultipart: (file) => typeof file.size !== 'number' || file.size > max,
   };
 }
 
@@ -123,7 +156,7 @@ export function hoistAwsS3Options(options: HoistUppyOptions): HoistAwsS3Options 
  */
 export function hoistSignRequest(
   options: HoistUppyOptions,
-  describe: (key: string) => { name: string; type: string } | undefined = () => undefined,
+  describe: (key: string) => UppyFileFacts | undefined = () => undefined,
 ): (request: UppySignableRequest) => Promise<UppySignedRequest> {
   validate(options);
   const base = options.endpoint.replace(/\/+$/, '');
@@ -187,11 +220,19 @@ export function hoistSignRequest(
       const xml = `<InitiateMultipartUploadResult><Key>${xmlEscape(created.key)}</Key><UploadId>${xmlEscape(created.uploadId)}</UploadId></InitiateMultipartUploadResult>`;
       return { url: answer(xml, method), key: created.key };
     }
+    if (method === 'PUT' && uploadId === undefined) {
+      // One request: the broker's POST form, its policy pinning key, type and (known) size.
+      const file = describe(request.key);
+      const query = new URLSearchParams({
+        filename: file?.name ?? request.key,
+        type: file?.type ?? request.contentType ?? 'application/octet-stream',
+      });
+      if (file?.size !== undefined) query.set('size', String(file.size));
+      const form = await call<{ url: string; fields: Record<string, string> }>('GET', `/s3/params?${query}`);
+      return { url: form.url, fields: form.fields, key: form.fields.key ?? '' };
+    }
     if (uploadId === undefined)
-      throw new UploadError(
-        'invalid-options',
-        'Hoist completes and verifies every upload: configure Uppy with shouldUseMultipart: true',
-      );
+      throw new UploadError('invalid-options', `Hoist does not sign ${method} requests without an upload`);
     if (method === 'PUT' && partNumber !== undefined) {
       const signed = await call<{ url: string }>('GET', uploadPath(request, `/${partNumber}`));
       return { url: signed.url };

@@ -17,6 +17,9 @@ interface PageConfig {
   uppyPath?: string;
 }
 
+/** The dev broker's `singleRequestMaxSize` (its default). */
+const SINGLE_REQUEST_MAX_SIZE = 8 * 1024 * 1024;
+
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 function problem(text: string): void {
@@ -46,12 +49,12 @@ async function main(): Promise<void> {
       proudlyDisplayPoweredByUppy: false,
     });
     if (viaSigner) uppy.use(AwsS3, hoistAwsS3Options({ endpoint, token: () => token ?? '' }));
-    // Companion's protocol, answered by the broker. Every file multipart: the broker completes
-    // and verifies each upload (Uppy's single-request path never reports back).
+    // Companion's protocol, answered by the broker. Files up to the broker's single-request size
+    // go as one POST form (verified when the broker next looks); larger ones multipart.
     else
       uppy.use(AwsS3, {
         companionEndpoint: config.brokerUrl + (config.uppyPath ?? '/companion'),
-        shouldUseMultipart: true,
+        shouldUseMultipart: (file) => (file.size ?? Number.POSITIVE_INFINITY) > SINGLE_REQUEST_MAX_SIZE,
       });
     // For the tests: the page's Uppy, to read its state.
     (window as unknown as { uppy: Uppy }).uppy = uppy;

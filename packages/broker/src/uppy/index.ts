@@ -12,6 +12,7 @@ import { type BrokerEnv, MAX_BODY_BYTES } from '../routes/context.ts';
 import type { Authenticator, Registry } from '../types.ts';
 import { type LifecycleHooks, type Logger, UploadService } from '../uploads.ts';
 import { createCookieAuthenticator } from './cookie-auth.ts';
+import { uppyPostForm } from './post-params.ts';
 import { uppyRoutes } from './routes.ts';
 import { UppyService } from './service.ts';
 
@@ -73,6 +74,12 @@ export function mountUppy(app: Hono<BrokerEnv>, deps: UppyMountDeps): void {
   );
   app.route(
     config.uppy.path,
-    uppyRoutes({ service, authenticate, cookieName: config.uppy.cookieName, locationOf }),
+    uppyRoutes({
+      service,
+      authenticate,
+      cookieName: config.uppy.cookieName,
+      locationOf,
+      postForm: (user, input) => uppyPostForm(uploads, config, user, input),
+    }),
   );
 }

@@ -5,6 +5,8 @@
  * broker's problem documents (and, for Uppy, which shows only the status line, the reason
  * phrase: see reason-phrase.ts).
  */
+
+import type { PostForm } from '@hoist/protocol';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { BrokerProblem } from '../errors.ts';
@@ -13,6 +15,7 @@ import { type BrokerEnv, jsonBody } from '../routes/context.ts';
 import { createUploadSchema } from '../routes/schemas.ts';
 import type { BrokerUser } from '../types.ts';
 import { sessionCookie } from './cookie-auth.ts';
+import type { UppyFormInput } from './post-params.ts';
 import type { UppyService } from './service.ts';
 
 export interface UppyRouteOptions {
@@ -22,6 +25,8 @@ export interface UppyRouteOptions {
   cookieName: string;
   /** Where a completed object is, for Uppy's `location`. */
   locationOf(bucket: string, key: string): string;
+  /** A POST-policy form for a single-request upload (post-params.ts). */
+  postForm(user: BrokerUser, input: UppyFormInput): Promise<PostForm>;
 }
 
 const DEFAULT_TYPE = 'application/octet-stream';
@@ -30,6 +35,11 @@ const contentTypeSchema = createUploadSchema.shape.contentType;
 const createSchema = z.object({
   filename: z.string(),
   type: z.string().optional(),
+});
+const paramsSchema = z.object({
+  filename: z.string(),
+  type: z.string().optional(),
+  size: z.coerce.number().int().min(0).optional(),
 });
 const completeSchema = z.object({
   parts: z
@@ -97,13 +107,24 @@ export function uppyRoutes(options: UppyRouteOptions): Hono<BrokerEnv> {
     await next();
   });
 
-  // Uppy's small-file path POSTs a form straight to S3 and never tells the backend it is done:
-  // the broker could not verify the object, so it does not hand one out (docs/uppy.md).
-  app.get('/s3/params', () => {
-    throw new BrokerProblem(
-      'conflict',
-      'Single-request uploads are not verified; configure Uppy with shouldUseMultipart: true',
+  // Uppy's small-file path: a POST-policy form for S3 (post-params.ts). `size` is Hoist's addition.
+  app.get('/s3/params', async (c) => {
+    const query = parse(paramsSchema, c.req.query(), 'The query must be filename, type (and size)');
+    const filename = parse(filenameSchema, query.filename, 'The file name is not allowed');
+    const contentType = parse(
+      contentTypeSchema,
+      query.type || DEFAULT_TYPE,
+      'The file type is not a media type',
     );
+    const form = await options.postForm(c.get('user'), { filename, contentType, size: query.size });
+    c.header('cache-control', 'no-store');
+    return c.json({
+      method: 'POST',
+      url: form.url,
+      fields: form.fields,
+      headers: {},
+      expiresAt: form.expiresAt,
+    });
   });
 
   app.post('/s3/multipart', async (c) => {
