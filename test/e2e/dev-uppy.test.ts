@@ -120,17 +120,25 @@ describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
     ['Companion routes (cookie)', ''],
     ['signRequest (hoist/client/uppy)', '?path=sign'],
   ] as const) {
-    test(`${path}: a 30 MiB multipart upload and a 1 MiB file, bytes in S3, listed by GET /uploads`, async () => {
+    test(`${path}: a 30 MiB multipart upload and a 1 MiB POST form, bytes in S3, listed by GET /uploads`, async () => {
       for (const file of [
         { seed: 31, size: 30 * MiB, name: 'film «30».mp4', type: 'video/mp4' },
         { seed: 7, size: 1 * MiB, name: 'notes.txt', type: 'text/plain' },
       ]) {
         const { page, errors } = await signedInPage('alice', query);
+        const toS3: string[] = [];
+        page.on('request', (request) => {
+          if (request.url().startsWith(dev.info.s3.endpoint)) toS3.push(request.method());
+        });
         try {
           await addAndUpload(page, file);
           const key = await uploadedKey(page);
+          // The small file went as one POST form (S3 checked its policy), the large one in parts.
+          if (file.size < 8 * MiB) assert.deepEqual(toS3, ['POST'], 'one form POST to the bucket');
+          else assert.ok(!toS3.includes('POST') && toS3.includes('PUT'), 'parts PUT to S3');
           assert.match(key, /^uploads\/alice\/[a-z0-9]+\//, `the broker chose the key (${key})`);
           assert.equal(await storedDigest(key), seededDigest(file.seed, file.size), 'the bytes in S3');
+          // For the form, this read is what settles it: the broker verifies the object it finds.
           const entry = await registryEntry('alice', key);
           assert.equal(entry?.status, 'completed');
           assert.equal(entry?.size, file.size);
@@ -172,6 +180,45 @@ describe('the Uppy Dashboard on hoist dev /uppy, in Chromium', () => {
       }
     });
   }
+
+  for (const [path, query] of [
+    ['Companion routes (cookie)', ''],
+    ['signRequest (hoist/client/uppy)', '?path=sign'],
+  ] as const)
+    test(`${path}: a small file from a user over a quota is refused at the form, the message in the Dashboard`, async () => {
+      // Fill bob's open uploads (hoist dev allows 20 at once), then ask for one more form.
+      const api = (method: string, path: string, body?: unknown) =>
+        fetch(`${dev.info.broker}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token('bob')}`, 'content-type': 'application/json' },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+      const fillers: string[] = [];
+      for (;;) {
+        const res = await api('POST', '/uploads', { filename: 'f.bin', size: 1, contentType: 'text/plain' });
+        if (res.status !== 201) break;
+        fillers.push(((await res.json()) as { id: string }).id);
+      }
+      const { page } = await signedInPage('bob', query);
+      const toS3: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().startsWith(dev.info.s3.endpoint)) toS3.push(request.method());
+      });
+      try {
+        await addAndUpload(page, { seed: 5, size: 64 * 1024, name: 'small.txt', type: 'text/plain' });
+        const details = page.locator('.uppy-Dashboard-Item-errorDetails');
+        await details.waitFor({ timeout: 120_000 });
+        const label = (await details.getAttribute('aria-label')) ?? '';
+        assert.match(label, /at most 20 uploads may be open at once; finish or abort one$/);
+        assert.deepEqual(toS3, [], 'nothing was sent to S3');
+      } catch (error) {
+        await saveScreenshot(page, `uppy-${query ? 'sign' : 'companion'}-quota`);
+        throw error;
+      } finally {
+        await page.close();
+        for (const id of fillers) await api('DELETE', `/uploads/${id}`);
+      }
+    });
 
   test('pause and resume in the Dashboard: the upload goes on from the parts S3 has', async () => {
     const { page, errors } = await signedInPage('alice');
