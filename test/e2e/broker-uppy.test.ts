@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { UploadError } from '@hoist/client/internal/errors';
 import { hoistAwsS3Options, hoistSignRequest } from '@hoist/client/internal/uppy';
 import {
+  BROKER_KEYS,
   BUCKET,
   brokerConfig,
   bytes,
@@ -326,5 +327,61 @@ describe('the broker behind @uppy/aws-s3 (Companion routes)', () => {
     const form = await alice({ method: 'PUT', key: 'x', contentType: 'text/plain' });
     assert.match(form.fields?.key ?? '', new RegExp(`^${PREFIX}/alice/[a-z0-9]+/x$`));
     assert.throws(() => hoistSignRequest({ endpoint: '' }), { code: 'invalid-options' });
+  });
+
+  test('a completion lists the parts in S3 once (its sizes size the upload; the same list is checked)', async () => {
+    const operations: string[] = [];
+    const s3 = server.makeClient({ credentials: { ...BROKER_KEYS } });
+    s3.middlewareStack.add(
+      (next, context) => (args) => {
+        operations.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countOperations' },
+    );
+    const counted = await startTestBroker(
+      hook,
+      brokerConfig(server, 'sts', {
+        limits: { maxObjectSize: LIMIT, maxConcurrentUploadsPerUser: 100, maxCredentialMintsPerMinute: 1000 },
+        uppy: { enabled: true, path: '/companion', cookieName: COOKIE },
+      }),
+      { s3 },
+    );
+    const at = (path: string, init: RequestInit = {}) =>
+      fetch(`${counted.url}/companion${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
+      });
+    const upload = (await (
+      await at('/s3/multipart', {
+        method: 'POST',
+        body: JSON.stringify({ filename: 'once.bin', type: 'application/octet-stream' }),
+      })
+    ).json()) as { key: string; uploadId: string };
+    const data = randomBytes(6 * MiB);
+    const parts = [];
+    for (const [n, chunk] of [data.subarray(0, 5 * MiB), data.subarray(5 * MiB)].entries()) {
+      const signed = (await (
+        await at(`/s3/multipart/${upload.uploadId}/${n + 1}${q(upload.key)}`)
+      ).json()) as {
+        url: string;
+      };
+      const res = await fetch(signed.url, { method: 'PUT', body: bytes(chunk) });
+      assert.equal(res.status, 200);
+      parts.push({ PartNumber: n + 1, ETag: res.headers.get('etag')! });
+    }
+    operations.length = 0;
+    const done = await at(`/s3/multipart/${upload.uploadId}/complete${q(upload.key)}`, {
+      method: 'POST',
+      body: JSON.stringify({ parts }),
+    });
+    assert.equal(done.status, 200, await done.clone().text());
+    assert.deepEqual(
+      operations.filter((name) => name === 'ListPartsCommand'),
+      ['ListPartsCommand'],
+      `operations: ${operations.join(', ')}`,
+    );
+    assert.ok(operations.includes('CompleteMultipartUploadCommand'));
+    assert.ok((await storedBytes(server.client, upload.key)).equals(data));
   });
 });

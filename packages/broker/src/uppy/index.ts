@@ -44,14 +44,7 @@ export function mountUppy(app: Hono<BrokerEnv>, deps: UppyMountDeps): void {
     capabilities: deps.capabilities,
     ...(deps.newId ? { newId: deps.newId } : {}),
   });
-  const service = new UppyService({
-    uploads,
-    registry: deps.registry,
-    aws: deps.aws,
-    settings: config,
-    hooks: deps.hooks,
-    clock: deps.clock,
-  });
+  const service = new UppyService({ uploads });
   const authenticate = createCookieAuthenticator(deps.authenticator, {
     cookieName: config.uppy.cookieName,
     allowedOrigins: config.cors.origins,

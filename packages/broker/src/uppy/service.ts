@@ -12,31 +12,22 @@
  *   verifies it, and an over-limit total is rejected there (aborted, nothing kept).
  */
 
-import type { UploadStatus } from '@hoist/protocol';
 import { S3_LIMITS } from '@hoist/protocol';
-import type { AwsClients } from '../aws.ts';
 import { BrokerProblem } from '../errors.ts';
-import type { BrokerUser, Registry, UploadRecord } from '../types.ts';
-import type { LifecycleHooks, UploadService } from '../uploads.ts';
+import { completeRecord, listParts } from '../lifecycle/complete.ts';
+import { type Lifecycle, OPEN } from '../lifecycle/context.ts';
+import { reportIssued } from '../lifecycle/issue.ts';
+import type { BrokerUser, UploadRecord } from '../types.ts';
+import type { UploadService } from '../uploads.ts';
 import { presignPartAnyLength } from './presign-part.ts';
 
 /** Object metadata marking an upload whose size is declared at completion. */
 export const OPEN_SIZE_METADATA = 'hoist-size';
 const OPEN_SIZE_VALUE = 'at-completion';
-const OPEN: readonly UploadStatus[] = ['created', 'uploading'];
 
 export interface UppyServiceDeps {
   /** A lifecycle in presign mode: Uppy gets URLs, never credentials, whatever the broker's mode. */
   uploads: UploadService;
-  registry: Registry;
-  aws: AwsClients;
-  settings: {
-    limits: { maxObjectSize: number };
-    singleRequestMaxSize: number;
-    presign: { expiresSeconds: number };
-  };
-  hooks: Pick<LifecycleHooks, 'beforeMint' | 'credentialIssued'>;
-  clock?: () => number;
 }
 
 export interface UppyCreateInput {
@@ -64,26 +55,26 @@ export function readableSize(bytes: number): string {
 }
 
 export class UppyService {
-  readonly #d: UppyServiceDeps;
-  readonly #clock: () => number;
+  readonly #uploads: UploadService;
+  readonly #lc: Lifecycle;
 
   constructor(deps: UppyServiceDeps) {
-    this.#d = deps;
-    this.#clock = deps.clock ?? Date.now;
+    this.#uploads = deps.uploads;
+    this.#lc = deps.uploads.lifecycle;
   }
 
   #tooLarge(): BrokerProblem {
     return new BrokerProblem(
       'too-large',
-      `This file is larger than your ${readableSize(this.#d.settings.limits.maxObjectSize)} limit`,
+      `This file is larger than your ${readableSize(this.#lc.settings.limits.maxObjectSize)} limit`,
     );
   }
 
   async create(user: BrokerUser, input: UppyCreateInput): Promise<{ key: string; uploadId: string }> {
-    const { limits, singleRequestMaxSize } = this.#d.settings;
+    const { limits, singleRequestMaxSize } = this.#lc.settings;
     // The worst case the user may send; always multipart (a single request has no completion call).
     const bound = Math.max(limits.maxObjectSize, singleRequestMaxSize + 1);
-    const created = await this.#d.uploads.create(user, {
+    const created = await this.#uploads.create(user, {
       filename: input.filename,
       contentType: input.contentType,
       size: bound,
@@ -96,7 +87,7 @@ export class UppyService {
 
   /** The user's open-size upload with this S3 upload id and key; anyone else's does not exist. */
   async #find(user: BrokerUser, uploadId: string, key: string): Promise<UploadRecord> {
-    const record = await this.#d.registry.getByUploadId(uploadId);
+    const record = await this.#lc.registry.getByUploadId(uploadId);
     // Key and owner must both match: a leaked upload id alone opens nothing.
     if (!record || record.userId !== user.id || record.key !== key)
       throw new BrokerProblem('not-found', 'No such upload');
@@ -108,11 +99,6 @@ export class UppyService {
     return record;
   }
 
-  #requireOpen(record: UploadRecord): void {
-    if (!OPEN.includes(record.status)) throw new BrokerProblem('conflict', `The upload is ${record.status}`);
-    if (record.expiresAt <= this.#clock()) throw new BrokerProblem('conflict', 'The upload has expired');
-  }
-
   async signPart(
     user: BrokerUser,
     uploadId: string,
@@ -121,41 +107,28 @@ export class UppyService {
   ): Promise<{ url: string; expiresAt: string }> {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > S3_LIMITS.maxParts)
       throw new BrokerProblem('invalid-request', `Part numbers are 1..${S3_LIMITS.maxParts}`);
+    const lc = this.#lc;
     const record = await this.#find(user, uploadId, key);
-    this.#requireOpen(record);
+    lc.requireOpen(record);
     // Parts before this one are each at least 5 MiB: past the limit already, so refuse it.
-    if ((partNumber - 1) * S3_LIMITS.minPartSize >= this.#d.settings.limits.maxObjectSize)
-      throw this.#tooLarge();
-    await this.#d.hooks.beforeMint?.(user);
-    const now = this.#clock();
-    const expiresIn = Math.max(
-      1,
-      Math.min(this.#d.settings.presign.expiresSeconds, Math.floor((record.expiresAt - now) / 1000)),
-    );
-    const signed = await presignPartAnyLength(this.#d.aws.presigner, {
+    if ((partNumber - 1) * S3_LIMITS.minPartSize >= lc.settings.limits.maxObjectSize) throw this.#tooLarge();
+    await lc.hooks.beforeMint?.(user);
+    const signed = await presignPartAnyLength(lc.aws.presigner, {
       bucket: record.bucket,
       key: record.key,
       uploadId,
       partNumber,
-      expiresIn,
-      now,
+      expiresIn: lc.expiresIn(record),
+      now: lc.clock(),
     });
-    if (record.status === 'created')
-      await this.#d.registry.transition(record.id, ['created'], { status: 'uploading' }, now);
-    this.#d.hooks.credentialIssued?.({
-      userId: user.id,
-      uploadId: record.id,
-      key: record.key,
-      mode: 'presign',
-      expiration: signed.expiresAt,
-      kind: 'part-urls',
-    });
+    await lc.markUploading(record);
+    reportIssued(lc, record, { kind: 'part-urls', expiration: signed.expiresAt });
     return signed;
   }
 
   async listParts(user: BrokerUser, uploadId: string, key: string): Promise<UppyPart[]> {
     const record = await this.#find(user, uploadId, key);
-    const view = await this.#d.uploads.get(user, record.id);
+    const view = await this.#uploads.get(user, record.id);
     return (view.parts ?? []).map((p) => ({ partNumber: p.partNumber, etag: p.etag, size: p.size }));
   }
 
@@ -165,27 +138,39 @@ export class UppyService {
     key: string,
     parts: { partNumber: number; etag: string }[],
   ): Promise<{ key: string; bucket: string; size: number }> {
-    const record = await this.#find(user, uploadId, key);
-    if (record.status === 'completed') return { key: record.key, bucket: record.bucket, size: record.size };
-    this.#requireOpen(record);
-    const listed = new Map((await this.listParts(user, uploadId, key)).map((p) => [p.partNumber, p]));
-    const total = parts.reduce((sum, p) => sum + (listed.get(p.partNumber)?.size ?? 0), 0);
-    // The size is known now: declared before the lifecycle completes, so it checks the parts
-    // add up to it, checks the limit (rejecting and deleting when over) and verifies the object.
-    await this.#d.registry.transition(record.id, OPEN, { size: total }, this.#clock());
-    try {
-      const done = await this.#d.uploads.complete(user, record.id, { parts });
-      return { key: done.key, bucket: record.bucket, size: done.size };
-    } catch (error) {
-      // The lifecycle said "rejected: over the limit"; the person in the Dashboard reads this.
-      if (total > this.#d.settings.limits.maxObjectSize && error instanceof BrokerProblem)
-        throw this.#tooLarge();
-      throw error;
-    }
+    const lc = this.#lc;
+    const found = await this.#find(user, uploadId, key);
+    return lc.serial(found.id, async () => {
+      const record = await lc.owned(user, found.id);
+      if (record.status === 'completed') return { key: record.key, bucket: record.bucket, size: record.size };
+      lc.requireOpen(record);
+      // Listed once: the sizes declare the upload's size, and the lifecycle checks these same parts.
+      const listed = await listParts(lc, record, uploadId);
+      const sizes = new Map((listed ?? []).map((p) => [p.partNumber, p.size]));
+      const total = parts.reduce((sum, p) => sum + (sizes.get(p.partNumber) ?? 0), 0);
+      // The size is known now: declared before the lifecycle completes, so it checks the parts
+      // add up to it, checks the limit (rejecting and deleting when over) and verifies the object.
+      const sized = await lc.registry.transition(record.id, OPEN, { size: total }, lc.clock());
+      try {
+        const done = await completeRecord(
+          lc,
+          user,
+          sized ?? (await lc.owned(user, record.id)),
+          { parts },
+          { listed },
+        );
+        return { key: done.key, bucket: record.bucket, size: done.size };
+      } catch (error) {
+        // The lifecycle said "rejected: over the limit"; the person in the Dashboard reads this.
+        if (total > lc.settings.limits.maxObjectSize && error instanceof BrokerProblem)
+          throw this.#tooLarge();
+        throw error;
+      }
+    });
   }
 
   async abort(user: BrokerUser, uploadId: string, key: string): Promise<void> {
     const record = await this.#find(user, uploadId, key);
-    await this.#d.uploads.abort(user, record.id);
+    await this.#uploads.abort(user, record.id);
   }
 }
