@@ -75,15 +75,15 @@ export async function completeRecord(
   const done = record.uploadId
     ? await completeMultipart(lc, record, record.uploadId, parts, checksum, known)
     : await completeSingle(lc, record, parts);
-  announceCompleted(lc, done);
+  announceCompleted(lc, done, user.id);
   return toView(done);
 }
 
 /** Logs and reports (metrics, webhook) a completion this process made, once. */
-export function announceCompleted(lc: Lifecycle, done: UploadRecord): void {
+export function announceCompleted(lc: Lifecycle, done: UploadRecord, userId: string): void {
   if (!lc.justCompleted.has(done)) return;
   lc.justCompleted.delete(done);
-  lc.log.info({ uploadId: done.id, userId: done.userId, key: done.key, size: done.size }, 'upload completed');
+  lc.log.info({ uploadId: done.id, userId, key: done.key, size: done.size }, 'upload completed');
   lc.hooks.uploadEnded?.(done);
 }
 

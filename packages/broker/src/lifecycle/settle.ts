@@ -19,7 +19,7 @@ export function settleForm(lc: Lifecycle, id: string): Promise<FormSettlement> {
     if (record?.status === 'completed') return 'completed';
     if (!record || !isFormUpload(record) || !OPEN.includes(record.status)) return 'closed';
     try {
-      announceCompleted(lc, await completeSingle(lc, record, []));
+      announceCompleted(lc, await completeSingle(lc, record, []), record.userId);
       return 'completed';
     } catch (error) {
       if (!(error instanceof BrokerProblem)) throw error;
