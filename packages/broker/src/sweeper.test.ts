@@ -214,6 +214,49 @@ describe('sweep', () => {
     assert.equal(await objectExists(s3, BUCKET, liveKey), true);
   });
 
+  it('lets the settle hook take a stale record first; a failing hook keeps the record open', async (t) => {
+    const { server, registry, register } = await setup(t);
+    const s3 = server.client;
+    const now = Date.now();
+    const formKey = 'u/alice/f1/form.txt';
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: formKey, Body: 'posted' }));
+    const settled = await register(formKey, null, { expiresAt: now - 1 });
+    const failing = await register('u/alice/f2/form.txt', null, { expiresAt: now - 1 });
+    const plain = await register('u/alice/f3/put.txt', null, { expiresAt: now - 1 });
+    const errors: string[] = [];
+    const result = await sweep({
+      registry,
+      s3,
+      bucket: BUCKET,
+      keyPrefix: 'u/',
+      now,
+      olderThanMs: HOUR,
+      settle: async (record) => {
+        if (record.id === failing.id) throw new Error('store down');
+        return record.id === settled.id;
+      },
+      onError: (_, upload) => errors.push(upload.id ?? ''),
+    });
+    assert.deepEqual(result, {
+      expired: 1,
+      settled: 1,
+      aborted: 0,
+      orphans: 0,
+      kept: 0,
+      deleted: 0,
+      failed: 1,
+    });
+    assert.equal((await registry.get(settled.id))?.status, 'created', "the hook's to settle");
+    assert.equal(await objectExists(s3, BUCKET, formKey), true, 'not deleted by the sweeper');
+    assert.equal((await registry.get(failing.id))?.status, 'created', 'kept for the next sweep');
+    assert.deepEqual(errors, [failing.id]);
+    assert.equal((await registry.get(plain.id))?.status, 'expired');
+    await assert.rejects(
+      sweep({ registry, s3, bucket: BUCKET, keyPrefix: 'u/', now, olderThanMs: HOUR, settle: 1 as never }),
+      /settle must be a function/,
+    );
+  });
+
   it('validates its options', async () => {
     const registry = openRegistry('sqlite::memory:');
     const base = {
