@@ -23,30 +23,13 @@ import {
   type TestBroker,
   TOKENS,
 } from '../helpers/broker.ts';
+import { type Form, policyOf, postForm } from '../helpers/post-form.ts';
 import { objectExists, suiteCleanup } from '../helpers/s3.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const APP = 'http://app.example.test';
 const COOKIE = 'hoist_session';
 const LIMIT = 20 * MiB;
-
-interface Form {
-  url: string;
-  fields: Record<string, string>;
-}
-
-/** Sends the fields then the file, as a browser's FormData does. */
-async function post(form: Form, data: Buffer, fields: Record<string, string> = {}) {
-  const body = new FormData();
-  for (const [name, value] of Object.entries({ ...form.fields, ...fields })) body.append(name, value);
-  body.append('file', new Blob([new Uint8Array(data)]), 'upload.bin');
-  const res = await fetch(form.url, { method: 'POST', body });
-  return { status: res.status, text: await res.text() };
-}
-
-function policyOf(form: Form): { expiration: string; conditions: unknown[] } {
-  return JSON.parse(Buffer.from(form.fields.policy ?? '', 'base64').toString('utf8'));
-}
 
 describe('single-request uploads as POST forms', () => {
   const hook = suiteCleanup();
@@ -97,7 +80,7 @@ describe('single-request uploads as POST forms', () => {
       'unknown size: 1 byte up to the single-request size',
     );
     const data = randomBytes(1 * MiB);
-    const sent = await post(form, data);
+    const sent = await postForm(form, data);
     assert.equal(sent.status, 201, sent.text);
     assert.match(sent.text, /<PostResponse>/);
 
@@ -137,18 +120,22 @@ describe('single-request uploads as POST forms', () => {
     );
     const key = form.fields.key ?? '';
     const other = `${PREFIX}/alice/someone-else/exact.bin`;
-    const attempts: [string, Awaited<ReturnType<typeof post>>, RegExp][] = [
-      ['one byte more', await post(form, randomBytes(1001)), /EntityTooLarge/],
-      ['one byte less', await post(form, randomBytes(999)), /EntityTooSmall/],
-      ['another key', await post(form, randomBytes(1000), { key: other }), /Policy Condition failed.*\$key/],
+    const attempts: [string, Awaited<ReturnType<typeof postForm>>, RegExp][] = [
+      ['one byte more', await postForm(form, randomBytes(1001)), /EntityTooLarge/],
+      ['one byte less', await postForm(form, randomBytes(999)), /EntityTooSmall/],
+      [
+        'another key',
+        await postForm(form, randomBytes(1000), { key: other }),
+        /Policy Condition failed.*\$key/,
+      ],
       [
         'another type',
-        await post(form, randomBytes(1000), { 'Content-Type': 'text/html' }),
+        await postForm(form, randomBytes(1000), { 'Content-Type': 'text/html' }),
         /Policy Condition failed.*\$content-type/i,
       ],
       [
         'an extra field',
-        await post(form, randomBytes(1000), { 'x-amz-meta-extra': '1' }),
+        await postForm(form, randomBytes(1000), { 'x-amz-meta-extra': '1' }),
         /Extra input fields/,
       ],
     ];
@@ -185,7 +172,7 @@ describe('single-request uploads as POST forms', () => {
     } finally {
       lag = 0;
     }
-    const res = await post(form, randomBytes(100));
+    const res = await postForm(form, randomBytes(100));
     assert.equal(res.status, 403);
     assert.match(res.text, /Policy expired/);
     assert.equal(await objectExists(server.client, BUCKET, form.fields.key ?? ''), false);
@@ -209,7 +196,7 @@ describe('single-request uploads as POST forms', () => {
   test('after the form expires the sweeper verifies what nobody completed: kept, deleted or expired', async () => {
     const valid = await companionForm('bob', 'valid.txt');
     const data = randomBytes(4096);
-    assert.equal((await post(valid, data)).status, 201);
+    assert.equal((await postForm(valid, data)).status, 201);
     const wrong = await companionForm('bob', 'wrong.txt');
     // Written around the broker, with another type: not what the form allowed.
     await server.client.send(
@@ -250,11 +237,11 @@ describe('single-request uploads as POST forms', () => {
     assert.equal(form.fields['x-amz-checksum-algorithm'], 'CRC32C');
     assert.equal(form.fields['x-amz-checksum-crc32c'], crc32cBase64(data));
     const other = randomBytes(data.length);
-    const bad = await post(form, other);
+    const bad = await postForm(form, other);
     assert.equal(bad.status, 400);
     assert.match(bad.text, /BadDigest/);
     assert.equal(await objectExists(server.client, BUCKET, created.body.key), false);
-    assert.equal((await post(form, data)).status, 201);
+    assert.equal((await postForm(form, data)).status, 201);
     const done = await broker.api('alice', 'POST', `/uploads/${created.body.id}/complete`, { parts: [] });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(done.body.status, 'completed');

@@ -10,25 +10,13 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client
 import { parseBrokerConfig } from '@hoist/broker/internal/config';
 import { type RunningBroker, startBroker } from '@hoist/broker/internal/node';
 import { apiClient, captureLogger, MiB, TOKENS } from '../helpers/broker.ts';
+import { type Form, postForm } from '../helpers/post-form.ts';
 import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
 
 const skip = rgwUnavailable();
 const PREFIX = 'files';
 const APP = 'http://app.example.test';
 const COOKIE = 'hoist_session';
-
-interface Form {
-  url: string;
-  fields: Record<string, string>;
-}
-
-async function post(form: Form, data: Buffer, fields: Record<string, string> = {}) {
-  const body = new FormData();
-  for (const [name, value] of Object.entries({ ...form.fields, ...fields })) body.append(name, value);
-  body.append('file', new Blob([new Uint8Array(data)]), 'upload.bin');
-  const res = await fetch(form.url, { method: 'POST', body });
-  return { status: res.status, text: await res.text() };
-}
 
 const md5 = (data: Buffer) => createHash('md5').update(data);
 
@@ -93,7 +81,7 @@ describe('Ceph RGW: POST-form uploads', { skip }, () => {
     const form = await params({ filename: 'notes.txt', type: 'text/plain' });
     assert.equal(form.fields['x-amz-checksum-algorithm'], undefined, 'no checksum fields on this store');
     const data = randomBytes(1 * MiB);
-    const sent = await post(form, data);
+    const sent = await postForm(form, data);
     assert.equal(sent.status, 201, sent.text);
     const list = await api()('alice', 'GET', '/uploads');
     const entry = list.body.uploads.find((u: { key: string }) => u.key === form.fields.key);
@@ -109,11 +97,15 @@ describe('Ceph RGW: POST-form uploads', { skip }, () => {
     const form = await params({ filename: 'exact.bin', type: 'application/octet-stream', size: '1000' });
     const key = form.fields.key ?? '';
     const other = `${PREFIX}/alice/someone-else/exact.bin`;
-    const attempts: [string, Awaited<ReturnType<typeof post>>, string][] = [
-      ['one byte more', await post(form, randomBytes(1001)), 'EntityTooLarge'],
-      ['one byte less', await post(form, randomBytes(999)), 'EntityTooSmall'],
-      ['another key', await post(form, randomBytes(1000), { key: other }), 'AccessDenied'],
-      ['another type', await post(form, randomBytes(1000), { 'Content-Type': 'text/html' }), 'AccessDenied'],
+    const attempts: [string, Awaited<ReturnType<typeof postForm>>, string][] = [
+      ['one byte more', await postForm(form, randomBytes(1001)), 'EntityTooLarge'],
+      ['one byte less', await postForm(form, randomBytes(999)), 'EntityTooSmall'],
+      ['another key', await postForm(form, randomBytes(1000), { key: other }), 'AccessDenied'],
+      [
+        'another type',
+        await postForm(form, randomBytes(1000), { 'Content-Type': 'text/html' }),
+        'AccessDenied',
+      ],
     ];
     for (const [what, res, code] of attempts)
       assert.equal(/<Code>([^<]*)</.exec(res.text)?.[1], code, `${what}: ${res.status} ${res.text}`);
@@ -133,7 +125,7 @@ describe('Ceph RGW: POST-form uploads', { skip }, () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.integrity, 'content-md5');
     // Other bytes of the same size pass RGW's policy check; the broker's ETag check does not.
-    assert.equal((await post(created.body.postForm, randomBytes(data.length))).status, 201);
+    assert.equal((await postForm(created.body.postForm, randomBytes(data.length))).status, 201);
     const done = await api()('alice', 'POST', `/uploads/${created.body.id}/complete`, { parts: [] });
     assert.equal(done.status, 422, JSON.stringify(done.body));
     assert.match(done.body.detail, /ETag is not the MD5 of the file/);
