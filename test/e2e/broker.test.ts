@@ -353,6 +353,34 @@ describe('broker end to end', () => {
     );
   });
 
+  test('presign on a store that ignores If-None-Match on PutObject: small files go multipart, with no PUT URL to reuse', async (tc) => {
+    const broker = await startTestBroker(
+      tc,
+      brokerConfig(server, 'presign', { limits: E2E_LIMITS, store: { ifNoneMatchOnPut: false } }),
+    );
+    const data = randomBytes(1000);
+    const created = await createUpload(broker.api, {
+      filename: 'small.txt',
+      size: data.length,
+      contentType: 'text/plain',
+    });
+    assert.equal(created.putRequest, undefined, 'no PUT URL that could replace the verified object');
+    assert.ok(created.uploadId);
+    assert.equal(created.partCount, 1);
+    const parts = await uploadParts(broker.api, created, data);
+    const done = await broker.api('alice', 'POST', `/uploads/${created.id}/complete`, { parts });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(sha256(await stored(created.key)), sha256(data));
+    // An empty file can only be replaced by an empty file: it keeps its single PUT.
+    const empty = await createUpload(broker.api, {
+      filename: 'empty.txt',
+      size: 0,
+      contentType: 'text/plain',
+    });
+    assert.ok(empty.putRequest);
+    assert.equal(empty.uploadId, null);
+  });
+
   test('FULL_OBJECT: a whole-file checksum that does not match rejects the upload', async () => {
     const data = randomBytes(11 * MiB);
     const created = await create('sts', {

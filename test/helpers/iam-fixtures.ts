@@ -3,6 +3,7 @@
  * an upload role whose trust policy names it; the role may run multipart uploads under one
  * prefix of one bucket.
  */
+import { brokerPolicy } from '@hoist/cli/internal/aws/policies';
 import type { IamConfigInput } from '@hoist/server/internal/iam/config';
 
 /** What an upload needs: the parts, listing them (to resume) and aborting. */
@@ -12,28 +13,11 @@ type Statement = Record<string, unknown>;
 
 /**
  * The broker's own calls besides AssumeRole: GetFederationToken, and S3 on `<bucket>/<prefix>/*`
- * and the bucket (verifying, reading back, deleting and sweeping uploads).
+ * and the bucket (verifying, reading back, deleting and sweeping uploads) — the AWS kit's
+ * broker policy, so the tests run the broker with exactly what `hoist aws` grants it.
  */
 export function brokerOwnStatements(bucket: string, prefix: string): Statement[] {
-  return [
-    { Effect: 'Allow', Action: 'sts:GetFederationToken', Resource: '*' },
-    {
-      Effect: 'Allow',
-      Action: [
-        's3:PutObject',
-        's3:GetObject',
-        's3:DeleteObject',
-        's3:AbortMultipartUpload',
-        's3:ListMultipartUploadParts',
-      ],
-      Resource: `arn:aws:s3:::${bucket}/${prefix}/*`,
-    },
-    {
-      Effect: 'Allow',
-      Action: ['s3:ListBucketMultipartUploads', 's3:ListBucket'],
-      Resource: `arn:aws:s3:::${bucket}`,
-    },
-  ];
+  return brokerPolicy({ bucket, prefix, mode: 'federation' }).Statement;
 }
 
 export interface BrokerIamOptions {

@@ -7,6 +7,7 @@ import {
   checkModeSupported,
   FULL_CAPABILITIES,
   integrityFor,
+  resolveCapabilities,
   type StoreCapabilities,
   StoreCapabilityError,
 } from './capabilities.ts';
@@ -152,4 +153,46 @@ test('the gate keeps a refusal, warns at each start when the risk is accepted, a
   });
   assert.equal((await pinned()).flexibleChecksums, false);
   assert.equal(probes, 2);
+});
+
+test('resolveCapabilities: pins win, the probe is asked for the rest only, and the verdict comes back instead of a throw', async () => {
+  const asked: (readonly CapabilityName[])[] = [];
+  const probe = async (names: readonly CapabilityName[]) => {
+    asked.push(names);
+    // The probe learns more than it was asked (minting tells about federation): the pin wins.
+    return { ...RGW, federationToken: true };
+  };
+  const store: StoreConfig = { ...AUTO, flexibleChecksums: true };
+  const sts = await resolveCapabilities('sts', store, probe);
+  assert.deepEqual(asked, [['ifNoneMatchOnPut', 'ifNoneMatchOnComplete', 'conditionalWriteKeys']]);
+  assert.deepEqual(sts.caps, { ...RGW, flexibleChecksums: true, federationToken: true });
+  assert.deepEqual(sts.source, {
+    flexibleChecksums: 'pinned',
+    ifNoneMatchOnPut: 'probed',
+    ifNoneMatchOnComplete: 'probed',
+    conditionalWriteKeys: 'probed',
+    federationToken: 'not needed',
+  });
+  assert.ok(sts.refusal instanceof StoreCapabilityError);
+  assert.equal(sts.refusal.code, 'overwrite-not-preventable');
+  assert.deepEqual(sts.warnings, []);
+
+  const risky = await resolveCapabilities('sts', { ...store, acceptOverwriteRisk: true }, probe);
+  assert.equal(risky.refusal, undefined);
+  assert.equal(risky.warnings.length, 1);
+
+  // A probe that could not tell counts as absent; nothing to probe means no probe at all.
+  const unknown = await resolveCapabilities('presign', AUTO, async () => ({}));
+  assert.equal(unknown.caps.flexibleChecksums, false);
+  assert.equal(unknown.refusal, undefined);
+  asked.length = 0;
+  const pinned = await resolveCapabilities('presign', { ...AUTO, ...FULL_CAPABILITIES }, probe);
+  assert.deepEqual(asked, []);
+  assert.deepEqual(pinned.probed, []);
+  await assert.rejects(
+    resolveCapabilities('sts', AUTO, () =>
+      Promise.reject(new StoreProbeError('PutObject', new Error('down'))),
+    ),
+    StoreProbeError,
+  );
 });

@@ -53,6 +53,47 @@ export function capabilityPlan(
   return { known, toProbe };
 }
 
+/** Where each capability's value came from. */
+export type CapabilitySource = 'probed' | 'pinned' | 'not needed';
+
+export interface ResolvedCapabilities {
+  caps: StoreCapabilities;
+  /** The capabilities the probe was asked for (none when all were pinned or not needed). */
+  probed: CapabilityName[];
+  source: Record<CapabilityName, CapabilitySource>;
+  /** Warnings to log at every start (a risk the config accepted). */
+  warnings: string[];
+  /** Why the mode cannot run on this store; absent when it can. */
+  refusal?: StoreCapabilityError;
+}
+
+/**
+ * The store's capabilities for `mode`: the config's pins, the rest from `probe` (asked only
+ * for those), and the mode's verdict on them. Pins win over what a probe learns besides
+ * (minting tells whether federation works); what a probe could not tell counts as absent.
+ * The broker's start (store-gate.ts) and `hoist aws doctor` decide through this one function.
+ */
+export async function resolveCapabilities(
+  mode: UploadMode,
+  store: Pick<StoreConfig, CapabilityName | 'acceptOverwriteRisk'>,
+  probe: (names: readonly CapabilityName[]) => Promise<Partial<StoreCapabilities>>,
+): Promise<ResolvedCapabilities> {
+  const { known, toProbe } = capabilityPlan(mode, store);
+  const found = toProbe.length > 0 ? await probe(toProbe) : {};
+  const caps = {} as StoreCapabilities;
+  const source = {} as Record<CapabilityName, CapabilitySource>;
+  for (const name of CAPABILITY_NAMES) {
+    caps[name] = known[name] ?? found[name] ?? false;
+    source[name] = toProbe.includes(name) ? 'probed' : store[name] === 'auto' ? 'not needed' : 'pinned';
+  }
+  try {
+    return { caps, probed: toProbe, source, warnings: checkModeSupported(mode, caps, store) };
+  } catch (error) {
+    if (!(error instanceof StoreCapabilityError)) throw error;
+    return { caps, probed: toProbe, source, warnings: [], refusal: error };
+  }
+}
+
 /** The store cannot do what the configured mode needs; `code` is stable, `missing` names why. */
 export class StoreCapabilityError extends Error {
   readonly code: 'overwrite-not-preventable' | 'federation-unavailable';

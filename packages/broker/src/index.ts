@@ -27,6 +27,8 @@ export {
   checkModeSupported,
   FULL_CAPABILITIES,
   integrityFor,
+  type ResolvedCapabilities,
+  resolveCapabilities,
   type StoreCapabilities,
   StoreCapabilityError,
 } from './capabilities.ts';
@@ -42,14 +44,20 @@ export { BrokerProblem } from './errors.ts';
 export { etagIsMd5, md5Hex } from './etag-chain.ts';
 export { buildObjectKey, contentDisposition, sanitizeFilename } from './keys.ts';
 export { type CreateLoggerOptions, createLogger, type Logger } from './log.ts';
-export { type RunningBroker, type StartBrokerOptions, startBroker } from './node.ts';
+export {
+  type OpenBroker,
+  openBroker,
+  type RunningBroker,
+  type StartBrokerOptions,
+  startBroker,
+} from './node.ts';
 export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './node-handler.ts';
 export { openApiDocument } from './openapi.ts';
 export { presignPutObject } from './presign.ts';
 export { useReasonHeader } from './reason-phrase.ts';
 export { reconcileForms, settleExpiredForms } from './reconcile.ts';
 export { openRegistry } from './registry/index.ts';
-export { buildSessionPolicy, UPLOAD_ACTIONS } from './session-policy.ts';
+export { buildSessionPolicy, UPLOAD_ACTIONS, uploadStatements } from './session-policy.ts';
 export {
   describeStoreError,
   isUnsupportedOperation,

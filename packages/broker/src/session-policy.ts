@@ -49,35 +49,50 @@ export function buildSessionPolicy({ bucket, key, partition = 'aws' }: SessionPo
   // IAM reads `*` and `?` as wildcards and `${…}` as variables in Resource: none may appear.
   if (/[*?$\u0000-\u001f\u007f]/.test(bucket + key) || key === '')
     throw new Error(`session policy: key ${JSON.stringify(key)} has characters IAM would interpret`);
-  const resource = s3ObjectArn(bucket, key, partition);
   const text = JSON.stringify({
     Version: '2012-10-17',
-    Statement: [
-      // Creating the object (PutObject, CompleteMultipartUpload): only if nothing is there.
-      {
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: resource,
-        Condition: { Null: { 's3:if-none-match': 'false' } },
-      },
-      // The multipart steps that create nothing (CreateMultipartUpload, UploadPart).
-      {
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: resource,
-        Condition: { Bool: { 's3:ObjectCreationOperation': 'false' } },
-      },
-      {
-        Effect: 'Allow',
-        Action: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-        Resource: resource,
-      },
-    ],
+    Statement: uploadStatements(s3ObjectArn(bucket, key, partition)),
   });
   if (text.length > MAX_SESSION_POLICY_CHARS)
     throw new Error(`session policy: ${text.length} characters exceed STS's ${MAX_SESSION_POLICY_CHARS}`);
   selfCheck(text, bucket, key, partition);
   return text;
+}
+
+/**
+ * The statements allowing an upload on `resource` (one object ARN here; the upload role's
+ * `bucket/prefix/*` in the AWS kit): creation only with If-None-Match, the multipart steps
+ * that create nothing, listing parts and aborting.
+ */
+export function uploadStatements(resource: string): UploadStatement[] {
+  return [
+    // Creating the object (PutObject, CompleteMultipartUpload): only if nothing is there.
+    {
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: resource,
+      Condition: { Null: { 's3:if-none-match': 'false' } },
+    },
+    // The multipart steps that create nothing (CreateMultipartUpload, UploadPart).
+    {
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: resource,
+      Condition: { Bool: { 's3:ObjectCreationOperation': 'false' } },
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+      Resource: resource,
+    },
+  ];
+}
+
+export interface UploadStatement {
+  Effect: 'Allow';
+  Action: string | string[];
+  Resource: string;
+  Condition?: Record<string, Record<string, string>>;
 }
 
 const ALLOW_ALL = parsePolicy(

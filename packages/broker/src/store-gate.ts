@@ -9,8 +9,7 @@ import type { UploadMode } from '@hoist/protocol';
 import {
   CAPABILITY_NAMES,
   type CapabilityName,
-  capabilityPlan,
-  checkModeSupported,
+  resolveCapabilities,
   type StoreCapabilities,
 } from './capabilities.ts';
 import type { StoreConfig } from './config.ts';
@@ -30,37 +29,31 @@ export function createCapabilityGate(options: CapabilityGateOptions): Capability
   let verdict: Promise<StoreCapabilities> | undefined;
   let inFlight: Promise<StoreCapabilities> | undefined;
   const decide = async (): Promise<StoreCapabilities> => {
-    const { known, toProbe } = capabilityPlan(options.mode, options.store);
-    const probed = toProbe.length > 0 ? await options.probe(toProbe) : {};
-    const caps = {} as StoreCapabilities;
-    for (const name of CAPABILITY_NAMES) {
-      // Pins win: a probe may learn more than it was asked (minting tells whether federation works).
-      const value = known[name] ?? probed[name];
-      // A probe that could not tell (e.g. no credentials to try the policy with) counts as absent.
-      caps[name] = value ?? false;
-    }
+    const { caps, probed, warnings, refusal } = await resolveCapabilities(
+      options.mode,
+      options.store,
+      options.probe,
+    );
     // Lists of names, not a name → boolean map: the log scrubber hides values under keys such
     // as "federationToken".
     const summary = {
       present: CAPABILITY_NAMES.filter((name) => caps[name]),
       absent: CAPABILITY_NAMES.filter((name) => !caps[name]),
-      probed: toProbe,
+      probed,
       mode: options.mode,
     };
     options.logger?.info(
       summary,
-      toProbe.length > 0 ? 'store capabilities probed' : 'store capabilities pinned by config',
+      probed.length > 0 ? 'store capabilities probed' : 'store capabilities pinned by config',
     );
-    try {
-      for (const warning of checkModeSupported(options.mode, caps, options.store))
-        options.logger?.warn(summary, warning);
-    } catch (error) {
+    if (refusal) {
       options.logger?.warn(
-        { capabilities: caps, mode: options.mode, err: error },
+        { capabilities: caps, mode: options.mode, err: refusal },
         'store unsuitable for mode',
       );
-      throw error;
+      throw refusal;
     }
+    for (const warning of warnings) options.logger?.warn(summary, warning);
     return caps;
   };
   return () => {

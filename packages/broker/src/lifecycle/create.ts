@@ -58,7 +58,8 @@ export async function createUpload(
       'too-large',
       `The file is ${input.size} bytes; the limit is ${s.limits.maxObjectSize}`,
     );
-  const integrity = integrityFor(await lc.caps());
+  const caps = await lc.caps();
+  const integrity = integrityFor(caps);
   await lc.hooks.beforeMint?.(user);
 
   const id = lc.newId();
@@ -73,14 +74,19 @@ export async function createUpload(
   // a file whose MD5 the client did not declare goes multipart, its parts each carrying theirs.
   const md5 = integrity === 'content-md5';
   const declaredMd5 = input.contentMd5 ?? (input.size === 0 ? EMPTY_MD5 : undefined);
+  // A presigned PUT URL stays usable until it expires: only a store that refuses overwrites
+  // (If-None-Match) keeps it from replacing the verified object (an empty file stays empty).
+  const putUrlSafe = s.mode !== 'presign' || caps.ifNoneMatchOnPut || input.size === 0;
   const form = input.singleRequest === 'post';
   if (form && input.size > s.singleRequestMaxSize)
     throw new BrokerProblem(
       'too-large',
       `A single-request upload is at most ${s.singleRequestMaxSize} bytes; this file is ${input.size}`,
     );
-  // A form goes as one request whatever the store: without an MD5 it is verified by size and type.
-  const single = form || (input.size <= s.singleRequestMaxSize && (!md5 || declaredMd5 !== undefined));
+  // A form goes as one request whatever the store (it never has If-None-Match: the key is unique,
+  // and docs/broker.md says what a replay can do); without an MD5 it is verified by size and type.
+  const single =
+    form || (input.size <= s.singleRequestMaxSize && (!md5 || declaredMd5 !== undefined) && putUrlSafe);
   const partSize = choosePartSize(input.size, input.partSize ?? s.partSize);
   const now = lc.clock();
   const metadata = { ...(input.metadata ?? {}) };

@@ -8,14 +8,12 @@ import type { AwsClients } from '@hoist/broker';
 import {
   CAPABILITY_NAMES,
   type CapabilityName,
-  capabilityPlan,
-  checkModeSupported,
   integrityFor,
   probeStore,
+  type ResolvedCapabilities,
+  resolveCapabilities,
   type StoreCapabilities,
-  StoreCapabilityError,
 } from '@hoist/broker';
-import type { UploadIntegrity } from '@hoist/protocol';
 import type { Deployment } from './context.ts';
 import type { DoctorFinding } from './doctor.ts';
 
@@ -48,23 +46,21 @@ const MEANING: Record<CapabilityName, { present: string; absent: string }> = {
 export async function capabilityFindings(options: {
   deployment: Deployment;
   broker: AwsClients;
-}): Promise<{ findings: DoctorFinding[]; integrity?: UploadIntegrity }> {
+}): Promise<{ findings: DoctorFinding[]; caps?: StoreCapabilities }> {
   const { config } = options.deployment;
-  const { known, toProbe } = capabilityPlan(config.mode, config.store);
-  let probed: Partial<StoreCapabilities>;
+  let resolved: ResolvedCapabilities;
   try {
-    probed =
-      toProbe.length === 0
-        ? {}
-        : await probeStore({
-            aws: options.broker,
-            mode: config.mode,
-            s3: config.s3,
-            sts: config.sts,
-            keyPrefix: config.keyPrefix,
-            probe: toProbe,
-            timeoutMs: config.store.probeTimeoutSeconds * 1000,
-          });
+    resolved = await resolveCapabilities(config.mode, config.store, (names) =>
+      probeStore({
+        aws: options.broker,
+        mode: config.mode,
+        s3: config.s3,
+        sts: config.sts,
+        keyPrefix: config.keyPrefix,
+        probe: names,
+        timeoutMs: config.store.probeTimeoutSeconds * 1000,
+      }),
+    );
   } catch (error) {
     return {
       findings: [
@@ -77,17 +73,14 @@ export async function capabilityFindings(options: {
       ],
     };
   }
-  const caps = {} as StoreCapabilities;
-  for (const name of CAPABILITY_NAMES) caps[name] = known[name] ?? probed[name] ?? false;
-
+  const { caps, source, warnings, refusal } = resolved;
   const findings: DoctorFinding[] = [];
   for (const name of CAPABILITY_NAMES) {
-    const how = toProbe.includes(name) ? 'probed' : config.store[name] === 'auto' ? 'not needed' : 'pinned';
-    if (how === 'not needed') continue;
+    if (source[name] === 'not needed') continue;
     findings.push({
       level: caps[name] ? 'ok' : 'warning',
       check: 'capability',
-      message: `${name} (${how}): ${caps[name] ? MEANING[name].present : MEANING[name].absent}`,
+      message: `${name} (${source[name]}): ${caps[name] ? MEANING[name].present : MEANING[name].absent}`,
     });
   }
   findings.push({
@@ -98,19 +91,15 @@ export async function capabilityFindings(options: {
         ? 'uploads are verified by flexible checksums'
         : 'uploads are verified by Content-MD5 on every request and the ETag chain at completion',
   });
-  try {
-    for (const warning of checkModeSupported(config.mode, caps, config.store))
-      findings.push({ level: 'warning', check: 'mode', message: warning });
-    if (findings.every((f) => f.check !== 'mode'))
-      findings.push({ level: 'ok', check: 'mode', message: `${config.mode} mode can run on this store` });
-  } catch (error) {
-    if (!(error instanceof StoreCapabilityError)) throw error;
+  for (const warning of warnings) findings.push({ level: 'warning', check: 'mode', message: warning });
+  if (refusal)
     findings.push({
       level: 'error',
       check: 'mode',
-      message: `${error.message} (missing: ${error.missing.join(', ')})`,
+      message: `${refusal.message} (missing: ${refusal.missing.join(', ')})`,
       fix: 'HOIST_MODE=presign, or accept the risk with HOIST_STORE_ACCEPT_OVERWRITE_RISK=true',
     });
-  }
-  return { findings, integrity: integrityFor(caps) };
+  else if (warnings.length === 0)
+    findings.push({ level: 'ok', check: 'mode', message: `${config.mode} mode can run on this store` });
+  return { findings, caps };
 }

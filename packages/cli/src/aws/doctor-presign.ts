@@ -10,8 +10,16 @@
 
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '@hoist/broker';
-import { deleteObject, etagIsMd5, headObject, md5Hex, presignPutObject } from '@hoist/broker';
-import type { UploadIntegrity } from '@hoist/protocol';
+import {
+  deleteObject,
+  etagIsMd5,
+  FULL_CAPABILITIES,
+  headObject,
+  integrityFor,
+  md5Hex,
+  presignPutObject,
+  type StoreCapabilities,
+} from '@hoist/broker';
 import { crc32c } from '@hoist/server';
 import { awsError, type Deployment } from './context.ts';
 import type { DoctorFinding } from './doctor.ts';
@@ -30,14 +38,15 @@ export async function checkPresignLive(
     broker: AwsClients;
     key: string;
     now: number;
-    integrity: UploadIntegrity;
+    /** The store's capabilities as the broker resolves them (absent: not probed, AWS's assumed). */
+    caps: StoreCapabilities | undefined;
   },
   add: (finding: DoctorFinding) => void,
 ): Promise<void> {
   const { deployment, broker, key } = options;
   const bucket = deployment.bucket;
   // As the broker signs it on this store: a CRC32C where the store keeps checksums, else Content-MD5.
-  const byChecksum = options.integrity === 'checksum';
+  const byChecksum = integrityFor(options.caps ?? FULL_CAPABILITIES) === 'checksum';
   const checksum = crc32cBase64(BODY);
   const contentMd5 = createHash('md5').update(BODY).digest('base64');
   const fail = (message: string, fix: string) => add({ level: 'error', check: 'live', message, fix });
@@ -71,11 +80,7 @@ export async function checkPresignLive(
       body: new Uint8Array(BODY),
     });
     await again.body?.cancel();
-    if (again.status !== 412)
-      fail(
-        `a second presigned PutObject with If-None-Match: * was answered ${again.status}, not 412: the store does not refuse overwrites`,
-        'use a store that honours If-None-Match on PutObject; presign mode relies on it to never replace a verified object',
-      );
+    if (again.status !== 412) add(overwriteFinding(again.status, options.caps));
     const head = await headObject(broker.s3, { bucket, key, algorithm: 'CRC32C' });
     if (!head)
       return fail(
@@ -128,4 +133,27 @@ export async function checkPresignLive(
       });
     });
   }
+}
+
+/**
+ * A second presigned PutObject with If-None-Match was not refused. Where the broker knows the
+ * store ignores it (probed or pinned), it hands out no PUT URLs there (every upload goes
+ * multipart and the broker completes it after checking the key is free): a warning, as the
+ * capability finding says. Where it believes the store honours it, presigned PUTs could
+ * replace verified objects: an error.
+ */
+export function overwriteFinding(status: number, caps: StoreCapabilities | undefined): DoctorFinding {
+  const what = `a second presigned PutObject with If-None-Match: * was answered ${status}, not 412: the store does not refuse overwrites`;
+  if (caps?.ifNoneMatchOnPut === false)
+    return {
+      level: 'warning',
+      check: 'live',
+      message: `${what}; the broker sends every upload multipart on this store, so no PUT URL can replace a verified object`,
+    };
+  return {
+    level: 'error',
+    check: 'live',
+    message: what,
+    fix: 'set store.ifNoneMatchOnPut to auto (or false) so the broker sends every upload multipart on this store, or use a store that honours If-None-Match on PutObject',
+  };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { evaluate } from '@hoist/aws/policy';
 import { buildSessionPolicy } from '@hoist/broker/internal/session-policy';
@@ -184,4 +185,19 @@ test('ARN helpers', () => {
   assert.equal(parseRoleArn('arn:aws:iam::123456789012:user/x'), undefined);
   assert.equal(partitionOf('cn-north-1'), 'aws-cn');
   assert.equal(partitionOf('us-east-1', 'arn:aws-us-gov:iam::1:role/x'), 'aws-us-gov');
+});
+
+test("docs/broker.md names every action of the broker's policy, in each mode", () => {
+  const docs = readFileSync(new URL('../../../../docs/broker.md', import.meta.url), 'utf8');
+  const paragraph = /The broker's own identity needs[\s\S]*?\n\n/.exec(docs)?.[0] ?? '';
+  assert.ok(paragraph, "the docs' paragraph on the broker's own permissions");
+  for (const policy of [
+    brokerPolicy({ ...scope, mode: 'sts', roleArn: ROLE }),
+    brokerPolicy({ ...scope, mode: 'federation' }),
+  ]) {
+    for (const statement of policy.Statement) {
+      for (const action of [statement.Action].flat() as string[])
+        assert.ok(paragraph.includes(`\`${action}\``), `${action} is missing from the docs`);
+    }
+  }
 });

@@ -12,7 +12,7 @@
  */
 
 import { evaluate, type Policy, type PolicyContext, parsePolicy } from '@hoist/aws/policy';
-import { buildSessionPolicy } from '@hoist/broker';
+import { buildSessionPolicy, uploadStatements } from '@hoist/broker';
 
 export type PolicyDocument = { Version: '2012-10-17'; Statement: Record<string, unknown>[] };
 
@@ -50,33 +50,12 @@ export const objectsArn = ({ bucket, prefix, partition = 'aws' }: Scope): string
   `arn:${partition}:s3:::${bucket}/${prefix}/*`;
 export const bucketArn = ({ bucket, partition = 'aws' }: Scope): string => `arn:${partition}:s3:::${bucket}`;
 
-/** The upload role's permission policy. */
+/** The upload role's permission policy: the session policy's statements on the whole prefix. */
 export function uploadRolePolicy(scope: Scope): PolicyDocument {
-  const resource = objectsArn(scope);
+  const sids = ['CreateOnlyIfAbsent', 'MultipartSteps', 'ResumeAndAbort'];
   return {
     Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'CreateOnlyIfAbsent',
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: resource,
-        Condition: { Null: { 's3:if-none-match': 'false' } },
-      },
-      {
-        Sid: 'MultipartSteps',
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: resource,
-        Condition: { Bool: { 's3:ObjectCreationOperation': 'false' } },
-      },
-      {
-        Sid: 'ResumeAndAbort',
-        Effect: 'Allow',
-        Action: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-        Resource: resource,
-      },
-    ],
+    Statement: uploadStatements(objectsArn(scope)).map((statement, i) => ({ Sid: sids[i], ...statement })),
   };
 }
 

@@ -1,17 +1,9 @@
 /**
- * The dev stack's broker: the Hono app (not listening itself: the web server mounts it
- * under /api), its registry migrated, and the sweeper running, as `startBroker` would.
+ * The dev stack's broker: `openBroker` (the app checked against its store, the registry
+ * migrated, the sweeper running), not listening itself: the web server mounts it under /api.
  */
 import { resolve } from 'node:path';
-import {
-  type BrokerConfig,
-  createBroker,
-  createLogger,
-  parseBrokerConfig,
-  type Sweeper,
-  settleExpiredForms,
-  startSweeper,
-} from '@hoist/broker';
+import { type BrokerConfig, createLogger, openBroker, parseBrokerConfig } from '@hoist/broker';
 import type { UploadMode } from '@hoist/protocol';
 import type { AccessKey, DevUser } from './identity.ts';
 
@@ -77,38 +69,7 @@ export async function startDevBroker(options: DevBrokerOptions): Promise<DevBrok
   const config = devBrokerConfig(options);
   // Warnings and errors only, on stderr: stdout belongs to the banner (and to --json's one line).
   const logger = createLogger({ level: process.env.HOIST_LOG_LEVEL || 'warn', destination: process.stderr });
-  const app = createBroker(config, { logger });
-  let sweeper: Sweeper | undefined;
-  try {
-    await app.registry.migrate();
-    // As startBroker does: a store unsuitable for the mode stops the start, with the reason.
-    await app.capabilities();
-    sweeper = startSweeper({
-      registry: app.registry,
-      s3: app.aws.s3,
-      bucket: config.s3.bucket,
-      keyPrefix: config.keyPrefix,
-      // Expired POST-form uploads are verified first: their object may be a finished upload.
-      settle: settleExpiredForms(app.uploads),
-      olderThanMs: config.uploadTtlSeconds * 1000,
-      intervalMs: config.sweepIntervalSeconds * 1000,
-      onSweepError: (error) => logger.warn({ err: error }, 'sweep failed'),
-      onError: (error, upload) => logger.warn({ err: error, key: upload.key }, 'sweep step failed'),
-    });
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
-  let closing: Promise<void> | undefined;
-  return {
-    fetch: (request, env) => app.fetch(request, env as never),
-    config,
-    close() {
-      closing ??= (async () => {
-        await sweeper?.stop();
-        await app.close();
-      })();
-      return closing;
-    },
-  };
+  // As startBroker does, without its listener: the web server mounts the app under /api.
+  const { app, close } = await openBroker(config, { logger });
+  return { fetch: (request, env) => app.fetch(request, env as never), config, close };
 }
