@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { settleExpiredForms, sweep } from '@hoist/broker';
@@ -37,15 +39,31 @@ describe('single-request uploads as POST forms', () => {
   let broker: TestBroker;
   /** The broker's clock runs this many ms behind real time (the S3 server's). */
   let lag = 0;
+  /** Webhook events the broker delivered. */
+  const events: { type: string; data: { id: string; size: number; metadata: object } }[] = [];
 
   before(async () => {
     server = await startBrokerBackend(hook);
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        events.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hook.after(() => new Promise((resolve) => receiver.close(resolve)));
+    const { port } = receiver.address() as AddressInfo;
     broker = await startTestBroker(
       hook,
       brokerConfig(server, 'presign', {
         limits: { maxObjectSize: LIMIT, maxConcurrentUploadsPerUser: 100, maxCredentialMintsPerMinute: 1000 },
         cors: { origins: [APP] },
         uppy: { enabled: true, path: '/companion', cookieName: COOKIE },
+        webhook: { url: `http://127.0.0.1:${port}/hook`, secret: 'webhook-secret-0123456789' },
       }),
       { clock: () => Date.now() - lag },
     );
@@ -98,7 +116,9 @@ describe('single-request uploads as POST forms', () => {
     assert.equal(entry.size, data.length, 'sized from the object');
     assert.equal(entry.etag, createHash('md5').update(data).digest('hex'));
     assert.ok((await storedBytes(server.client, form.fields.key ?? '')).equals(data));
-    // The metric counts it as any completion.
+    // The webhook and the metric count it as any completion.
+    await broker.app.settle();
+    assert.equal(events.find((e) => e.data.id === id)?.type, 'upload.completed');
     const metrics = await (await fetch(`${broker.url}/metrics`)).text();
     assert.match(metrics, /hoist_uploads_completed_total\{mode="presign"\} [1-9]/);
   });
@@ -220,6 +240,12 @@ describe('single-request uploads as POST forms', () => {
     assert.match(rejected?.reason ?? '', /type is application\/zip/);
     assert.equal(await objectExists(server.client, BUCKET, wrong.fields.key ?? ''), false, 'deleted');
     assert.equal(await status(idOf(unused)), 'expired');
+    // Announced as any completion or rejection, without the broker's own metadata.
+    await broker.app.settle();
+    const completed = events.find((e) => e.type === 'upload.completed' && e.data.id === idOf(valid));
+    assert.equal(completed?.data.size, data.length);
+    assert.deepEqual(completed?.data.metadata, {});
+    assert.ok(events.some((e) => e.type === 'upload.rejected' && e.data.id === idOf(wrong)));
   });
 
   test("POST /uploads with singleRequest 'post': the checksum is pinned, and complete verifies at once", async () => {
