@@ -85,6 +85,9 @@ function s3Client(s3: S3Settings, endpoint: string | undefined, timeouts: StoreT
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
     requestHandler: storeRequestHandler(timeouts),
+    // One middleware chain per command type, built once (all middleware is added below, at
+    // construction): not rebuilt for every call.
+    cacheMiddleware: true,
   });
   failFastOnTimeout(client);
   return client;
@@ -105,6 +108,7 @@ export function createAwsClients(config: {
     ...(s3.credentials ? { credentials: copy(s3.credentials) } : {}),
     maxAttempts: 3,
     requestHandler: storeRequestHandler(timeouts),
+    cacheMiddleware: true,
   });
   failFastOnTimeout(stsClient);
   normaliseQueryErrors(stsClient);
