@@ -32,6 +32,7 @@ import {
   startTestBroker,
   TOKENS,
 } from '../helpers/broker.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { type Hook, tmpDir } from '../helpers/server.ts';
 
 /**
@@ -204,6 +205,39 @@ test('federation on a store without GetFederationToken says so, and a replayed c
   // A different body under the same key is still a conflict.
   const other = await createUpload(broker.url, { ...BIG, size: 13 * MiB }, 'create-1');
   assert.equal(other.status, 409);
+});
+
+test('a create whose STS failed for now is tried again by a retry with the same Idempotency-Key, on the same upload', async (t) => {
+  const server = await startBrokerBackend(t);
+  let failing = true;
+  const sts = await startFaultProxy(server.url, {
+    rule: () => (failing ? { kind: 'status', status: 503, code: 'ServiceUnavailable' } : undefined),
+  });
+  t.after(() => sts.close());
+  const broker = await startPinned(
+    t,
+    brokerConfig(server, 'sts', { sts: { endpoint: sts.url, roleArn: ROLE_ARN, durationSeconds: 900 } }),
+  );
+  const first = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(first.status, 502, JSON.stringify(first.body));
+  assert.notEqual(first.body.retryable, false);
+
+  failing = false;
+  const again = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.ok((again.body.credentials as { sessionToken?: string } | undefined)?.sessionToken);
+  assert.ok(again.body.uploadId, 'a new multipart upload');
+  const view = await fetch(`${broker.url}/uploads/${String(again.body.id)}`, {
+    headers: { authorization: `Bearer ${TOKENS.alice}` },
+  });
+  const upload = (await view.json()) as Record<string, unknown>;
+  assert.equal(upload.status, 'created');
+  assert.equal(upload.reason, undefined, 'the old failure no longer applies');
+  // From now on the key answers this upload.
+  const third = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(third.status, 201);
+  assert.equal(third.body.id, again.body.id);
+  assert.equal(third.body.uploadId, again.body.uploadId);
 });
 
 test('the engine reports the store answer of a failed create, not "the upload is aborted" from its retry', async (t) => {

@@ -60,6 +60,8 @@ export function partView(part: ListedPart): UploadPartView {
   return view;
 }
 
+const ENDED: ReadonlySet<string> = new Set(['rejected', 'aborted', 'expired']);
+
 export function toView(record: UploadRecord, parts?: UploadPartView[]): UploadView {
   const view: UploadView = {
     id: record.id,
@@ -77,7 +79,8 @@ export function toView(record: UploadRecord, parts?: UploadPartView[]): UploadVi
   if (record.checksum) view.checksum = record.checksum;
   if (record.etag) view.etag = record.etag;
   if (record.completedAt !== undefined) view.completedAt = new Date(record.completedAt).toISOString();
-  if (record.reason) view.reason = record.reason;
+  // Why it ended; a create retried after a failure keeps the old reason, which no longer applies.
+  if (record.reason && ENDED.has(record.status)) view.reason = record.reason;
   if (parts) view.parts = parts;
   return view;
 }
