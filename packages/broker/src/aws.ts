@@ -119,6 +119,31 @@ export function createAwsClients(config: {
   };
 }
 
+/**
+ * An S3 client on temporary upload credentials, as a browser would use them: one attempt per
+ * call, no checksums the broker did not ask for. For the probe and `hoist aws doctor`.
+ */
+export function sessionS3Client(
+  s3: { region: string; endpoint?: string | undefined; forcePathStyle?: boolean | undefined },
+  credentials: TemporaryCredentials,
+  timeouts?: StoreTimeouts,
+): S3Client {
+  return new S3Client({
+    region: s3.region,
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    forcePathStyle: s3.forcePathStyle ?? false,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+    ...(timeouts ? { requestHandler: storeRequestHandler(timeouts) } : {}),
+  });
+}
+
 /** The S3 endpoint clients talk to, as reported in `CreateUploadResponse.endpoint`. */
 export function publicEndpoint(s3: S3Settings): string {
   const explicit = s3.publicEndpoint ?? s3.endpoint;

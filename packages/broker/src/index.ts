@@ -19,6 +19,7 @@ export {
   headObject,
   mintCredentials,
   publicEndpoint,
+  sessionS3Client,
 } from './aws.ts';
 export {
   CAPABILITY_NAMES,
