@@ -254,6 +254,18 @@ describe('TypeScript consumers', () => {
 });
 
 describe('package checks', () => {
+  test('no package ships test code: tests, test helpers, crash children or throughput scripts', async () => {
+    for (const name of WORKSPACES) {
+      const listing = await runOk('tar', ['-tzf', tarballs[name] as string], { cwd: work });
+      const files = listing.stdout.split('\n').filter(Boolean);
+      assert.ok(files.length > 2, `@hoist/${name}: ${listing.stdout}`);
+      const testCode = files.filter((file) =>
+        /(\.test\.|\.suite\.|test-helpers|crash-child|throughput\.)/.test(file),
+      );
+      assert.deepEqual(testCode, [], `@hoist/${name}`);
+    }
+  });
+
   test('publint reports no errors for any package', async () => {
     for (const name of WORKSPACES) {
       const result = await run(join(BIN, 'publint'), ['run', tarballs[name] as string, '--level', 'error'], {

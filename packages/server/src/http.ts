@@ -40,10 +40,10 @@ import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
 import { unsupportedSubresourceAction } from './s3/unsupported-actions.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
+import { loadOrCreateTokenKey } from './session-token.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
 import type { Storage } from './storage/types.ts';
-import { loadOrCreateTokenKey } from './sts/token.ts';
 
 export interface RunningServer {
   /** `http://127.0.0.1:PORT` */

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { S3Error } from '@hoist/aws/s3';
 import type { IamStore, IamUser } from './iam/types.ts';
 import { safeEqual } from './safe-equal.ts';
-import { openSession, type SessionClaims, TokenError } from './sts/token.ts';
+import { openSession, type SessionClaims, TokenError } from './session-token.ts';
 
 export type Identity =
   | { kind: 'root'; accessKeyId: string; accountId: string; arn: string; userId: string }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ACCOUNT, allowPolicy, tempStore, trustPolicy } from '../../../../test/helpers/iam-store.ts';
 import { handleIamAction, IAM_ACTIONS, type IamApiDeps } from './api.ts';
-import { ACCOUNT, allowPolicy, tempStore, trustPolicy } from './test-helpers.ts';
 import type { IamStore } from './types.ts';
 import { encodePolicy } from './xml.ts';
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ACCOUNT, allowPolicy, tempDir, tempStore } from '../../../../test/helpers/iam-store.ts';
 import {
   applyIamConfig,
   EXAMPLE_IAM_CONFIG,
@@ -11,7 +12,6 @@ import {
   parseIamConfig,
 } from './config.ts';
 import { openIamStore } from './store.ts';
-import { ACCOUNT, allowPolicy, tempDir, tempStore } from './test-helpers.ts';
 
 /** The issue lines a config produces (it must be invalid). */
 function issuesOf(value: unknown): string[] {

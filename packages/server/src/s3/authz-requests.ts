@@ -4,7 +4,7 @@
  * reads its source; DeleteObjects is authorized key by key in its handler.
  */
 import { S3_OPERATIONS, type S3Operation } from '@hoist/aws/s3';
-import type { ConditionContext } from '../sts/handlers.ts';
+import type { ConditionContext } from '../authz.ts';
 
 export interface AuthorizationRequest {
   action: string;

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { openIamStore } from './store.ts';
-import type { IamSeed, IamStore } from './types.ts';
+import { openIamStore } from '@hoist/server/internal/iam/store';
+import type { IamSeed, IamStore } from '@hoist/server/internal/iam/types';
 
 export const ACCOUNT = '123456789012';
 

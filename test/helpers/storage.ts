@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { type FsSqliteStorage, openStorage } from './index.ts';
-import type { NewObject } from './types.ts';
+import { type FsSqliteStorage, openStorage } from '@hoist/server/internal/storage/index';
+import type { NewObject } from '@hoist/server/internal/storage/types';
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'hoist-storage-'));
