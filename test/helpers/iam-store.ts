@@ -1,8 +1,12 @@
-/** Shared by the IAM tests: temp data dirs, a store on a fixed clock, small policy documents. */
+/**
+ * Shared by the IAM tests: temp data dirs, a store on a fixed clock, small policy documents
+ * and the example config of iam/config.ts.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { IamConfigInput } from '@hoist/server/internal/iam/config';
 import { openIamStore } from '@hoist/server/internal/iam/store';
 import type { IamSeed, IamStore } from '@hoist/server/internal/iam/types';
 
@@ -45,3 +49,86 @@ export function policyOfSize(size: number): string {
   if (pad < 0) throw new RangeError(`smallest policy is ${base.length}`);
   return allowPolicy('s3:GetObject', `arn:aws:s3:::b/${'k'.repeat(pad)}`);
 }
+
+/** The example config in iam/config.ts's header. */
+export const EXAMPLE_IAM_CONFIG: IamConfigInput = {
+  accountId: '123456789012',
+  users: [
+    {
+      name: 'hoist-broker',
+      accessKeys: [
+        { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      ],
+      policies: {
+        'assume-uploader': {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'sts:AssumeRole',
+              Resource: 'arn:aws:iam::123456789012:role/hoist/uploader',
+            },
+          ],
+        },
+        'bracket-uploads': {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                's3:PutObject',
+                's3:GetObject',
+                's3:DeleteObject',
+                's3:AbortMultipartUpload',
+                's3:ListMultipartUploadParts',
+              ],
+              Resource: 'arn:aws:s3:::hoist-dev/uploads/*',
+            },
+          ],
+        },
+      },
+      tags: { team: 'media' },
+    },
+  ],
+  roles: [
+    {
+      name: 'uploader',
+      path: '/hoist/',
+      description: 'Assumed by the broker with a one-object session policy',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::123456789012:user/hoist-broker' },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+      policies: {
+        'upload-parts': {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+              Resource: 'arn:aws:s3:::hoist-dev/uploads/*',
+            },
+          ],
+        },
+      },
+      maxSessionDuration: 3600,
+    },
+  ],
+  managedPolicies: [
+    {
+      name: 'uploads-read-only',
+      document: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::hoist-dev/uploads/*' },
+        ],
+      },
+    },
+  ],
+};

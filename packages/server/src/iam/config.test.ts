@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ACCOUNT, allowPolicy, tempDir, tempStore } from '../../../../test/helpers/iam-store.ts';
+import {
+  ACCOUNT,
+  allowPolicy,
+  EXAMPLE_IAM_CONFIG,
+  tempDir,
+  tempStore,
+} from '../../../../test/helpers/iam-store.ts';
 import {
   applyIamConfig,
-  EXAMPLE_IAM_CONFIG,
   IamConfigError,
   type IamConfigInput,
   loadIamConfig,
