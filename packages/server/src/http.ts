@@ -35,7 +35,7 @@ import {
 } from './s3/authz-requests.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
-import { newRequestId, renderErrorXml, sendError, toErrorLike } from './s3/error-response.ts';
+import { newRequestId, renderErrorXml, sendError } from './s3/error-response.ts';
 import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
 import { unsupportedSubresourceAction } from './s3/unsupported-actions.ts';
@@ -44,6 +44,7 @@ import { loadOrCreateTokenKey } from './session-token.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { openStorage } from './storage/index.ts';
 import type { Storage } from './storage/types.ts';
+import { toS3Error } from './to-s3-error.ts';
 
 export interface RunningServer {
   /** `http://127.0.0.1:PORT` */
@@ -255,7 +256,7 @@ export function createRequestHandler(internals: ServerInternals) {
       allowBody();
       await S3_HANDLERS[classification.operation](ctx);
     } catch (error) {
-      const known = toErrorLike(error);
+      const known = toS3Error(error);
       if (!known && isClientAbort(error)) {
         res.destroy();
         return;

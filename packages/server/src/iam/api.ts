@@ -4,6 +4,7 @@
  * with IAM's XML, or `<ErrorResponse>` with IAM's code and status. The caller has already
  * authenticated the request and parsed the form body.
  */
+import { ProtocolError } from '../errors.ts';
 import { paginate, QueryParams } from './params.ts';
 import { type IamAccessKey, IamError, type IamRole, type IamStore, type IamUser } from './types.ts';
 import {
@@ -460,12 +461,13 @@ function toWireError(error: unknown): WireError {
   if (error instanceof IamError)
     return { status: error.status, code: error.code, message: error.message, type: 'Sender' };
   if (error instanceof Denied) {
-    const cause = error.error as { code?: unknown; status?: unknown; message?: unknown } | undefined;
-    const code = typeof cause?.code === 'string' && cause.code !== '' ? cause.code : 'AccessDenied';
-    const status = typeof cause?.status === 'number' ? cause.status : 403;
+    // authorize's own code and status (e.g. ExpiredToken) when it threw a ProtocolError, else AccessDenied.
+    const cause = error.error instanceof ProtocolError ? error.error : undefined;
+    const code = cause && cause.code !== '' ? cause.code : 'AccessDenied';
+    const status = cause?.status ?? 403;
     const message =
-      typeof cause?.message === 'string' && cause.message !== ''
-        ? cause.message
+      error.error instanceof Error && error.error.message !== ''
+        ? error.error.message
         : `User is not authorized to perform: ${error.action} on resource: ${error.resource}`;
     return { status, code, message, type: 'Sender' };
   }

@@ -47,6 +47,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ServerError } from '../errors.ts';
 import { formatIssues } from './issues.ts';
 import { checkPolicyDocument, MalformedPolicyError, type PolicyDocumentKind } from './policy-document.ts';
 import { IamError, type IamSeed, type IamStore } from './types.ts';
@@ -271,12 +272,10 @@ export type IamConfigInput = z.input<typeof iamConfigSchema>;
 export type IamConfig = z.output<typeof iamConfigSchema>;
 
 /** An invalid IAM config: `issues` has one `field.path: problem` line per problem. */
-export class IamConfigError extends Error {
-  override readonly name = 'IamConfigError';
-  readonly code = 'InvalidIamConfig';
+export class IamConfigError extends ServerError<'InvalidIamConfig'> {
   readonly issues: string[];
   constructor(source: string, issues: string[], options?: { cause?: unknown }) {
-    super(`${source}: invalid IAM config:\n  ${issues.join('\n  ')}`, options);
+    super('InvalidIamConfig', `${source}: invalid IAM config:\n  ${issues.join('\n  ')}`, options);
     this.issues = issues;
   }
 }

@@ -1,5 +1,6 @@
 /** STS (and IAM) Query-protocol errors: code, status and the `<ErrorResponse>` document. */
 import { xmlEscape } from '@hoist/aws/s3';
+import { ProtocolError } from '../errors.ts';
 
 export const STS_ERRORS = {
   AccessDenied: 403,
@@ -19,14 +20,9 @@ export const STS_ERRORS = {
 
 export type StsErrorCode = keyof typeof STS_ERRORS;
 
-export class StsError extends Error {
-  readonly code: string;
-  readonly status: number;
+export class StsError extends ProtocolError {
   constructor(code: StsErrorCode | (string & {}), message: string, status?: number) {
-    super(message);
-    this.name = 'StsError';
-    this.code = code;
-    this.status = status ?? (STS_ERRORS as Record<string, number>)[code] ?? 400;
+    super(code, message, status ?? (STS_ERRORS as Record<string, number>)[code] ?? 400);
   }
 }
 
