@@ -10,12 +10,12 @@ import type { VerifiedRequest } from '@hoist/aws/sigv4';
 import { SigV4Error, verifyRequest } from '@hoist/aws/sigv4';
 import { ClientAbortError, isClientAbort } from './client-abort.ts';
 import { ProtocolError } from './errors.ts';
+import { IAM_XMLNS } from './iam/xml.ts';
 import type { CredentialLookup, Identity } from './identity.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { queryAuthError, renderQueryError, STS_XMLNS, StsError } from './sts/errors.ts';
 import { type S3WireError, toS3Error } from './to-s3-error.ts';
 
-export const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const MAX_QUERY_BODY = 64 * 1024;
 
 export type QueryService = 'sts' | 'iam';

@@ -1,5 +1,5 @@
 /** STS (and IAM) Query-protocol errors: code, status and the `<ErrorResponse>` document. */
-import { xmlEscape } from '@hoist/aws/s3';
+import { renderXml } from '@hoist/aws/s3';
 import { ProtocolError } from '../errors.ts';
 
 export const STS_ERRORS = {
@@ -36,7 +36,11 @@ export function renderQueryError(
   status: number,
 ): string {
   const type = status >= 500 ? 'Receiver' : 'Sender';
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${xmlns}"><Error><Type>${type}</Type><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message || code)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  return renderXml(
+    'ErrorResponse',
+    { Error: { Type: type, Code: code, Message: message || code }, RequestId: requestId },
+    { xmlns },
+  );
 }
 
 /** Authentication failures come out of the S3-flavoured verifier; STS and IAM name them differently. */
