@@ -6,6 +6,7 @@
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { s3BucketArn, s3ObjectArn } from '@hoist/aws/policy';
 import { classifyS3Request, S3Error, type S3Operation } from '@hoist/aws/s3';
 import { type VerifiedRequest, verifyRequest } from '@hoist/aws/sigv4';
 import { S3_LIMITS } from '@hoist/protocol';
@@ -19,13 +20,7 @@ import type { ResolvedServerOptions } from './options.ts';
 import { createQueryActionRunner } from './query-actions.ts';
 import { handleQueryRequest, isQueryRequest } from './query-endpoint.ts';
 import { answerAcl } from './s3/acl.ts';
-import {
-  bucketArn,
-  objectArn,
-  requestConditionKeys,
-  s3AuthorizationRequests,
-  s3ConditionKeys,
-} from './s3/authz-requests.ts';
+import { requestConditionKeys, s3AuthorizationRequests, s3ConditionKeys } from './s3/authz-requests.ts';
 import type { S3Context } from './s3/context.ts';
 import { actualRequestCorsHeaders, answerPreflight } from './s3/cors.ts';
 import { newRequestId, sendError } from './s3/error-response.ts';
@@ -205,7 +200,8 @@ function unsupportedSubresource(
   const { auth } = signed;
   const action = unsupportedSubresourceAction(unsupported, ex.req.method ?? 'GET', target.key !== undefined);
   if (action !== undefined && target.bucket !== undefined) {
-    const arn = target.key !== undefined ? objectArn(target.bucket, target.key) : bucketArn(target.bucket);
+    const arn =
+      target.key !== undefined ? s3ObjectArn(target.bucket, target.key) : s3BucketArn(target.bucket);
     const keys = {
       ...requestConditionKeys(auth.presigned, auth.payloadHash, signed.signatureAgeMs),
       'aws:SourceIp': signed.sourceIp,
