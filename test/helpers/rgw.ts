@@ -14,13 +14,13 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
+import { freePort } from './net.ts';
+import { onPath } from './tools.ts';
 
 const run = promisify(execFile);
 
@@ -52,34 +52,20 @@ export interface RgwCluster extends RgwEndpoint {
   stop(): Promise<void>;
 }
 
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, name)));
-}
-
 /**
  * Why RGW tests cannot run here (a reason to skip), or false when they can.
  * @throws Error in CI when Ceph is missing: CI must install it.
  */
 export function rgwUnavailable(): string | false {
   if (process.env.HOIST_RGW) return false;
-  const missing = BINARIES.filter((b) => !onPath(b));
+  // Each program looked up on PATH the way tools.ts finds every external program.
+  const missing = BINARIES.filter(
+    (name) => onPath({ label: name, env: 'HOIST_RGW', names: [name], install: INSTALL_HINT }).length === 0,
+  );
   if (missing.length === 0) return false;
   const reason = `Ceph RGW is not installed (missing ${missing.join(', ')} on PATH); install it with: ${INSTALL_HINT}`;
   if (process.env.CI) throw new Error(`${reason}. CI must install it for the real-store tests (.ci/run).`);
   return reason;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function randomKey(length: number, alphabet: string): string {
