@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './net.ts';
 import { onPath } from './tools.ts';
@@ -364,4 +365,39 @@ export function rgwClient(
 /** A bucket name no other test file uses. */
 export function uniqueBucket(prefix = 'hoist'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Creates a role on the cluster that its user may assume, with `policy` inline as
+ * `policyName`; resolves with the role's ARN. Documents go as compact JSON: RGW does not
+ * decode '+' in form bodies, so spaces would break them.
+ */
+export async function createUploadRole(
+  rgw: RgwEndpoint,
+  role: { roleName: string; policy: unknown; policyName?: string },
+): Promise<string> {
+  const iam = new IAMClient({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    credentials: { ...rgw.credentials },
+  });
+  try {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: [rgw.userArn] }, Action: ['sts:AssumeRole'] }],
+    };
+    const created = await iam.send(
+      new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: role.roleName,
+        PolicyName: role.policyName ?? 'uploads',
+        PolicyDocument: JSON.stringify(role.policy),
+      }),
+    );
+    return created.Role?.Arn ?? '';
+  } finally {
+    iam.destroy();
+  }
 }
