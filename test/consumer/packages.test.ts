@@ -16,10 +16,9 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import {
   consumerEnv,
-  ensureBuilt,
   installProject,
   node22,
-  packWorkspaces,
+  packedWorkspaces,
   ROOT,
   run,
   runOk,
@@ -40,8 +39,7 @@ const nodes: { name: string; bin: string }[] = [{ name: 'Node 24', bin: process.
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'hoist-consumer-'));
-  await ensureBuilt();
-  tarballs = await packWorkspaces(join(work, 'tarballs'));
+  tarballs = await packedWorkspaces(join(work, 'tarballs'));
   nodes.push({ name: 'Node 22', bin: await node22() });
   app = join(work, 'app');
   web = join(work, 'web');
