@@ -2,21 +2,15 @@
  * Shared by the IAM tests: temp data dirs, a store on a fixed clock, small policy documents
  * and the example config of iam/config.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { IamConfigInput } from '@hoist/server/internal/iam/config';
 import { openIamStore } from '@hoist/server/internal/iam/store';
 import type { IamSeed, IamStore } from '@hoist/server/internal/iam/types';
+import { tempDirSync } from './temp-dir.ts';
 
 export const ACCOUNT = '123456789012';
 
-export function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hoist-iam-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export const tempDir = (t: TestContext): string => tempDirSync(t, 'hoist-iam-');
 
 /** A store in a fresh temp dir; `now.value` drives its clock. */
 export function tempStore(

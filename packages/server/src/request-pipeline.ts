@@ -226,15 +226,17 @@ function unsupportedSubresource(
   );
 }
 
+/** An authenticated request classified as one S3 operation: what authorisation and dispatch act on. */
+interface S3Request {
+  target: Target;
+  signed: Authenticated;
+  operation: S3Operation;
+  query: URLSearchParams;
+}
+
 /** Authorisation: every IAM action the operation needs; returns the check handlers reuse. */
-function authorise(
-  steps: Steps,
-  ex: Exchange,
-  target: Target,
-  signed: Authenticated,
-  operation: S3Operation,
-  query: URLSearchParams,
-): S3Context['authorize'] {
+function authorise(steps: Steps, ex: Exchange, request: S3Request): S3Context['authorize'] {
+  const { target, signed, operation, query } = request;
   const { auth } = signed;
   const facts = {
     operation,
@@ -249,8 +251,8 @@ function authorise(
   const conditionKeys = { ...s3ConditionKeys(facts), 'aws:SourceIp': signed.sourceIp };
   const authorize = (action: string, resource: string) =>
     steps.authorizer.isAllowed(auth.identity, action, resource, conditionKeys);
-  for (const request of s3AuthorizationRequests(facts)) {
-    if (!authorize(request.action, request.resource)) throw new S3Error('AccessDenied');
+  for (const needed of s3AuthorizationRequests(facts)) {
+    if (!authorize(needed.action, needed.resource)) throw new S3Error('AccessDenied');
   }
   return authorize;
 }
@@ -259,12 +261,10 @@ function authorise(
 async function dispatch(
   steps: Steps,
   ex: Exchange,
-  target: Target,
-  signed: Authenticated,
-  operation: S3Operation,
-  query: URLSearchParams,
+  request: S3Request,
   authorize: S3Context['authorize'],
 ): Promise<void> {
+  const { target, signed, operation, query } = request;
   const ctx: S3Context = {
     req: ex.req,
     res: ex.res,
@@ -298,9 +298,8 @@ async function runSteps(steps: Steps, ex: Exchange): Promise<void> {
   const classification = classify(ex, target, query);
   if ('unsupported' in classification)
     return unsupportedSubresource(steps, ex, target, signed, classification.unsupported);
-  const { operation } = classification;
-  const authorize = authorise(steps, ex, target, signed, operation, query);
-  return dispatch(steps, ex, target, signed, operation, query, authorize);
+  const request: S3Request = { target, signed, operation: classification.operation, query };
+  return dispatch(steps, ex, request, authorise(steps, ex, request));
 }
 
 /** The answer to a failed step: its S3 error, or InternalError (logged); nothing for a client that left. */
