@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { UploadMode } from '@hoist/protocol';
-import { GiB, MiB, S3_LIMITS, TiB } from '@hoist/protocol';
+import { formatFieldPath, GiB, MiB, S3_LIMITS, TiB } from '@hoist/protocol';
 import { z } from 'zod';
 import { DEFAULT_STORE_TIMEOUTS, type StoreTimeouts } from './store-timeouts.ts';
 import type { BrokerLimits } from './types.ts';
@@ -926,18 +926,6 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   return true;
 }
 
-function formatPath(path: readonly PropertyKey[], prefix = ''): string {
-  let out = prefix;
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else {
-      const name = String(part);
-      out += /^[A-Za-z_$][\w$]*$/.test(name) ? (out ? `.${name}` : name) : `[${JSON.stringify(name)}]`;
-    }
-  }
-  return out || '(root)';
-}
-
 // Messages that never include the input (it may be a secret).
 function errorMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
@@ -975,9 +963,9 @@ function validate(
     const name = (path: readonly PropertyKey[]) => {
       for (let n = path.length; n > 0; n--) {
         const env = envPaths.get(path.slice(0, n).join('.'));
-        if (env) return formatPath(path.slice(n), env);
+        if (env) return formatFieldPath(path.slice(n), env);
       }
-      return formatPath(path);
+      return formatFieldPath(path);
     };
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)

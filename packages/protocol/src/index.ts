@@ -7,6 +7,7 @@ export type * from './api.ts';
 export * from './base64.ts';
 export * from './checksum.ts';
 export * from './crc-combine.ts';
+export * from './field-path.ts';
 export * from './limits.ts';
 export * from './part-size.ts';
 export * from './problems.ts';

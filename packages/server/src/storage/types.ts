@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm, ChecksumType } from '@hoist/protocol';
+import { ServerError } from '../errors.ts';
 
 /** A durable file of bytes, not yet or already referenced by metadata. */
 export interface BlobRef {
@@ -192,14 +193,7 @@ export interface WriteConditions {
 }
 
 /** Domain failure; the S3 layer maps `code` to status and XML. */
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-  constructor(code: StorageErrorCode, message: string) {
-    super(message);
-    this.name = 'StorageError';
-    this.code = code;
-  }
-}
+export class StorageError extends ServerError<StorageErrorCode> {}
 
 export interface Storage {
   // Buckets
