@@ -2,6 +2,8 @@
  * Broker errors as RFC 9457 problem+json: a stable `type` code per kind of failure,
  * with its HTTP status and title. Clients switch on `type`, never on `detail`.
  */
+import type { Problem } from './api.ts';
+
 export const PROBLEMS = {
   'invalid-request': { status: 400, title: 'The request is not valid' },
   unauthorized: { status: 401, title: 'Authentication is required' },
@@ -19,26 +21,6 @@ export const PROBLEMS = {
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemType = keyof typeof PROBLEMS;
-
-/** The body of every broker error (`application/problem+json`). */
-export interface Problem {
-  /** `https://hoist.dev/problems/<code>`; the last segment is the stable code. */
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  /** The request id, also in the `x-request-id` header. */
-  instance?: string;
-  /** Field-level errors for invalid-request. */
-  errors?: { path: string; message: string }[];
-  /** Seconds, for rate-limited and quota-exceeded. */
-  retryAfter?: number;
-  /**
-   * false when asking again cannot help although the status says it might: a 502 whose store
-   * refused the call for good (AccessDenied, MethodNotAllowed, NoSuchBucket, …).
-   */
-  retryable?: boolean;
-}
 
 export const PROBLEM_BASE = 'https://hoist.dev/problems/';
 
