@@ -51,7 +51,7 @@ export function partSizeProblem(bytes: unknown): string | undefined {
  * are whole MiB, and `8MB` (8,000,000 bytes) means 8 MiB the way people use it. Undefined when
  * the text is not a size; check the result with `partSizeProblem`.
  */
-export function parsePartSize(text: string): number | undefined {
+export function partSizeFromText(text: string): number | undefined {
   const bytes = parseSize(text);
   return bytes === undefined ? undefined : Math.ceil(bytes / MiB) * MiB;
 }
