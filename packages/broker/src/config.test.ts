@@ -499,3 +499,31 @@ test('the reference comes from the schema: defaults as the docs show them, secre
   for (const value of Object.values(env))
     assert.ok(!error.message.includes(value) || value === 'presign', value);
 });
+
+test('flags set fields like their variables do, win over them, and are named when bad', () => {
+  const env = { HOIST_S3_BUCKET: 'b-1', HOIST_MODE: 'presign', HOIST_PORT: '9000' };
+  const config = loadBrokerConfig({
+    env,
+    flags: [
+      { path: 'port', name: '--port', value: '0' },
+      { path: 'host', name: '--host', value: '0.0.0.0' },
+    ],
+  });
+  assert.deepEqual([config.port, config.host], [0, '0.0.0.0']);
+  configError(
+    () => loadBrokerConfig({ env, flags: [{ path: 'port', name: '--port', value: 'abc' }] }),
+    '--port: must be a number',
+  );
+  configError(
+    () => loadBrokerConfig({ env, flags: [{ path: 'port', name: '--port', value: '70000' }] }),
+    '--port: must be at most 65535',
+  );
+  configError(
+    () => loadBrokerConfig({ env, flags: [{ path: 'port', name: '--port', value: '' }] }),
+    '--port:',
+  );
+  assert.throws(
+    () => loadBrokerConfig({ env, flags: [{ path: 'nope', name: '--nope', value: '1' }] }),
+    TypeError,
+  );
+});

@@ -23,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { fromEnv, isPlainObject, setPath, withoutUndefined } from './config/env.ts';
 import { BrokerConfigError, configIssues, errorMessage } from './config/errors.ts';
-import { fieldRows } from './config/field.ts';
+import { type FieldRow, fieldRows } from './config/field.ts';
 import { type BrokerConfig, brokerConfigSchema } from './config/schema.ts';
 
 /** Sizes in the config are read by the protocol's one grammar (kept here for existing imports). */
@@ -124,23 +124,42 @@ function readConfigFile(file: string): Record<string, unknown> {
   return value;
 }
 
+/** A command-line flag that sets one config field (`--port 0` → `port`). */
+export interface ConfigFlag {
+  /** The field's path, as in CONFIG_REFERENCE (`port`, `limits.maxObjectSize`). */
+  path: string;
+  /** How the flag is named in errors (`--port`). */
+  name: string;
+  value: string;
+}
+
 /**
  * Reads the JSON file (`file`, else `$HOIST_CONFIG`, else none), overlays the `HOIST_*`
- * variables of `env` (default `process.env`; empty values count as unset), and validates.
- * Throws `BrokerConfigError` naming each bad field or variable.
+ * variables of `env` (default `process.env`; empty values count as unset), then `flags`, and
+ * validates. A flag's text is read like its field's variable. Throws `BrokerConfigError`
+ * naming each bad field, variable or flag.
  */
 export function loadBrokerConfig(
-  options: { file?: string; env?: Record<string, string | undefined> } = {},
+  options: { file?: string; env?: Record<string, string | undefined>; flags?: readonly ConfigFlag[] } = {},
 ): BrokerConfig {
   const env = options.env ?? process.env;
   const file = options.file ?? (env[CONFIG_FILE_ENV] || undefined);
   const value = file === undefined ? {} : readConfigFile(file);
-  const envPaths = new Map<string, string>();
+  const sourcePaths = new Map<string, string>();
   const early: { path: string; message: string }[] = [];
-  for (const { path, env: name, kind } of ROWS) {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') continue;
-    if (setPath(value, path.split('.'), fromEnv(kind, raw, name, early))) envPaths.set(path, name);
+  const overlay = (row: FieldRow, name: string, raw: string) => {
+    if (setPath(value, row.path.split('.'), fromEnv(row.kind, raw, name, early)))
+      sourcePaths.set(row.path, name);
+  };
+  // Empty variables count as unset; an empty flag is a mistake the field's rule reports.
+  for (const row of ROWS) {
+    const raw = env[row.env];
+    if (raw !== undefined && raw.trim() !== '') overlay(row, row.env, raw);
   }
-  return validate(value, envPaths, early);
+  for (const flag of options.flags ?? []) {
+    const row = ROWS.find((r) => r.path === flag.path);
+    if (!row) throw new TypeError(`${flag.name} names no config field (${flag.path})`);
+    overlay(row, flag.name, flag.value);
+  }
+  return validate(value, sourcePaths, early);
 }

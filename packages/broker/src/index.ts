@@ -33,6 +33,7 @@ export {
 export {
   type BrokerConfig,
   BrokerConfigError,
+  type ConfigFlag,
   loadBrokerConfig,
   parseBrokerConfig,
   parseSize,

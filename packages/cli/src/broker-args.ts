@@ -2,6 +2,7 @@
  * What the commands that talk to a broker share: `--broker`/`--token` with their
  * environment defaults, and usage errors (exit status 2, reported before anything is sent).
  */
+import type { ConfigFlag } from '@hoist/broker';
 import { normalizeBrokerUrl } from '@hoist/client/core';
 import {
   concurrencyProblem,
@@ -81,6 +82,21 @@ export function checkContentType(value: string | undefined): string | undefined 
   const problem = value === undefined ? undefined : contentTypeProblem(value);
   if (problem) throw new UsageError(`--content-type ${problem}, got "${value}"`);
   return value;
+}
+
+/**
+ * Flags that set broker config fields (`--port` → `port`): handed to loadBrokerConfig, which
+ * reads each like the field's variable, checks it by the field's rule and names the flag when
+ * it is bad. `fields` maps flag names to config paths.
+ */
+export function configFlags(
+  values: Readonly<Record<string, unknown>>,
+  fields: Readonly<Record<string, string>>,
+): ConfigFlag[] {
+  return Object.entries(fields).flatMap(([flag, path]) => {
+    const value = values[flag];
+    return typeof value === 'string' ? [{ path, name: `--${flag}`, value }] : [];
+  });
 }
 
 function isParseArgsError(error: unknown): error is Error {

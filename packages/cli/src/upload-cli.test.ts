@@ -4,6 +4,7 @@ import type { UploadProgress } from '@hoist/client/internal/types';
 import {
   brokerTarget,
   checkContentType,
+  configFlags,
   parseConcurrency,
   parsePartSize,
   parseSizeFlag,
@@ -54,6 +55,12 @@ describe('hoist upload: argument helpers', () => {
         name: 'UsageError',
         message: /^--content-type must be a media type such as video\/mp4/,
       });
+  });
+
+  test('flags that set broker config fields name the field and the flag', () => {
+    assert.deepEqual(configFlags({ port: '0', config: 'x.json' }, { port: 'port', host: 'host' }), [
+      { path: 'port', name: '--port', value: '0' },
+    ]);
   });
 
   test('broker URL and token come from the flags, else the environment', () => {
