@@ -1,4 +1,5 @@
 /** How config problems are reported: one line per bad field, named by path or variable, never with its value. */
+import { issuePath as formatPath } from '@hoist/protocol/schemas';
 import type { z } from 'zod';
 
 /** Thrown by `loadBrokerConfig`/`parseBrokerConfig`; `issues` has one entry per bad field. */
@@ -9,19 +10,6 @@ export class BrokerConfigError extends Error {
     this.name = 'BrokerConfigError';
     this.issues = issues;
   }
-}
-
-/** `s3.bucket`, `auth.tokens["bad user"]`, `limits.allowedContentTypes[0]`, after `prefix` if given. */
-export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
-  let out = prefix;
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else {
-      const name = String(part);
-      out += /^[A-Za-z_$][\w$]*$/.test(name) ? (out ? `.${name}` : name) : `[${JSON.stringify(name)}]`;
-    }
-  }
-  return out || '(root)';
 }
 
 /** zod's messages, worded for people and never including the input (it may be a secret). */

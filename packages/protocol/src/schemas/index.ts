@@ -5,6 +5,7 @@
  * @module
  */
 export * from './fields.ts';
+export * from './issue-path.ts';
 export { API_DOCS, type ApiDoc } from './registry.ts';
 export * from './requests.ts';
 export * from './responses.ts';
