@@ -151,9 +151,9 @@ export class BrokerClient {
           !refreshedToken
         ) {
           refreshedToken = true;
-          return { error, next: 'now', extra: true };
+          return { error, now: true, extra: true };
         }
-        return { error, next: error.retryable ? 'backoff' : 'fail' };
+        return { error };
       },
       onRetry: (attempt, delayMs, error) => options.onRetry?.(call.operation, attempt, delayMs, error),
     });

@@ -55,11 +55,11 @@ export function sleep(ms: number, signal?: AbortSignal, clock: Clock = SYSTEM_CL
   });
 }
 
-/** What a failed attempt means. */
+/** What a failed attempt means: retried when `error.retryable`, after the policy's backoff. */
 export interface Verdict {
   error: UploadError;
-  /** 'fail': throw `error`; 'backoff': retry after the policy's delay; 'now': retry at once. */
-  next: 'fail' | 'backoff' | 'now';
+  /** Retry at once, retryable or not (fresh credentials, a fresh token). */
+  now?: boolean;
   /** A retry past `maxAttempts` (the broker's one retry with a fresh token). */
   extra?: boolean;
   /** Runs before the retry, after `onRetry` (a refresh of expired credentials). */
@@ -93,13 +93,10 @@ export async function retrying<T, P = undefined>(loop: Retrying<T, P>): Promise<
       if (signal?.aborted) throw signal.reason;
       verdict = loop.classify(caught, prepared);
     }
-    const { error } = verdict;
-    if (verdict.next === 'fail' || (!verdict.extra && n >= policy.maxAttempts)) throw error;
+    const { error, now } = verdict;
+    if ((!now && !error.retryable) || (!verdict.extra && n >= policy.maxAttempts)) throw error;
     lastError = error;
-    const delayMs =
-      verdict.next === 'now'
-        ? 0
-        : backoffDelay(policy, n, loop.random, (error.retryAfterSeconds ?? 0) * 1000);
+    const delayMs = now ? 0 : backoffDelay(policy, n, loop.random, (error.retryAfterSeconds ?? 0) * 1000);
     loop.onRetry?.(n, delayMs, error);
     await verdict.before?.();
     await sleep(delayMs, signal, loop.clock);

@@ -89,17 +89,18 @@ export function createS3Sender(
     if (caught instanceof S3Failure) {
       const verdict = classifyS3Response(caught.response, operation, partNumber);
       const { error } = verdict;
-      if (verdict.action === 'fail') return { error, next: 'fail' };
       const current = credentials;
       if (verdict.action === 'refresh')
-        return { error, next: 'now', before: used && current && (() => current.replace(used)) };
-      if (verdict.slowDown) concurrency.backOff(`S3 answered ${error.upstreamCode}`);
-      if (verdict.serverTime !== undefined) correctClock(verdict.serverTime);
-      return { error, next: 'backoff' };
+        return { error, now: true, before: used && current && (() => current.replace(used)) };
+      if (verdict.action === 'retry') {
+        if (verdict.slowDown) concurrency.backOff(`S3 answered ${error.upstreamCode}`);
+        if (verdict.serverTime !== undefined) correctClock(verdict.serverTime);
+      }
+      return { error };
     }
     if (isUploadError(caught)) {
       if (caught.retryable && caught.code === 'stalled') concurrency.backOff('a request stalled');
-      return { error: caught, next: caught.retryable ? 'backoff' : 'fail' };
+      return { error: caught };
     }
     const error = new UploadError(
       'network',
@@ -110,7 +111,7 @@ export function createS3Sender(
         ...(partNumber ? { partNumber } : {}),
       },
     );
-    return { error, next: 'backoff' };
+    return { error };
   };
 
   return {
