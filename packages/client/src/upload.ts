@@ -14,6 +14,7 @@ import { fingerprint } from './fingerprint.ts';
 import { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
 import { type ResolvedOptions, resolveOptions } from './options.ts';
 import { ProgressTracker } from './progress.ts';
+import { digestRange } from './range-digest.ts';
 import { backoffDelay, sleep } from './retry.ts';
 import { classifyS3Response, type ObjectTarget, objectUrl, requireEtag, signedPutHeaders } from './s3.ts';
 import type {
@@ -299,10 +300,8 @@ export class Upload {
       if (part.size !== end - start || !part.checksum) continue;
       let checksum = known.get(part.partNumber)?.checksum;
       // Sent before a crash but never written down: hash the file's bytes to be sure they match.
-      checksum ??= await this.#o.hasher.digest(
-        this.#digestAlgorithm(),
-        await this.#o.source.read(start, end),
-      );
+      checksum ??= (await digestRange(this.#o.source, this.#o.hasher, this.#digestAlgorithm(), start, end))
+        .checksum;
       if (checksum !== part.checksum) continue;
       this.#done.set(part.partNumber, {
         partNumber: part.partNumber,
@@ -479,9 +478,9 @@ export class Upload {
     for (const partNumber of queue.slice(0, this.#concurrency.current)) {
       if (this.#ahead.has(partNumber)) continue;
       const { start, end } = partRange(o.source.size, session.partSize, partNumber);
-      const checksum = o.source
-        .read(start, end)
-        .then((bytes) => o.hasher.digest(this.#digestAlgorithm(), bytes));
+      const checksum = digestRange(o.source, o.hasher, this.#digestAlgorithm(), start, end).then(
+        (digest) => digest.checksum,
+      );
       checksum.catch(() => {}); // awaited (and reported) by the part's own task
       this.#ahead.set(partNumber, checksum);
     }
@@ -499,11 +498,7 @@ export class Upload {
     const early = await ahead?.catch(() => undefined);
     let checksum: string;
     if (early !== undefined) checksum = early;
-    else {
-      bytes = await o.source.read(start, end);
-      checksum = await o.hasher.digest(this.#digestAlgorithm(), bytes);
-      if (o.source.blob) bytes = undefined;
-    }
+    else ({ checksum, bytes } = await digestRange(o.source, o.hasher, this.#digestAlgorithm(), start, end));
     let etag = '';
     const query = `partNumber=${partNumber}&uploadId=${encodeURIComponent(session.uploadId ?? '')}`;
     let attempts = 0;
@@ -514,9 +509,7 @@ export class Upload {
         lastError?.upstreamCode === 'XAmzContentChecksumMismatch'
       ) {
         // The bytes changed between read and send, or on the way: read and hash them again.
-        bytes = await o.source.read(start, end);
-        checksum = await o.hasher.digest(this.#digestAlgorithm(), bytes);
-        if (o.source.blob) bytes = undefined;
+        ({ checksum, bytes } = await digestRange(o.source, o.hasher, this.#digestAlgorithm(), start, end));
       }
       let request: Omit<HttpRequest, 'signal'>;
       if (session.mode === 'presign') {
