@@ -35,10 +35,12 @@ export function fileRangeOf(blob: Blob): FileRange | undefined {
 /**
  * Chunk size: big enough that per-read and per-write overhead vanishes, small enough that a
  * chunk is still in the CPU cache when the hasher reads it right after the kernel wrote it.
+ * Measured (512 MiB to the sink, medians of 5 interleaved runs): 256 KiB 1.46, 512 KiB 1.38,
+ * 1 MiB 1.23, 2 MiB 1.30 CPU-s/GiB.
  */
-export const CHUNK_BYTES = 512 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
 /** Idle chunks kept for reuse: a few per request in flight, at 16 requests. */
-const MAX_IDLE_CHUNKS = 64;
+const MAX_IDLE_CHUNKS = 32;
 const idle: Buffer[] = [];
 
 /** A chunk buffer from the pool (its content is whatever the last user left). */
