@@ -12,10 +12,9 @@ export async function digestRange(
   algorithm: DigestAlgorithm,
   start: number,
   end: number,
-): Promise<{ checksum: string; bytes?: Uint8Array }> {
+): Promise<{ checksum: string; bytes?: Uint8Array | undefined }> {
   if (source.blob && hasher.digestBlob)
     return { checksum: await hasher.digestBlob(algorithm, source.blob(start, end)) };
   const bytes = await source.read(start, end);
-  const checksum = await hasher.digest(algorithm, bytes);
-  return source.blob ? { checksum } : { checksum, bytes };
+  return { checksum: await hasher.digest(algorithm, bytes), bytes: source.blob ? undefined : bytes };
 }
