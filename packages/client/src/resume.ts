@@ -10,6 +10,7 @@ import type { Clock } from './clock.ts';
 import { isUploadError, UploadError } from './errors.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { ResolvedOptions } from './options.ts';
+import { digestRange } from './range-digest.ts';
 import { digestAlgorithm, type Session, sessionOf } from './session.ts';
 import type { ResumePart, ResumeRecord, UploadState } from './types.ts';
 
@@ -66,10 +67,9 @@ export function createResumeKeeper(
       if (part.size !== end - start || !part.checksum) continue;
       let checksum = known.get(part.partNumber)?.checksum;
       // Sent before a crash but never written down: hash the file's bytes to be sure they match.
-      checksum ??= await o.hasher.digest(
-        digestAlgorithm(session, o.checksumAlgorithm),
-        await source.read(start, end),
-      );
+      checksum ??= (
+        await digestRange(source, o.hasher, digestAlgorithm(session, o.checksumAlgorithm), start, end)
+      ).checksum;
       if (checksum !== part.checksum) continue;
       parts.set(part.partNumber, { partNumber: part.partNumber, size: part.size, etag: part.etag, checksum });
     }

@@ -10,6 +10,7 @@ import type { Emitter } from './emitter.ts';
 import { UploadError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { ProgressTracker } from './progress.ts';
+import { digestRange } from './range-digest.ts';
 import type { ResumeKeeper } from './resume.ts';
 import { objectUrl, requireEtag } from './s3.ts';
 import type { S3Sender } from './s3-sender.ts';
@@ -62,9 +63,13 @@ export function createPartScheduler(
     for (const partNumber of queue.slice(0, concurrency.current)) {
       if (ahead.has(partNumber)) continue;
       const { start, end } = partRange(source.size, session.partSize, partNumber);
-      const checksum = source
-        .read(start, end)
-        .then((bytes) => hasher.digest(digestAlgorithm(session, o.checksumAlgorithm), bytes));
+      const checksum = digestRange(
+        source,
+        hasher,
+        digestAlgorithm(session, o.checksumAlgorithm),
+        start,
+        end,
+      ).then((digest) => digest.checksum);
       checksum.catch(() => {}); // awaited (and reported) by the part's own task
       ahead.set(partNumber, checksum);
     }
@@ -81,10 +86,9 @@ export function createPartScheduler(
     // Hashing ahead is only a head start: if it failed, the part is read here as usual.
     let checksum = await early?.catch(() => undefined);
     const hash = async (): Promise<string> => {
-      bytes = await source.read(start, end);
-      const digest = await hasher.digest(algorithm, bytes);
-      if (source.blob) bytes = undefined;
-      return digest;
+      const digest = await digestRange(source, hasher, algorithm, start, end);
+      bytes = digest.bytes;
+      return digest.checksum;
     };
     checksum ??= await hash();
     const query = `partNumber=${partNumber}&uploadId=${encodeURIComponent(session.uploadId ?? '')}`;
