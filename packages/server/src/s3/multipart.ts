@@ -142,7 +142,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
       ? { maxSize: S3_LIMITS.maxPartSize, requireAlgorithm: upload.checksumAlgorithm }
       : { maxSize: S3_LIMITS.maxPartSize },
   );
-  const blob = await ctx.storage.writeBlob(payload.chunks);
+  const blob = await ctx.storage.writeBlob(payload.chunks, { ownedChunks: true });
   let etag: string;
   let checksum: string | undefined;
   try {

@@ -57,6 +57,7 @@ import {
   type PartRecord,
   type Storage,
   StorageError,
+  type WriteBlobOptions,
   type WriteConditions,
 } from './types.ts';
 import { checkKey, checkListing, checkNewObject } from './validate.ts';
@@ -162,9 +163,9 @@ export class FsSqliteStorage implements Storage {
 
   // Blobs
 
-  async writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef> {
+  async writeBlob(chunks: AsyncIterable<Uint8Array>, options?: WriteBlobOptions): Promise<BlobRef> {
     this.#assertOpen();
-    return this.#blobs.write(chunks);
+    return this.#blobs.write(chunks, options);
   }
 
   /**
