@@ -59,6 +59,7 @@ const SCENARIO_LABELS: Record<Scenario, string> = {
   'xml-hostile': 'hostile Complete bodies',
 };
 const BUDGET_RATIO = 0.9;
+const BUDGET_CPU_RATIO = 2;
 const BUDGET_RSS_MIB = 150;
 const WARMUP_MIB = 64;
 const READY_TIMEOUT_MS = 60_000;
@@ -497,6 +498,10 @@ async function main(): Promise<void> {
       const list = samples.get(`${name}/${scenario}`);
       return list ? median(list.map((s) => s.mbps)) : undefined;
     };
+    const cpuOf = (name: TargetName, scenario: Scenario): number | undefined => {
+      const list = samples.get(`${name}/${scenario}`);
+      return list ? median(list.map((s) => s.cpu.total)) : undefined;
+    };
     const rows: string[][] = [
       [
         'target',
@@ -579,9 +584,15 @@ async function main(): Promise<void> {
         const ceiling = medianOf('ceiling', scenario);
         if (hoist === undefined || ceiling === undefined) continue;
         const ratio = hoist / ceiling;
-        console.log(
-          `Hoist ${SCENARIO_LABELS[scenario]}: ${ratio.toFixed(2)}× ceiling (budget ≥ ${BUDGET_RATIO}×) — ${ratio >= BUDGET_RATIO ? 'OK' : 'MISS'}`,
-        );
+        let line = `Hoist ${SCENARIO_LABELS[scenario]}: ${ratio.toFixed(2)}× ceiling (budget ≥ ${BUDGET_RATIO}×) — ${ratio >= BUDGET_RATIO ? 'OK' : 'MISS'}`;
+        const cpu = cpuOf('hoist', scenario);
+        const ceilingCpu = cpuOf('ceiling', scenario);
+        // Writes only: a GET's CPU is the page cache's, not a budget of ours.
+        if ((scenario === 'put' || scenario === 'multipart') && cpu && ceilingCpu) {
+          const cpuRatio = cpu / ceilingCpu;
+          line += `; CPU/GiB ${cpuRatio.toFixed(2)}× ceiling's (budget ≤ ${BUDGET_CPU_RATIO}×) — ${cpuRatio <= BUDGET_CPU_RATIO ? 'OK' : 'MISS'}`;
+        }
+        console.log(line);
       }
       const peak = Math.max(
         ...scenarios.flatMap((scenario) => (samples.get(`hoist/${scenario}`) ?? []).map((s) => s.peakRssMiB)),
