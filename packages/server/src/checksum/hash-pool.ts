@@ -9,16 +9,17 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import {
+  HASH_WORKER,
   HASHED,
   type HashAlgorithm,
   type HashRequest,
   type HashResponse,
   type HashWorkerData,
   PUBLISHED,
-} from './hash-worker.ts';
+} from './hash-protocol.ts';
 import { createChecksumHasher, createMd5Hasher } from './hasher.ts';
 
-export type { HashAlgorithm } from './hash-worker.ts';
+export type { HashAlgorithm } from './hash-protocol.ts';
 
 export interface HashSession {
   /** Feeds bytes in order; when it returns a promise, wait for it before feeding more. */
@@ -29,7 +30,7 @@ export interface HashSession {
   close(): void;
 }
 
-/** Bytes a session may have waiting for its worker. */
+/** Bytes a session may have waiting for its worker (a power of two: see hash-protocol.ts). */
 export const RING_BYTES = 2 * 1024 * 1024;
 /** The worker is woken after this many new bytes (or when the ring fills, or at the end), not per chunk. */
 const DOORBELL_BYTES = 512 * 1024;
@@ -74,7 +75,7 @@ class PooledWorker {
     // Next to this module: hash-worker.ts when run from source, hash-worker.js once built.
     const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     this.worker = new Worker(new URL(`./hash-worker.${extension}`, import.meta.url), {
-      workerData: { doorbell: this.#doorbell, port: port2 } satisfies HashWorkerData,
+      workerData: { kind: HASH_WORKER, doorbell: this.#doorbell, port: port2 } satisfies HashWorkerData,
       transferList: [port2],
     });
     this.worker.unref();

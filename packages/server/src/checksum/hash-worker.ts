@@ -9,28 +9,19 @@
  * synchronously, then hashes whatever every ring holds. Messages per MiB, and the
  * ArrayBuffer moved back and forth with each, cost more CPU than MD5 itself did.
  */
-import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { ChecksumAlgorithm } from '@hoist/protocol';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import {
+  HASH_WORKER,
+  HASHED,
+  type HashAlgorithm,
+  type HashRequest,
+  type HashResponse,
+  type HashWorkerData,
+  PUBLISHED,
+} from './hash-protocol.ts';
 import { createChecksumHasher, createMd5Hasher, type Hasher } from './hasher.ts';
 
-export type HashAlgorithm = ChecksumAlgorithm | 'MD5';
-
-/** Shared counters of a session: byte totals modulo 2^32 (int32 arithmetic wraps safely). */
-export const PUBLISHED = 0;
-export const HASHED = 1;
-
-export interface HashWorkerData {
-  /** Incremented (and notified) by the event loop whenever there is a command or new bytes. */
-  doorbell: Int32Array;
-  port: MessagePort;
-}
-
-export type HashRequest =
-  | { type: 'open'; session: number; algorithms: HashAlgorithm[]; ring: Uint8Array; counters: Int32Array }
-  | { type: 'digest'; session: number }
-  | { type: 'close'; session: number };
-
-export type HashResponse = { type: 'digest'; session: number; digests: [HashAlgorithm, Uint8Array][] };
+export type { HashAlgorithm } from './hash-protocol.ts';
 
 interface Session {
   hashers: [HashAlgorithm, Hasher][];
@@ -59,7 +50,7 @@ function drain(session: Session): void {
   }
 }
 
-function run({ doorbell, port }: HashWorkerData): never {
+function run({ doorbell, port }: Pick<HashWorkerData, 'doorbell' | 'port'>): never {
   const sessions = new Map<number, Session>();
   const handle = (message: HashRequest): void => {
     switch (message.type) {
@@ -100,4 +91,7 @@ function run({ doorbell, port }: HashWorkerData): never {
   }
 }
 
-if (workerData) run(workerData as HashWorkerData);
+// Only in the worker the pool starts, whatever other thread imports this module.
+const data = workerData as Partial<HashWorkerData> | null;
+if (data?.kind === HASH_WORKER && data.doorbell && data.port)
+  run({ doorbell: data.doorbell, port: data.port });
