@@ -68,7 +68,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   const payload = receivePayload(ctx, { maxSize: S3_LIMITS.maxPutObjectSize });
   // Fail fast on an existing key; the commit re-checks atomically.
   if (ifNoneMatch && ctx.storage.getObject(bucket, key)) throw preconditionFailedForExisting();
-  const blob = await ctx.storage.writeBlob(payload.chunks);
+  const blob = await ctx.storage.writeBlob(payload.chunks, { ownedChunks: true });
   let committed: ObjectRecord;
   try {
     const received = payload.result();
