@@ -350,6 +350,48 @@ async function measure(
   };
 }
 
+// ── targets ─────────────────────────────────────────────────────────────────
+
+/** Issue 16's goals for `POST /uploads`: broker CPU per request by mode, and req/s and p99 at 8 connections. */
+const CPU_TARGET_MS: Partial<Record<CaseName, number>> = {
+  'create-presign': 1,
+  'create-sts': 1.5,
+  'create-federation': 1.5,
+};
+const RPS_TARGET = 600;
+const P99_TARGET_MS = 25;
+
+function targetRows(
+  cases: readonly CaseName[],
+  connectionCounts: readonly number[],
+  samples: Map<string, Sample[]>,
+): string[][] {
+  const rows: string[][] = [['case', 'figure', 'measured', 'target', 'ratio', 'met']];
+  const add = (name: string, figure: string, measured: number, target: number, higherIsBetter: boolean) => {
+    const ratio = measured / target;
+    const met = higherIsBetter ? ratio >= 1 : ratio <= 1;
+    rows.push([
+      name,
+      figure,
+      num(measured),
+      `${higherIsBetter ? '≥' : '≤'} ${target}`,
+      ratio.toFixed(2),
+      met ? 'yes' : 'no',
+    ]);
+  };
+  for (const name of cases) {
+    const cpuTarget = CPU_TARGET_MS[name];
+    if (cpuTarget === undefined) continue;
+    const all = connectionCounts.flatMap((c) => samples.get(`${name}/${c}`) ?? []);
+    if (all.length > 0) add(name, 'broker CPU ms/req', median(all.map((s) => s.brokerMs)), cpuTarget, false);
+    const eight = samples.get(`${name}/8`);
+    if (!eight) continue;
+    add(name, 'req/s, 8 conns', median(eight.map((s) => s.rps)), RPS_TARGET, true);
+    add(name, 'p99 ms, 8 conns', median(eight.map((s) => s.p99)), P99_TARGET_MS, false);
+  }
+  return rows;
+}
+
 // ── main ────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
@@ -568,6 +610,12 @@ async function main(): Promise<void> {
     }
   }
   if (lines.length) console.log(`\n${lines.join('\n')}`);
+  const targets = targetRows(cases, connectionCounts, samples);
+  if (targets.length > 1)
+    console.log(
+      `\nIssue 16's broker targets (medians above; ratio = measured ÷ target, met when ≤ 1 for CPU and p99,\n` +
+        `≥ 1 for req/s; the S3 + STS server shares the 2 CPUs, so req/s also carries its cost):\n${table(targets, 2)}`,
+    );
   if (failures > 0 || warmupFailures.length > 0) {
     process.exitCode = 1;
     console.log(`\nFAILED REQUESTS — the figures above do not measure what they claim:`);

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -32,6 +31,8 @@ import {
   startTestBroker,
   TOKENS,
 } from '../helpers/broker.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
+import { freePort, silentServer } from '../helpers/net.ts';
 import { type Hook, tmpDir } from '../helpers/server.ts';
 
 /**
@@ -65,22 +66,6 @@ async function answering(
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, hits: () => hits };
-}
-
-/** A TCP server that accepts connections and never says a word. */
-async function silent(t: Hook): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server: TcpServer = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
 /** An HTTP server that sends 200 headers promising a body, then stalls. */
@@ -206,6 +191,39 @@ test('federation on a store without GetFederationToken says so, and a replayed c
   assert.equal(other.status, 409);
 });
 
+test('a create whose STS failed for now is tried again by a retry with the same Idempotency-Key, on the same upload', async (t) => {
+  const server = await startBrokerBackend(t);
+  let failing = true;
+  const sts = await startFaultProxy(server.url, {
+    rule: () => (failing ? { kind: 'status', status: 503, code: 'ServiceUnavailable' } : undefined),
+  });
+  t.after(() => sts.close());
+  const broker = await startPinned(
+    t,
+    brokerConfig(server, 'sts', { sts: { endpoint: sts.url, roleArn: ROLE_ARN, durationSeconds: 900 } }),
+  );
+  const first = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(first.status, 502, JSON.stringify(first.body));
+  assert.notEqual(first.body.retryable, false);
+
+  failing = false;
+  const again = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.ok((again.body.credentials as { sessionToken?: string } | undefined)?.sessionToken);
+  assert.ok(again.body.uploadId, 'a new multipart upload');
+  const view = await fetch(`${broker.url}/uploads/${String(again.body.id)}`, {
+    headers: { authorization: `Bearer ${TOKENS.alice}` },
+  });
+  const upload = (await view.json()) as Record<string, unknown>;
+  assert.equal(upload.status, 'created');
+  assert.equal(upload.reason, undefined, 'the old failure no longer applies');
+  // From now on the key answers this upload.
+  const third = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(third.status, 201);
+  assert.equal(third.body.id, again.body.id);
+  assert.equal(third.body.uploadId, again.body.uploadId);
+});
+
 test('the engine reports the store answer of a failed create, not "the upload is aborted" from its retry', async (t) => {
   const server = await startBrokerBackend(t);
   const rgw = await answering(t, 405, RGW_405);
@@ -247,7 +265,7 @@ test('a wrong role ARN in sts mode names the store answer and sts.roleArn', asyn
 const TIMEOUTS = { upstream: { connectTimeoutMs: 2000, requestTimeoutMs: 1000 } };
 
 for (const [name, fixture] of [
-  ['accepts and never answers', silent],
+  ['accepts and never answers', silentServer],
   ['sends headers and stalls', stalling],
 ] as const) {
   for (const mode of ['presign', 'sts'] as UploadMode[]) {
@@ -284,11 +302,8 @@ for (const [name, fixture] of [
 
 test('a store that refuses connections is named as unreachable, with the network error', async (t) => {
   const server = await startBrokerBackend(t);
-  // A port nothing listens on: bind one, note it, close it.
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  // A port nothing listens on.
+  const port = await freePort();
   const broker = await startPinned(
     t,
     brokerConfig(server, 'presign', {

@@ -85,6 +85,9 @@ function s3Client(s3: S3Settings, endpoint: string | undefined, timeouts: StoreT
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
     requestHandler: storeRequestHandler(timeouts),
+    // One middleware chain per command type, built once (all middleware is added below, at
+    // construction): not rebuilt for every call.
+    cacheMiddleware: true,
   });
   failFastOnTimeout(client);
   return client;
@@ -105,6 +108,7 @@ export function createAwsClients(config: {
     ...(s3.credentials ? { credentials: copy(s3.credentials) } : {}),
     maxAttempts: 3,
     requestHandler: storeRequestHandler(timeouts),
+    cacheMiddleware: true,
   });
   failFastOnTimeout(stsClient);
   normaliseQueryErrors(stsClient);
@@ -113,6 +117,31 @@ export function createAwsClients(config: {
     presigner: s3Client(s3, s3.publicEndpoint ?? s3.endpoint, timeouts),
     sts: stsClient,
   };
+}
+
+/**
+ * An S3 client on temporary upload credentials, as a browser would use them: one attempt per
+ * call, no checksums the broker did not ask for. For the probe and `hoist aws doctor`.
+ */
+export function sessionS3Client(
+  s3: { region: string; endpoint?: string | undefined; forcePathStyle?: boolean | undefined },
+  credentials: TemporaryCredentials,
+  timeouts?: StoreTimeouts,
+): S3Client {
+  return new S3Client({
+    region: s3.region,
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    forcePathStyle: s3.forcePathStyle ?? false,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+    ...(timeouts ? { requestHandler: storeRequestHandler(timeouts) } : {}),
+  });
 }
 
 /** The S3 endpoint clients talk to, as reported in `CreateUploadResponse.endpoint`. */

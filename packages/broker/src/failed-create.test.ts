@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BrokerProblem } from './errors.ts';
-import { failedCreateProblem, failedCreateReason } from './failed-create.ts';
+import { failedCreate, failedCreateProblem, failedCreateReason } from './failed-create.ts';
 
 test('a failed create round-trips through the registry reason', () => {
   const original = new BrokerProblem(
@@ -30,4 +30,24 @@ test('other reasons, and unknown types, are not failed creates', () => {
   assert.equal(failedCreateProblem(undefined), undefined);
   assert.equal(failedCreateProblem('credentials could not be issued'), undefined);
   assert.equal(failedCreateProblem('create failed (no-such-type): x'), undefined);
+});
+
+test('a failure the store may cure is transient; one it refused for good keeps retryable: false', () => {
+  const transient = failedCreateReason(new BrokerProblem('upstream-error', 'AssumeRole failed: 503'));
+  assert.deepEqual(
+    { transient: failedCreate(transient)?.transient, type: failedCreate(transient)?.problem.type },
+    { transient: true, type: 'upstream-error' },
+  );
+  assert.equal(
+    failedCreate(failedCreateReason(new BrokerProblem('upstream-timeout', 'late')))?.transient,
+    true,
+  );
+  const final = failedCreateReason(new BrokerProblem('upstream-error', '405', { retryable: false }));
+  assert.equal(final, 'create failed (upstream-error, final): 405');
+  assert.equal(failedCreate(final)?.transient, false);
+  assert.equal(failedCreate(final)?.problem.retryable, false);
+  assert.equal(failedCreate(final)?.problem.message, '405');
+  // Not a store failure: answered again, never retried.
+  assert.equal(failedCreate(failedCreateReason(new Error('bug')))?.transient, false);
+  assert.equal(failedCreate('create failed (rate-limited): slow down')?.transient, false);
 });

@@ -19,6 +19,7 @@ export {
   headObject,
   mintCredentials,
   publicEndpoint,
+  sessionS3Client,
 } from './aws.ts';
 export {
   CAPABILITY_NAMES,
@@ -35,6 +36,7 @@ export {
 export {
   type BrokerConfig,
   BrokerConfigError,
+  type ConfigFlag,
   loadBrokerConfig,
   parseBrokerConfig,
   parseSize,

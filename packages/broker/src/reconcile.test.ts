@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { makeRecord } from '../../../test/helpers/registry-suite.ts';
 import { bucketUrl, formMetadata, isFormUpload, sizeIsBound } from './post-form.ts';
 import {
   type FormSettlement,
@@ -7,7 +8,6 @@ import {
   reconcileForms,
   settleExpiredForms,
 } from './reconcile.ts';
-import { makeRecord } from './registry/registry.suite.ts';
 import type { UploadRecord } from './types.ts';
 
 const form = (overrides: Partial<UploadRecord> = {}, bound = false) =>

@@ -12,7 +12,6 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -24,6 +23,7 @@ import {
   httpStatus,
   mintCredentials,
   type S3Settings,
+  sessionS3Client,
 } from './aws.ts';
 import type { CapabilityName, StoreCapabilities } from './capabilities.ts';
 import { buildSessionPolicy } from './session-policy.ts';
@@ -120,19 +120,7 @@ export async function probeStore(options: ProbeOptions): Promise<Partial<StoreCa
         } else throw new StoreProbeError(mintMode === 'sts' ? 'AssumeRole' : 'GetFederationToken', cause);
       }
       if (credentials && want.has('conditionalWriteKeys')) {
-        const client = new S3Client({
-          region: settings.region,
-          ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-          forcePathStyle: settings.forcePathStyle ?? false,
-          credentials: {
-            accessKeyId: credentials.accessKeyId,
-            secretAccessKey: credentials.secretAccessKey,
-            sessionToken: credentials.sessionToken,
-          },
-          requestChecksumCalculation: 'WHEN_REQUIRED',
-          responseChecksumValidation: 'WHEN_REQUIRED',
-          maxAttempts: 1,
-        });
+        const client = sessionS3Client(settings, credentials);
         try {
           // The session policy allows creating the object only with If-None-Match: a plain PutObject
           // over the existing probe object must be denied, or the policy keys mean nothing here.

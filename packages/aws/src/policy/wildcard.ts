@@ -20,8 +20,8 @@ interface Segment {
   readonly text: string;
   /** 1 where the position is a `?`; undefined when the segment has none. */
   readonly any: Uint8Array | undefined;
-  /** KMP failure table, for segments without `?`. */
-  readonly fail: Int32Array | undefined;
+  /** KMP failure table, for segments without `?`: built on first search (most are only compared). */
+  fail: Int32Array | undefined;
   /** Shift-And masks per character (each includes the `?` positions), for segments with `?`. */
   readonly masks: Map<number, Uint32Array> | undefined;
   /** Shift-And mask of the `?` positions: what any other character matches. */
@@ -76,7 +76,7 @@ export function compilePieces(
 
 function makeSegment(text: string, anyPositions: number[]): Segment {
   if (anyPositions.length === 0) {
-    return { text, any: undefined, fail: failureTable(text), masks: undefined, anyMask: undefined };
+    return { text, any: undefined, fail: undefined, masks: undefined, anyMask: undefined };
   }
   const any = new Uint8Array(text.length);
   const words = (text.length + 31) >>> 5;
@@ -150,7 +150,8 @@ function find(seg: Segment, s: string, from: number, end: number): number {
   const t = seg.text;
   const m = t.length;
   if (m === 0) return from;
-  if (seg.fail === undefined) return shiftAnd(seg, s, from, end);
+  if (seg.any !== undefined) return shiftAnd(seg, s, from, end);
+  seg.fail ??= failureTable(t);
   const fail = seg.fail;
   let k = 0;
   for (let i = from; i < end; i++) {

@@ -11,7 +11,7 @@ import { abortQuietly, publicEndpoint } from '../aws.ts';
 import { integrityFor } from '../capabilities.ts';
 import { BrokerProblem } from '../errors.ts';
 import { EMPTY_MD5 } from '../etag-chain.ts';
-import { failedCreateProblem, failedCreateReason } from '../failed-create.ts';
+import { failedCreate, failedCreateReason } from '../failed-create.ts';
 import { buildObjectKey, contentDisposition } from '../keys.ts';
 import { formMetadata, isFormUpload } from '../post-form.ts';
 import { putObjectHeaders } from '../presign.ts';
@@ -95,24 +95,7 @@ export async function createUpload(
   if (md5 && single && declaredMd5) metadata[DECLARED_MD5] = declaredMd5;
   if (form) Object.assign(metadata, formMetadata(input.sizeIsBound === true));
 
-  let uploadId: string | null = null;
-  if (!single) {
-    const out = await lc.upstream('CreateMultipartUpload', () =>
-      lc.aws.s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: s.s3.bucket,
-          Key: key,
-          ContentType: input.contentType,
-          ContentDisposition: contentDisposition(input.filename),
-          Metadata: objectMetadata(user, id, input),
-          // A store without flexible checksums gets none to misread: Content-MD5 does the work.
-          ...(md5 ? {} : { ChecksumAlgorithm: algorithm, ChecksumType: uploadChecksumType(algorithm, true) }),
-        }),
-      ),
-    );
-    if (!out.UploadId) throw new BrokerProblem('upstream-error', 'S3 returned no upload id');
-    uploadId = out.UploadId;
-  }
+  const uploadId = single ? null : await startMultipart(lc, user, { id, key, input, algorithm, md5 });
   const record: KeyedUploadRecord = {
     id,
     userId: user.id,
@@ -175,13 +158,87 @@ async function replay(
     record.checksumAlgorithm !== (input.checksumAlgorithm ?? 'CRC32C')
   )
     throw new BrokerProblem('conflict', 'This Idempotency-Key was used for a different upload');
-  const failure = record.status === 'aborted' ? failedCreateProblem(record.reason) : undefined;
-  if (failure) throw failure;
-  lc.requireOpen(record);
+  const failure = record.status === 'aborted' ? failedCreate(record.reason) : undefined;
+  if (failure && !failure.transient) throw failure.problem;
+  if (!failure) lc.requireOpen(record);
+  else if (record.expiresAt <= lc.clock()) throw failure.problem;
   // Replays mint credentials, so the mint rate limit counts them.
   if (mint) await lc.hooks.beforeMint?.(user);
+  // The store failed for now when this create first ran: try again, on the same upload.
+  if (failure) return createAgain(lc, user, record);
   lc.log.info({ uploadId: record.id, userId: user.id }, 'upload create replayed');
   return respond(lc, user, record);
+}
+
+/** Starts the upload's multipart upload in S3 (type, disposition, metadata and checksum set). */
+async function startMultipart(
+  lc: Lifecycle,
+  user: BrokerUser,
+  upload: { id: string; key: string; input: CreateUploadInput; algorithm: ChecksumAlgorithm; md5: boolean },
+): Promise<string> {
+  const { id, key, input, algorithm, md5 } = upload;
+  const out = await lc.upstream('CreateMultipartUpload', () =>
+    lc.aws.s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: lc.settings.s3.bucket,
+        Key: key,
+        ContentType: input.contentType,
+        ContentDisposition: contentDisposition(input.filename),
+        Metadata: objectMetadata(user, id, input),
+        // A store without flexible checksums gets none to misread: Content-MD5 does the work.
+        ...(md5 ? {} : { ChecksumAlgorithm: algorithm, ChecksumType: uploadChecksumType(algorithm, true) }),
+      }),
+    ),
+  );
+  if (!out.UploadId) throw new BrokerProblem('upstream-error', 'S3 returned no upload id');
+  return out.UploadId;
+}
+
+/**
+ * A create whose credentials the store failed to issue for now (the upload was discarded,
+ * its reason recording the failure), asked again with its Idempotency-Key: the same upload
+ * reopened — a new multipart upload where it had one — and answered, or discarded again.
+ */
+async function createAgain(
+  lc: Lifecycle,
+  user: BrokerUser,
+  failed: UploadRecord,
+): Promise<CreateUploadResponse> {
+  const input = inputOf(failed);
+  const uploadId =
+    failed.uploadId === null
+      ? null
+      : await startMultipart(lc, user, {
+          id: failed.id,
+          key: failed.key,
+          input,
+          algorithm: failed.checksumAlgorithm,
+          md5: integrityOf(failed) === 'content-md5',
+        });
+  const record = await lc.registry.transition(
+    failed.id,
+    ['aborted'],
+    { status: 'created', uploadId },
+    lc.clock(),
+  );
+  if (!record) {
+    // Another retry reopened it first: answer with its upload.
+    if (uploadId)
+      await abortQuietly(lc.aws.s3, { bucket: failed.bucket, key: failed.key, uploadId }).catch(() => {});
+    const now = await lc.registry.get(failed.id);
+    if (!now || now.status === 'aborted') throw new BrokerProblem('conflict', 'The upload is aborted');
+    lc.requireOpen(now);
+    return respond(lc, user, now);
+  }
+  try {
+    const response = await respond(lc, user, record);
+    lc.log.info({ uploadId: record.id, userId: user.id, key: record.key }, 'upload created on a retry');
+    lc.hooks.uploadCreated?.(record);
+    return response;
+  } catch (error) {
+    await discard(lc, record, 'aborted', failedCreateReason(error)).catch(() => {});
+    throw error;
+  }
 }
 
 /**

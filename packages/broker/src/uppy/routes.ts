@@ -5,14 +5,13 @@
  * broker's problem documents (and, for Uppy, which shows only the status line, the reason
  * phrase: see reason-phrase.ts).
  */
-
 import type { PostForm } from '@hoist/protocol';
+import { createUploadRequest } from '@hoist/protocol/schemas';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { BrokerProblem } from '../errors.ts';
 import { REASON_HEADER, toReasonPhrase } from '../reason-phrase.ts';
 import { type BrokerEnv, jsonBody } from '../routes/context.ts';
-import { createUploadSchema } from '../routes/schemas.ts';
 import type { BrokerUser } from '../types.ts';
 import { sessionCookie } from './cookie-auth.ts';
 import type { UppyFormInput } from './post-params.ts';
@@ -30,8 +29,8 @@ export interface UppyRouteOptions {
 }
 
 const DEFAULT_TYPE = 'application/octet-stream';
-const filenameSchema = createUploadSchema.shape.filename;
-const contentTypeSchema = createUploadSchema.shape.contentType;
+const filenameSchema = createUploadRequest.shape.filename;
+const contentTypeSchema = createUploadRequest.shape.contentType;
 const createSchema = z.object({
   filename: z.string(),
   type: z.string().optional(),

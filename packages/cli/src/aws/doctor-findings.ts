@@ -1,5 +1,5 @@
 /** What `hoist aws doctor` reports, its options, and how findings are printed. */
-import type { AwsClients, StoreCapabilities } from '@hoist/broker';
+import { type AwsClients, deleteObject, type StoreCapabilities } from '@hoist/broker';
 import { type AdminClients, awsError, type Deployment } from './context.ts';
 
 export interface DoctorFinding {
@@ -72,4 +72,21 @@ export function formatFindings(findings: readonly DoctorFinding[]): string {
       : `${errors} error(s), ${warnings} warning(s).`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Deletes the object a live check wrote; one that stays is a warning saying how to remove it. */
+export async function removeTestObject(
+  broker: AwsClients,
+  bucket: string,
+  key: string,
+  add: Add,
+): Promise<void> {
+  await deleteObject(broker.s3, { bucket, key }).catch((error: unknown) => {
+    add({
+      level: 'warning',
+      check: 'live',
+      message: `could not delete the test object ${key} (${awsError(error).name})`,
+      fix: `delete it: aws s3 rm s3://${bucket}/${key}`,
+    });
+  });
 }

@@ -10,23 +10,21 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import {
   buildSessionPolicy,
-  deleteObject,
   describeStoreError,
   isUnsupportedOperation,
   mintCredentials,
   publicEndpoint,
   remedyFor,
   type StoreCapabilities,
+  sessionS3Client,
   storeAnswer,
-  storeRequestHandler,
 } from '@hoist/broker';
 import { awsError } from './context.ts';
-import type { Add, DoctorFinding, DoctorOptions } from './doctor-findings.ts';
+import { type Add, type DoctorFinding, type DoctorOptions, removeTestObject } from './doctor-findings.ts';
 import { checkPresignLive } from './doctor-presign.ts';
 
 export async function checkLive(
@@ -69,20 +67,15 @@ export async function checkLive(
     });
     return;
   }
-  const s3 = new S3Client({
-    region: deployment.region,
-    endpoint: publicEndpoint(config.s3),
-    forcePathStyle: config.s3.forcePathStyle,
-    credentials: {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: credentials.sessionToken,
+  const s3 = sessionS3Client(
+    {
+      region: deployment.region,
+      endpoint: publicEndpoint(config.s3),
+      forcePathStyle: config.s3.forcePathStyle,
     },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-    requestHandler: storeRequestHandler(config.upstream),
-  });
+    credentials,
+    config.upstream,
+  );
   const bucket = deployment.bucket;
   const expect = async (what: string, allowed: boolean, call: () => Promise<unknown>) => {
     try {
@@ -157,14 +150,7 @@ export async function checkLive(
           });
         });
     }
-    await deleteObject(broker.s3, { bucket, key }).catch((error: unknown) => {
-      add({
-        level: 'warning',
-        check: 'live',
-        message: `could not delete the test object ${key} (${awsError(error).name})`,
-        fix: `delete it: aws s3 rm s3://${bucket}/${key}`,
-      });
-    });
+    await removeTestObject(broker, bucket, key, add);
     s3.destroy();
   }
   if (passed)

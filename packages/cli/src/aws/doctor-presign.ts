@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '@hoist/broker';
 import {
-  deleteObject,
   etagIsMd5,
   FULL_CAPABILITIES,
   headObject,
@@ -22,7 +21,7 @@ import {
 } from '@hoist/broker';
 import { crc32c } from '@hoist/server';
 import { awsError, type Deployment } from './context.ts';
-import type { DoctorFinding } from './doctor.ts';
+import { type DoctorFinding, removeTestObject } from './doctor-findings.ts';
 
 const BODY = Buffer.from('hoist doctor presign check\n');
 
@@ -124,14 +123,7 @@ export async function checkPresignLive(
       "check the broker's credentials and its policy: hoist aws policy --broker",
     );
   } finally {
-    await deleteObject(broker.s3, { bucket, key }).catch((error: unknown) => {
-      add({
-        level: 'warning',
-        check: 'live',
-        message: `could not delete the test object ${key} (${awsError(error).name})`,
-        fix: `delete it: aws s3 rm s3://${bucket}/${key}`,
-      });
-    });
+    await removeTestObject(broker, bucket, key, add);
   }
 }
 
