@@ -79,8 +79,12 @@ export async function runSweep(args: string[]): Promise<void> {
   const olderThan = values['older-than'] ?? String(config.uploadTtlSeconds);
   if (!/^\d+$/.test(olderThan))
     throw new TypeError(`--older-than must be a number of seconds, got "${olderThan}"`);
-  // The broker's lifecycle (quiet logger), so expired POST-form uploads are verified as it would.
-  const app = createBroker(config, { logger: createLogger({ level: 'error', destination: process.stderr }) });
+  // The broker's lifecycle, so expired POST-form uploads are verified as the broker would; it
+  // serves nobody here, so a config without `auth` is fine (no one is ever authenticated).
+  const app = createBroker(config, {
+    logger: createLogger({ level: 'error', destination: process.stderr }),
+    authenticator: { authenticate: async () => undefined },
+  });
   try {
     await app.registry.migrate();
     const result = await sweep({
