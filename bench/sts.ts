@@ -29,6 +29,7 @@ import { createInterface } from 'node:readline';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { SigV4Credentials } from '@hoist/aws/sigv4';
+import type { ConditionContext } from '@hoist/server/internal/authz';
 import { createAuthorizer } from '@hoist/server/internal/authz';
 import { iamSeedFromConfig, parseIamConfig } from '@hoist/server/internal/iam/config';
 import { openIamStore } from '@hoist/server/internal/iam/store';
@@ -38,10 +39,10 @@ import {
   s3AuthorizationRequests,
   s3ConditionKeys,
 } from '@hoist/server/internal/s3/authz-requests';
+import { openSession } from '@hoist/server/internal/session-token';
 import { StsError } from '@hoist/server/internal/sts/errors';
-import type { ConditionContext, StsDeps } from '@hoist/server/internal/sts/handlers';
+import type { StsDeps } from '@hoist/server/internal/sts/handlers';
 import { handleStsAction } from '@hoist/server/internal/sts/handlers';
-import { openSession } from '@hoist/server/internal/sts/token';
 import { median, parseList, percentile, positiveNumber, requireNode24 } from './lib/cli.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { BenchResources } from './lib/resources.ts';

@@ -4,7 +4,8 @@
  *
  *   npm run bench:upload -- [--size 1GiB] [--runs 3] [--targets server,sink]
  *                           [--clients plain,engine,lib-storage,aws-cli,curl] [--big] [--big-size 8GiB]
- *                           [--part-size 16MiB] [--concurrency 4] [--profile DIR]
+ *                           [--part-size 16MiB] [--concurrency 4] [--engine-checksum ALG] [--no-browser]
+ *                           [--profile DIR]
  *
  * (a) `server`: Hoist's local S3 + STS server and a real broker (sts mode), each in its own
  *     process. The ceiling is the plain client: the same bytes as one multipart upload, file
@@ -35,6 +36,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseSize } from '@hoist/broker/internal/config';
+import { parseChecksumAlgorithm } from '@hoist/protocol';
 import { parseList, positiveInt, requireNode24 } from './lib/cli.ts';
 import { formatProfile } from './lib/cpuprofile.ts';
 import { BenchResources } from './lib/resources.ts';
@@ -106,7 +108,7 @@ const LABELS: Record<TargetName, Record<ClientName, string>> = {
 
 const usage = `usage: node bench/upload.ts [--size 1GiB] [--runs 3] [--targets ${TARGETS.join(',')}]
                             [--clients ${CLIENTS.join(',')}] [--big] [--big-size 8GiB]
-                            [--part-size 16MiB] [--concurrency 4] [--profile DIR]
+                            [--part-size 16MiB] [--concurrency 4] [--engine-checksum ALG] [--profile DIR]
   --size S         file size (random bytes, generated once; default 1GiB)
   --runs N         measured runs, median reported (default 3)
   --targets        server: Hoist's local S3 server + broker; sink: S3-shaped sink + stub broker
@@ -114,6 +116,9 @@ const usage = `usage: node bench/upload.ts [--size 1GiB] [--runs 3] [--targets $
                    curl runs against the sink only: it cannot sign an S3 multipart upload)
   --big            also the engine's peak RSS with a --big-size sparse file, to the sink
   --part-size S    part size of every client (default 16MiB); --concurrency N: parts in flight (4)
+  --no-browser     skip the headless Chromium rows (d)
+  --engine-checksum ALG  the Node engine's checksum algorithm (default: its own, CRC32; every client
+                   runs with its own defaults otherwise)
   --profile DIR    run the engine's processes with --cpu-prof into DIR/<target> and print their top
                    functions (those runs' figures include the profiler's overhead)`;
 
@@ -342,6 +347,8 @@ async function main(): Promise<void> {
       'big-size': { type: 'string' },
       'part-size': { type: 'string' },
       concurrency: { type: 'string' },
+      'engine-checksum': { type: 'string' },
+      'no-browser': { type: 'boolean' },
       profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -360,6 +367,10 @@ async function main(): Promise<void> {
   if (partSize % MiB !== 0 || partSize < 5 * MiB)
     throw new Error('--part-size must be whole MiB, at least 5 MiB');
   const concurrency = positiveInt(values.concurrency, 4, '--concurrency');
+  const engineChecksum =
+    values['engine-checksum'] === undefined ? undefined : parseChecksumAlgorithm(values['engine-checksum']);
+  if (values['engine-checksum'] !== undefined && engineChecksum === undefined)
+    throw new Error('--engine-checksum must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256');
   const started = performance.now();
 
   const workDir = mkdtempSync(join(tmpdir(), 'hoist-bench-upload-'));
@@ -389,6 +400,7 @@ async function main(): Promise<void> {
     awsDir: join(workDir, 'aws'),
     tools: findExternalTools(),
     resources,
+    engineChecksum,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
     sinkWorld: async () => {
       sinkWorld ??= await startSinkWorld(partSize);
@@ -472,7 +484,7 @@ async function main(): Promise<void> {
       sinkWorld: setup.sinkWorld,
       engineToSink,
     };
-    for (const extension of EXTENSIONS) {
+    for (const extension of values['no-browser'] ? [] : EXTENSIONS) {
       try {
         const out = await extension.run(context);
         sections.push(...out.sections);

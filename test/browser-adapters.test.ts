@@ -2,7 +2,7 @@
  * The browser adapters in real headless Chromium, built by scripts/build-browser.ts and
  * talking to the real local S3 server: XHR transport (progress, ETag through CORS, abort,
  * network failure), Blob source ranges, the IndexedDB resume store across a reload, and the
- * worker hasher against Node's CRC32C.
+ * worker hasher against Node's CRC32C, from bytes and from File slices it reads itself.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -465,5 +465,50 @@ describe('browser adapters in headless Chromium', () => {
     assert.equal(result.intact, size, 'the caller keeps its bytes');
     assert.equal(result.fallback, result.part);
     assert.equal(result.fallbackBackend, 'main-thread');
+  });
+
+  it("worker hasher: File slices are read and hashed in the worker; a shrunk file fails with 'read-failed'", async () => {
+    const { page: tab, errors } = await page();
+    const size = 12 * MiB;
+    await writeFile(diskFile, seededBytes(9, 0, size));
+    await tab.locator('input[type=file]').setInputFiles(diskFile);
+    const result = await tab.evaluate(async () => {
+      const { createWorkerHasher } = (window as unknown as WithBundle).hoist;
+      const file = document.querySelector('input')!.files![0]!;
+      const hasher = createWorkerHasher({ workers: 2 });
+      const missing = createWorkerHasher({ workerUrl: '/no-such-worker.js' });
+      const slice = () => file.slice(3, 3 + 5 * 1024 * 1024);
+      const [part, whole, fallback] = await Promise.all([
+        hasher.digestBlob!('CRC32C', slice()),
+        hasher.digestBlob!('SHA256', file),
+        missing.digestBlob!('CRC32C', slice()),
+      ]);
+      (window as unknown as { hashers: unknown }).hashers = { hasher, missing, file };
+      return { part, whole, fallback, backend: hasher.backend, fallbackBackend: missing.backend };
+    });
+    const bytes = seededBytes(9, 0, size);
+    assert.equal(result.part, crc32cBase64(bytes.subarray(3, 3 + 5 * MiB)), errors.join('\n'));
+    assert.equal(result.whole, createHash('sha256').update(bytes).digest('base64'));
+    assert.equal(result.fallback, result.part);
+    assert.equal(result.backend, 'worker');
+    assert.equal(result.fallbackBackend, 'main-thread');
+
+    await truncate(diskFile, MiB);
+    const failures = await tab.evaluate(async (mib) => {
+      type Hasher = ReturnType<typeof Adapters.createWorkerHasher>;
+      const { hasher, missing, file } = (
+        window as unknown as { hashers: { hasher: Hasher; missing: Hasher; file: File } }
+      ).hashers;
+      const outcome = (digest: Promise<string>) =>
+        digest.then(
+          () => 'resolved',
+          (error: { name: string; code?: string }) => `${error.name}:${error.code}`,
+        );
+      return Promise.all([
+        outcome(hasher.digestBlob!('CRC32C', file.slice(mib, 2 * mib))),
+        outcome(missing.digestBlob!('CRC32C', file.slice(mib, 2 * mib))),
+      ]);
+    }, MiB);
+    assert.deepEqual(failures, ['UploadError:read-failed', 'UploadError:read-failed']);
   });
 });

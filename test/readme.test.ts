@@ -46,8 +46,9 @@ test('the README and docs/ name only environment variables that exist', () => {
     // The tests' external tools (test/helpers/tools.ts).
     'HOIST_CHROMIUM',
     'HOIST_AWS_CLI',
-    // The test suite's shared Ceph RGW (test/global-setup.ts).
+    // The test suite's shared Ceph RGW and packed workspaces (test/global-setup.ts).
     'HOIST_RGW',
+    'HOIST_CONSUMER_PACKS',
     // hoist dev against an external store.
     ...EXTERNAL_STORE_VARIABLES,
   ]);

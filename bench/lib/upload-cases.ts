@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { ChecksumAlgorithm } from '@hoist/protocol';
 import { median } from './cli.ts';
 import { cpuTimes } from './proc.ts';
 import type { BenchResources } from './resources.ts';
@@ -53,6 +54,8 @@ export interface Setup {
   tools: ExternalTools;
   resources: BenchResources;
   sinkWorld(): Promise<SinkWorld>;
+  /** The engine's checksum algorithm; undefined: its default. */
+  engineChecksum: ChecksumAlgorithm | undefined;
   /** Run the engine's processes with --cpu-prof into `<profileDir>/<target>`. */
   profileDir: string | undefined;
 }
@@ -167,13 +170,14 @@ export class ExternalRunner {
 function nodeJob(
   setup: Setup,
   client: NodeClient,
-): Pick<ClientJob, 'client' | 'file' | 'size' | 'partSize' | 'concurrency'> {
+): Pick<ClientJob, 'client' | 'file' | 'size' | 'partSize' | 'concurrency' | 'checksumAlgorithm'> {
   return {
     client,
     file: setup.file,
     size: setup.size,
     partSize: setup.partSize,
     concurrency: setup.concurrency,
+    ...(client === 'engine' && setup.engineChecksum ? { checksumAlgorithm: setup.engineChecksum } : {}),
   };
 }
 

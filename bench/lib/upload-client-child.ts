@@ -3,14 +3,15 @@
  *
  *   HOIST_BENCH_UPLOAD_JOB='<ClientJob as JSON>' node bench/lib/upload-client-child.ts
  *
- * `engine`: Hoist's engine through a broker; `lib-storage`: `@aws-sdk/lib-storage` Upload with
- * CRC32C part checksums; `plain`: the ceiling (upload-plain.ts). Each imports only what it
+ * `engine`: Hoist's engine through a broker; `lib-storage`: `@aws-sdk/lib-storage` Upload; both
+ * with their own default checksums unless the job names one for the engine; `plain`: the ceiling (upload-plain.ts). Each imports only what it
  * uses. Time and CPU count from just before the upload starts (module loading excluded); peak
  * RSS is the whole process's (VmHWM). Prints one `BENCH-RESULT {json}` line (a ClientResult) and exits
  * 0, or 1 when the upload failed; exits when its stdin closes (the parent died).
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import type { SigV4Credentials } from '@hoist/aws/sigv4';
+import type { ChecksumAlgorithm } from '@hoist/protocol';
 
 export const RESULT_PREFIX = 'BENCH-RESULT ';
 /** The job travels in the environment: argv is world-readable in `ps`. */
@@ -25,6 +26,8 @@ export interface ClientJob {
   size: number;
   partSize: number;
   concurrency: number;
+  /** engine: a checksum algorithm instead of the engine's default (the Node build's: CRC32). */
+  checksumAlgorithm?: ChecksumAlgorithm;
   /** engine: the broker and a user's token. */
   brokerUrl?: string;
   token?: string;
@@ -67,7 +70,7 @@ async function prepare(job: ClientJob): Promise<() => Promise<string>> {
         token: need(job.token, 'token'),
         concurrency: job.concurrency,
         partSize: job.partSize,
-        checksumAlgorithm: 'CRC32C',
+        ...(job.checksumAlgorithm ? { checksumAlgorithm: job.checksumAlgorithm } : {}),
       });
       let confirmed = 0;
       upload.on('progress', (progress) => {
@@ -104,7 +107,8 @@ async function prepare(job: ClientJob): Promise<() => Promise<string>> {
     try {
       await new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: createReadStream(job.file), ChecksumAlgorithm: 'CRC32C' },
+        // Its defaults, as users run it: the SDK picks the checksum (CRC32 since 2025).
+        params: { Bucket: bucket, Key: key, Body: createReadStream(job.file) },
         partSize: job.partSize,
         queueSize: job.concurrency,
         leavePartsOnError: false,

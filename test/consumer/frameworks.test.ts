@@ -18,11 +18,10 @@ import { GetBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/c
 import { launchBrowser } from '../helpers/browser.ts';
 import {
   consumerEnv,
-  ensureBuilt,
   installProject,
   type LongRunning,
   node22,
-  packWorkspaces,
+  packedWorkspaces,
   runOk,
   start,
 } from './helpers.ts';
@@ -83,8 +82,7 @@ let ready: DevReady;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'hoist-frameworks-'));
-  await ensureBuilt();
-  const tarballs = await packWorkspaces(join(work, 'tarballs'));
+  const tarballs = await packedWorkspaces(join(work, 'tarballs'));
   const browserTarballs = BROWSER_PACKAGES.map((name) => tarballs[name] as string);
   await Promise.all([
     installProject(join(work, 'cli'), Object.values(tarballs)),

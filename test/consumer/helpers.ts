@@ -5,9 +5,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** Kept between runs (outside the repository): Node 22 from the npm registry; npm keeps its own cache. */
@@ -99,6 +100,48 @@ export async function packWorkspaces(dir: string): Promise<Record<string, string
     tarballs[name] = join(dir, file);
   }
   return tarballs;
+}
+
+/**
+ * The workspaces built and packed once per test run. Under `npm test` the first consumer test
+ * file to ask packs them into the run's HOIST_CONSUMER_PACKS directory (made by
+ * test/global-setup.ts) while the others wait for it; a file run on its own packs into `dir`.
+ */
+export async function packedWorkspaces(dir: string): Promise<Record<string, string>> {
+  const shared = process.env.HOIST_CONSUMER_PACKS;
+  if (!shared) {
+    await ensureBuilt();
+    return await packWorkspaces(dir);
+  }
+  try {
+    await mkdir(join(shared, 'lock'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return await packedElsewhere(shared);
+  }
+  try {
+    await ensureBuilt();
+    const tarballs = await packWorkspaces(join(shared, 'tarballs'));
+    await writeFile(join(shared, 'done.tmp'), JSON.stringify(tarballs));
+    await rename(join(shared, 'done.tmp'), join(shared, 'done'));
+    return tarballs;
+  } catch (error) {
+    await writeFile(join(shared, 'failed'), String((error as Error)?.message ?? error));
+    throw error;
+  }
+}
+
+/** The tarballs another test file of the run packs: waits for its `done` (or `failed`) note. */
+async function packedElsewhere(shared: string): Promise<Record<string, string>> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const done = await readFile(join(shared, 'done'), 'utf8').catch(() => undefined);
+    if (done !== undefined) return JSON.parse(done) as Record<string, string>;
+    const failed = await readFile(join(shared, 'failed'), 'utf8').catch(() => undefined);
+    if (failed !== undefined) throw new Error(`another test file failed to pack the workspaces: ${failed}`);
+    if (Date.now() > deadline) throw new Error(`no packed workspaces in ${shared} after 10 minutes`);
+    await sleep(500);
+  }
 }
 
 /** Node 22's binary, installed from the npm registry (`node@22`) once into the cache. */

@@ -16,10 +16,9 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import {
   consumerEnv,
-  ensureBuilt,
   installProject,
   node22,
-  packWorkspaces,
+  packedWorkspaces,
   ROOT,
   run,
   runOk,
@@ -40,8 +39,7 @@ const nodes: { name: string; bin: string }[] = [{ name: 'Node 24', bin: process.
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'hoist-consumer-'));
-  await ensureBuilt();
-  tarballs = await packWorkspaces(join(work, 'tarballs'));
+  tarballs = await packedWorkspaces(join(work, 'tarballs'));
   nodes.push({ name: 'Node 22', bin: await node22() });
   app = join(work, 'app');
   web = join(work, 'web');
@@ -254,6 +252,18 @@ describe('TypeScript consumers', () => {
 });
 
 describe('package checks', () => {
+  test('no package ships test code: tests, test helpers, crash children or throughput scripts', async () => {
+    for (const name of WORKSPACES) {
+      const listing = await runOk('tar', ['-tzf', tarballs[name] as string], { cwd: work });
+      const files = listing.stdout.split('\n').filter(Boolean);
+      assert.ok(files.length > 2, `@hoist/${name}: ${listing.stdout}`);
+      const testCode = files.filter((file) =>
+        /(\.test\.|\.suite\.|test-helpers|crash-child|throughput\.)/.test(file),
+      );
+      assert.deepEqual(testCode, [], `@hoist/${name}`);
+    }
+  });
+
   test('publint reports no errors for any package', async () => {
     for (const name of WORKSPACES) {
       const result = await run(join(BIN, 'publint'), ['run', tarballs[name] as string, '--level', 'error'], {

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -15,6 +14,7 @@ import { createAdminClients } from '@hoist/cli/internal/aws/context';
 import { parseRoleArn } from '@hoist/cli/internal/aws/policies';
 import { awsCommand } from '@hoist/cli/internal/commands/aws';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
+import { silentServer } from '../helpers/net.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import { type Hook, startTestServer, TEST_CREDENTIALS, type TestServer, tmpDir } from '../helpers/server.ts';
 
@@ -201,18 +201,7 @@ describe('doctor in presign mode runs the broker’s presigned upload', () => {
 });
 
 test('setup and doctor against a store that never answers stop promptly, saying so', async (t) => {
-  const sockets = new Set<Socket>();
-  const silent = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => silent.close(() => resolve()));
-  });
-  const endpoint = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  const endpoint = await silentServer(t);
   const file = await configFile(t, {
     mode: 'presign',
     s3: { endpoint, bucket: BUCKET, credentials: { ...TEST_CREDENTIALS } },

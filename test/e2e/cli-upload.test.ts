@@ -80,7 +80,9 @@ describe('hoist upload / hoist credentials', () => {
     const small = await file('small.txt', MiB + 3);
     const large = await file('large.bin', 12 * MiB + 7);
     const stateFile = join(dir, 'two.json');
-    const cli = run(uploadArgs([small.path, large.path], TOKENS.alice, stateFile, ['--json']));
+    const cli = run(
+      uploadArgs([small.path, large.path], TOKENS.alice, stateFile, ['--json', '--checksum', 'CRC32C']),
+    );
     assert.equal(await cli.exited, 0, cli.stderr());
     assert.equal(cli.stderr(), '', 'nothing on stderr when all went well');
     const events = cli.events();
@@ -167,6 +169,8 @@ describe('hoist upload / hoist credentials', () => {
     const second = run(args);
     assert.equal(await second.exited, 0, second.stderr());
     const events = second.events();
+    // Without --checksum, Node's default: CRC32 (zlib, native).
+    assert.equal(events.find((e) => e.event === 'completed')?.checksumAlgorithm, 'CRC32');
     const resumed = events.find((e) => e.event === 'resumed');
     assert.ok(resumed, 'the rerun says it resumes');
     assert.equal(resumed.partCount, 10);

@@ -6,16 +6,15 @@
  * resources there, and refuses plainly to start against a bucket it cannot reach.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { IAMClient, ListRolesCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { runCli, startDev } from '../helpers/cli.ts';
 import { brokerIamConfig, brokerOwnStatements } from '../helpers/iam-fixtures.ts';
 import { type Hook, startTestServer, TEST_CREDENTIALS, tmpDir } from '../helpers/server.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts');
 const ACCOUNT = '410987654321';
 const BUCKET = 'my-store-bucket';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/hoist-upload`;
@@ -23,54 +22,6 @@ const KEYS = Object.freeze({
   accessKeyId: 'AKIADEVEXTERNAL00001',
   secretAccessKey: 'dev-external-secret-0123456789abcdefghij',
 });
-
-/** The environment of a child, without HOIST_* variables of the shell running the tests. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('HOIST_')) delete env[name];
-  return { ...env, ...extra };
-}
-
-function run(
-  args: string[],
-  env: Record<string, string>,
-  ready?: RegExp,
-): Promise<{ child: ChildProcess; out: () => string; err: () => string; code: number | null }> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no answer within 90 s; stderr: ${err}`));
-    }, 90_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (ready?.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, out: () => out, err: () => err, code: null });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ child, out: () => out, err: () => err, code });
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGINT');
-  });
-}
 
 async function userStore(t: Hook) {
   const server = await startTestServer(t, {
@@ -101,41 +52,32 @@ test('hoist dev against an external store: uploads go there, its keys are not pr
     roles: (await iam.send(new ListRolesCommand({}))).Roles?.map((r) => r.RoleName).sort(),
   };
   const dataDir = await tmpDir(t, 'hoist-dev-external-');
-  const dev = await run(
-    ['dev', '--json', '--port', '0', '--data-dir', dataDir, '--bucket', BUCKET, '--role-arn', ROLE_ARN],
+  const dev = await startDev(
+    ['--port', '0', '--data-dir', dataDir, '--bucket', BUCKET, '--role-arn', ROLE_ARN],
     {
       HOIST_DEV_S3_ENDPOINT: server.url,
       HOIST_DEV_ACCESS_KEY_ID: KEYS.accessKeyId,
       HOIST_DEV_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
     },
-    /\n/,
   );
-  t.after(() => stop(dev.child));
-  assert.equal(dev.code, null, `hoist dev exited: ${dev.err()}`);
-  const info = JSON.parse(dev.out().trim()) as {
-    broker: string;
-    mode: string;
-    s3: Record<string, unknown>;
-    users: { id: string; token: string }[];
-  };
+  t.after(() => dev.stop());
+  assert.equal(dev.child.exitCode, null, `hoist dev exited: ${dev.stderr()}`);
+  const { info } = dev;
   assert.deepEqual(info.s3, { endpoint: server.url, region: 'us-east-1', bucket: BUCKET, external: true });
   assert.equal(info.mode, 'sts');
-  assert.doesNotMatch(dev.out() + dev.err(), new RegExp(KEYS.secretAccessKey));
+  assert.doesNotMatch(dev.stdout() + dev.stderr(), new RegExp(KEYS.secretAccessKey));
 
   const file = join(dataDir, 'hello.txt');
   const content = 'hello from hoist dev against an external store\n';
   await writeFile(file, content);
-  const upload = await run(['upload', '--broker', info.broker, '--no-resume', '--json', file], {
+  const upload = runCli(['upload', '--broker', info.broker, '--no-resume', '--json', file], {
     HOIST_TOKEN: info.users[0]!.token,
   });
-  assert.equal(upload.code, 0, upload.err());
-  const completed = upload
-    .out()
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { event: string; key: string })
-    .find((event) => event.event === 'completed');
-  assert.ok(completed, upload.out());
+  assert.equal(await upload.exited, 0, upload.stderr());
+  const completed = upload.events().find((event) => event.event === 'completed') as
+    | { event: string; key: string }
+    | undefined;
+  assert.ok(completed, upload.stdout());
   assert.match(completed.key, /^uploads\//);
   const head = await server.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: completed.key }));
   assert.equal(head.ContentLength, Buffer.byteLength(content));
@@ -150,7 +92,7 @@ test('hoist dev against an external store: uploads go there, its keys are not pr
 test('hoist dev refuses to start against a bucket it cannot reach, saying what the store answered', async (t) => {
   const server = await userStore(t);
   const dataDir = await tmpDir(t, 'hoist-dev-external-');
-  const missing = await run(
+  const missing = runCli(
     [
       'dev',
       '--json',
@@ -169,13 +111,13 @@ test('hoist dev refuses to start against a bucket it cannot reach, saying what t
       HOIST_DEV_SECRET_ACCESS_KEY: KEYS.secretAccessKey,
     },
   );
-  assert.equal(missing.code, 1, missing.out());
+  assert.equal(await missing.exited, 1, missing.stdout());
   assert.match(
-    missing.err(),
+    missing.stderr(),
     /bucket no-such-bucket at http:\/\/127\.0\.0\.1:\d+: the store answered (403|404)/,
   );
 
-  const usage = await run(['dev', '--bucket', BUCKET, '--s3-endpoint', server.url], {});
-  assert.equal(usage.code, 2, usage.err());
-  assert.match(usage.err(), /--role-arn \(or HOIST_DEV_ROLE_ARN\) is required in sts mode/);
+  const usage = runCli(['dev', '--bucket', BUCKET, '--s3-endpoint', server.url], {});
+  assert.equal(await usage.exited, 2, usage.stderr());
+  assert.match(usage.stderr(), /--role-arn \(or HOIST_DEV_ROLE_ARN\) is required in sts mode/);
 });

@@ -9,7 +9,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -24,7 +23,14 @@ import { uploadRolePolicy } from '@hoist/cli/internal/aws/policies';
 import { createNodeUpload } from '@hoist/client/node';
 import type { UploadMode } from '@hoist/protocol/internal/api';
 import { apiClient, captureLogger, MiB, sha256, TOKENS } from '../helpers/broker.ts';
-import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
+import {
+  createUploadRole,
+  type RgwEndpoint,
+  rgwClient,
+  rgwUnavailable,
+  uniqueBucket,
+  useRgw,
+} from '../helpers/rgw.ts';
 import { tmpDir } from '../helpers/server.ts';
 
 const skip = rgwUnavailable();
@@ -63,29 +69,10 @@ describe('Ceph RGW: capabilities, presign uploads, and the sts refusal', { skip 
     owner = rgwClient(rgw);
     clients.push(owner);
     await owner.send(new CreateBucketCommand({ Bucket: bucket }));
-    const iam = new IAMClient({
-      endpoint: rgw.endpoint,
-      region: rgw.region,
-      credentials: { ...rgw.credentials },
+    roleArn = await createUploadRole(rgw, {
+      roleName: `hoist-upload-${bucket}`,
+      policy: uploadRolePolicy({ bucket, prefix: PREFIX }),
     });
-    clients.push(iam);
-    const roleName = `hoist-upload-${bucket}`;
-    const trust = {
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: [rgw.userArn] }, Action: ['sts:AssumeRole'] }],
-    };
-    // Compact JSON: RGW does not decode '+' in form bodies.
-    const role = await iam.send(
-      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }),
-    );
-    roleArn = role.Role?.Arn ?? '';
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: roleName,
-        PolicyName: 'uploads',
-        PolicyDocument: JSON.stringify(uploadRolePolicy({ bucket, prefix: PREFIX })),
-      }),
-    );
   });
   after(() => {
     for (const c of clients) c.destroy();

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -29,7 +28,14 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { buildSessionPolicy } from '@hoist/broker/internal/session-policy';
 import { uploadRolePolicy } from '@hoist/cli/internal/aws/policies';
-import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
+import {
+  createUploadRole,
+  type RgwEndpoint,
+  rgwClient,
+  rgwUnavailable,
+  uniqueBucket,
+  useRgw,
+} from '../helpers/rgw.ts';
 import { objectExists, rejectsWith } from '../helpers/s3.ts';
 
 const skip = rgwUnavailable();
@@ -51,28 +57,15 @@ describe('one-key credentials from RGW STS, Hoist policies', { skip }, () => {
     await owner.send(new CreateBucketCommand({ Bucket: bucket }));
     await owner.send(new PutObjectCommand({ Bucket: bucket, Key: OTHER, Body: 'bob private' }));
     const config = { endpoint: rgw.endpoint, region: rgw.region, credentials: { ...rgw.credentials } };
-    const iam = new IAMClient(config);
     const sts = new STSClient(config);
-    clients.push(iam, sts);
-    const roleName = `hoist-upload-${bucket}`;
-    const trust = {
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: [rgw.userArn] }, Action: ['sts:AssumeRole'] }],
-    };
-    // Compact JSON (JSON.stringify): RGW does not decode '+' in form bodies.
-    const role = await iam.send(
-      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }),
-    );
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: roleName,
-        PolicyName: 'uploads',
-        PolicyDocument: JSON.stringify(uploadRolePolicy({ bucket, prefix: PREFIX })),
-      }),
-    );
+    clients.push(sts);
+    const roleArn = await createUploadRole(rgw, {
+      roleName: `hoist-upload-${bucket}`,
+      policy: uploadRolePolicy({ bucket, prefix: PREFIX }),
+    });
     const out = await sts.send(
       new AssumeRoleCommand({
-        RoleArn: role.Role?.Arn ?? '',
+        RoleArn: roleArn,
         RoleSessionName: 'alice-u1',
         Policy: buildSessionPolicy({ bucket, key: KEY }),
         DurationSeconds: 900,

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -16,7 +15,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
+import {
+  createUploadRole,
+  type RgwEndpoint,
+  rgwClient,
+  rgwUnavailable,
+  uniqueBucket,
+  useRgw,
+} from '../helpers/rgw.ts';
 
 const skip = rgwUnavailable();
 
@@ -72,24 +78,15 @@ describe('Ceph RGW, the real store of the e2e suites', { skip }, () => {
 
   test('AssumeRole with a session policy allows exactly one key', async () => {
     const clientConfig = { endpoint: rgw.endpoint, region: rgw.region, credentials: { ...rgw.credentials } };
-    const iam = new IAMClient(clientConfig);
     const sts = new STSClient(clientConfig);
-    const roleName = `upload-${bucket}`;
+    const roleArn = await createUploadRole(rgw, {
+      roleName: `upload-${bucket}`,
+      policy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
+      },
+    });
     // Compact JSON: RGW does not decode '+' in form bodies, so spaces would break the policy.
-    const trust = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: [rgw.userArn] }, Action: ['sts:AssumeRole'] }],
-    });
-    const role = await iam.send(
-      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }),
-    );
-    const rolePolicy = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
-    });
-    await iam.send(
-      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'uploads', PolicyDocument: rolePolicy }),
-    );
     const sessionPolicy = JSON.stringify({
       Version: '2012-10-17',
       Statement: [
@@ -98,13 +95,13 @@ describe('Ceph RGW, the real store of the e2e suites', { skip }, () => {
     });
     const assumed = await sts.send(
       new AssumeRoleCommand({
-        RoleArn: role.Role?.Arn ?? '',
+        RoleArn: roleArn,
         RoleSessionName: 'test',
         Policy: sessionPolicy,
         DurationSeconds: 900,
       }),
     );
-    assert.match(role.Role?.Arn ?? '', /^arn:aws:iam:::role\//);
+    assert.match(roleArn, /^arn:aws:iam:::role\//);
     const c = assumed.Credentials;
     assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken);
     const scoped = rgwClient(rgw, {
@@ -130,7 +127,6 @@ describe('Ceph RGW, the real store of the e2e suites', { skip }, () => {
       });
     } finally {
       scoped.destroy();
-      iam.destroy();
       sts.destroy();
     }
   });

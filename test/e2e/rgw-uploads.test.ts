@@ -15,7 +15,6 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -27,7 +26,14 @@ import { uploadRolePolicy } from '@hoist/cli/internal/aws/policies';
 import { launchBrowser, makePageFile, openPage, saveScreenshot, seededDigest } from '../helpers/browser.ts';
 import { type DevStack, runCli, startDev, waitForCli } from '../helpers/cli.ts';
 import { type FaultProxy, isUploadPart, type LogEntry, startFaultProxy } from '../helpers/fault-proxy.ts';
-import { type RgwEndpoint, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
+import {
+  createUploadRole,
+  type RgwEndpoint,
+  rgwClient,
+  rgwUnavailable,
+  uniqueBucket,
+  useRgw,
+} from '../helpers/rgw.ts';
 import { suiteCleanup } from '../helpers/s3.ts';
 import { tmpDir } from '../helpers/server.ts';
 
@@ -301,28 +307,12 @@ describe('uploads on Ceph RGW through hoist dev, hoist upload and <hoist-uploade
   });
 
   test('hoist upload through hoist dev --mode sts on RGW (overwrite risk accepted): RGW holds the bytes', async () => {
-    const config = { endpoint: rgw.endpoint, region: rgw.region, credentials: { ...rgw.credentials } };
-    const iam = new IAMClient(config);
     const roleName = `hoist-upload-${bucket}`;
-    try {
-      const trust = {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: [rgw.userArn] }, Action: ['sts:AssumeRole'] }],
-      };
-      // Compact JSON (JSON.stringify): RGW does not decode '+' in form bodies.
-      await iam.send(
-        new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }),
-      );
-      await iam.send(
-        new PutRolePolicyCommand({
-          RoleName: roleName,
-          PolicyName: 'hoist-upload',
-          PolicyDocument: JSON.stringify(uploadRolePolicy({ bucket, prefix: DEV_PREFIX })),
-        }),
-      );
-    } finally {
-      iam.destroy();
-    }
+    await createUploadRole(rgw, {
+      roleName,
+      policyName: 'hoist-upload',
+      policy: uploadRolePolicy({ bucket, prefix: DEV_PREFIX }),
+    });
     const sts = await startDev(
       [
         '--port',

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -33,6 +32,7 @@ import {
   TOKENS,
 } from '../helpers/broker.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
+import { freePort, silentServer } from '../helpers/net.ts';
 import { type Hook, tmpDir } from '../helpers/server.ts';
 
 /**
@@ -66,22 +66,6 @@ async function answering(
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, hits: () => hits };
-}
-
-/** A TCP server that accepts connections and never says a word. */
-async function silent(t: Hook): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server: TcpServer = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
 /** An HTTP server that sends 200 headers promising a body, then stalls. */
@@ -281,7 +265,7 @@ test('a wrong role ARN in sts mode names the store answer and sts.roleArn', asyn
 const TIMEOUTS = { upstream: { connectTimeoutMs: 2000, requestTimeoutMs: 1000 } };
 
 for (const [name, fixture] of [
-  ['accepts and never answers', silent],
+  ['accepts and never answers', silentServer],
   ['sends headers and stalls', stalling],
 ] as const) {
   for (const mode of ['presign', 'sts'] as UploadMode[]) {
@@ -318,11 +302,8 @@ for (const [name, fixture] of [
 
 test('a store that refuses connections is named as unreachable, with the network error', async (t) => {
   const server = await startBrokerBackend(t);
-  // A port nothing listens on: bind one, note it, close it.
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  // A port nothing listens on.
+  const port = await freePort();
   const broker = await startPinned(
     t,
     brokerConfig(server, 'presign', {

@@ -3,7 +3,6 @@
  * store that never answers (bounded, never hanging), and that it leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -11,6 +10,7 @@ import { createAwsClients, destroyAwsClients } from '@hoist/broker/internal/aws'
 import { CAPABILITY_NAMES } from '@hoist/broker/internal/capabilities';
 import { probeStore, StoreProbeError } from '@hoist/broker/internal/store-probe';
 import { BUCKET, brokerConfig, openMultipartKeys, PREFIX, startBrokerBackend } from '../helpers/broker.ts';
+import { silentServer } from '../helpers/net.ts';
 
 for (const mode of ['sts', 'federation', 'presign'] as const) {
   test(`${mode}: the local server has every capability probed, and the probe leaves nothing behind`, async (t) => {
@@ -39,15 +39,7 @@ for (const mode of ['sts', 'federation', 'presign'] as const) {
 }
 
 test('a store that accepts connections and never answers fails the probe within its bound', async (t) => {
-  const sockets = new Set<Socket>();
-  const silent = createServer((socket) => sockets.add(socket));
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    silent.close();
-  });
-  const port = (silent.address() as { port: number }).port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = await silentServer(t);
   const settings = {
     region: 'us-east-1',
     bucket: 'uploads',

@@ -91,6 +91,7 @@ export interface DevInfo {
 export interface DevStack {
   child: ChildProcess;
   info: DevInfo;
+  stdout(): string;
   stderr(): string;
   /** SIGINT, then resolves once the process is gone. */
   stop(): Promise<void>;
@@ -124,14 +125,20 @@ export function startDev(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs 
     };
     let ready = false;
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (ready) return;
       out += chunk.toString();
+      if (ready) return;
       const newline = out.indexOf('\n');
       if (newline === -1) return;
       ready = true;
       clearTimeout(timer);
       child.off('exit', onExit);
-      resolve({ child, info: JSON.parse(out.slice(0, newline)) as DevInfo, stderr: () => err, stop });
+      resolve({
+        child,
+        info: JSON.parse(out.slice(0, newline)) as DevInfo,
+        stdout: () => out,
+        stderr: () => err,
+        stop,
+      });
     });
     child.once('exit', onExit);
   });

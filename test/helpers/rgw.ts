@@ -14,13 +14,14 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
+import { freePort } from './net.ts';
+import { onPath } from './tools.ts';
 
 const run = promisify(execFile);
 
@@ -52,34 +53,20 @@ export interface RgwCluster extends RgwEndpoint {
   stop(): Promise<void>;
 }
 
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, name)));
-}
-
 /**
  * Why RGW tests cannot run here (a reason to skip), or false when they can.
  * @throws Error in CI when Ceph is missing: CI must install it.
  */
 export function rgwUnavailable(): string | false {
   if (process.env.HOIST_RGW) return false;
-  const missing = BINARIES.filter((b) => !onPath(b));
+  // Each program looked up on PATH the way tools.ts finds every external program.
+  const missing = BINARIES.filter(
+    (name) => onPath({ label: name, env: 'HOIST_RGW', names: [name], install: INSTALL_HINT }).length === 0,
+  );
   if (missing.length === 0) return false;
   const reason = `Ceph RGW is not installed (missing ${missing.join(', ')} on PATH); install it with: ${INSTALL_HINT}`;
   if (process.env.CI) throw new Error(`${reason}. CI must install it for the real-store tests (.ci/run).`);
   return reason;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function randomKey(length: number, alphabet: string): string {
@@ -378,4 +365,39 @@ export function rgwClient(
 /** A bucket name no other test file uses. */
 export function uniqueBucket(prefix = 'hoist'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Creates a role on the cluster that its user may assume, with `policy` inline as
+ * `policyName`; resolves with the role's ARN. Documents go as compact JSON: RGW does not
+ * decode '+' in form bodies, so spaces would break them.
+ */
+export async function createUploadRole(
+  rgw: RgwEndpoint,
+  role: { roleName: string; policy: unknown; policyName?: string },
+): Promise<string> {
+  const iam = new IAMClient({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    credentials: { ...rgw.credentials },
+  });
+  try {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: [rgw.userArn] }, Action: ['sts:AssumeRole'] }],
+    };
+    const created = await iam.send(
+      new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: role.roleName,
+        PolicyName: role.policyName ?? 'uploads',
+        PolicyDocument: JSON.stringify(role.policy),
+      }),
+    );
+    return created.Role?.Arn ?? '';
+  } finally {
+    iam.destroy();
+  }
 }

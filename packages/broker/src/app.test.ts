@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { healthResponse, problem } from '@hoist/protocol/schemas';
 import { type BrokerDeps, createBroker } from './app.ts';
 import { parseBrokerConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -184,6 +185,20 @@ test('the OpenAPI document describes every route of the app', async (t) => {
       .map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
   );
   assert.deepEqual(documented.sort(), routes.map((r) => `${r.method} ${r.path}`).sort());
+});
+
+test("the app's answers are the shapes the document (and the contract) describe", async (t) => {
+  const { app } = broker();
+  t.after(() => app.close());
+  healthResponse.parse(await (await app.request('/healthz')).json());
+  const bad = await app.request('/uploads', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: '', size: -1, contentType: 'video' }),
+  });
+  assert.equal(bad.status, 400);
+  const body = problem.parse(await bad.json());
+  assert.deepEqual(body.errors?.map((e) => e.path).sort(), ['contentType', 'filename', 'size']);
 });
 
 test('an app on createBroker whose store cannot keep sts mode safe gets a 500 naming the log, before any S3 call', async (t) => {

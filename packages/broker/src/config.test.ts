@@ -441,3 +441,89 @@ test('store capabilities: auto by default, pinned from the file or HOIST_STORE_*
     /^store\.probeTimeoutSeconds: /,
   );
 });
+
+test('part sizes read like every part size: 8MB and 8 MiB are 8 MiB; bad ones name the variable', () => {
+  const env = { HOIST_S3_BUCKET: 'b-1', HOIST_MODE: 'presign' };
+  assert.equal(loadBrokerConfig({ env: { ...env, HOIST_PART_SIZE: '8MB' } }).partSize, 8 * MiB);
+  assert.equal(loadBrokerConfig({ env: { ...env, HOIST_PART_SIZE: '8 MiB' } }).partSize, 8 * MiB);
+  assert.equal(parseBrokerConfig({ ...minimal, partSize: '100MB' }).partSize, 96 * MiB);
+  // The decimal units keep their meaning everywhere else: 500MB is 500,000,000 bytes.
+  assert.equal(
+    loadBrokerConfig({ env: { ...env, HOIST_MAX_OBJECT_SIZE: '500 MB' } }).limits.maxObjectSize,
+    5e8,
+  );
+  configError(
+    () => loadBrokerConfig({ env: { ...env, HOIST_PART_SIZE: '8 parsecs' } }),
+    'HOIST_PART_SIZE: must be a number of bytes or a size such as 8MiB, 8 MiB or 8MB',
+  );
+  configError(
+    () => loadBrokerConfig({ env: { ...env, HOIST_SINGLE_REQUEST_MAX_SIZE: '1.5B' } }),
+    'HOIST_SINGLE_REQUEST_MAX_SIZE: must be a number of bytes',
+  );
+});
+
+test('fields set to undefined in code count as unset, as absent fields do in JSON', () => {
+  const config = parseBrokerConfig({
+    ...minimal,
+    s3: { bucket: 'b-1', endpoint: undefined },
+    webhook: undefined,
+    auth: { tokens: { alice: 'tok1' }, jwt: undefined },
+  });
+  assert.equal(config.s3.endpoint, undefined);
+  assert.ok(!('endpoint' in config.s3) && !('webhook' in config) && !('jwt' in config.auth));
+});
+
+test('the reference comes from the schema: defaults as the docs show them, secrets marked', () => {
+  const row = (path: string) => CONFIG_REFERENCE.find((r) => r.path === path);
+  assert.equal(row('partSize')?.default, '8MiB');
+  assert.equal(row('limits.maxObjectSize')?.default, '5TiB');
+  assert.equal(row('limits.maxBytesPerUserPerDay')?.default, 'unlimited');
+  assert.equal(row('limits.allowedContentTypes')?.default, '*/*');
+  assert.equal(row('store.flexibleChecksums')?.default, 'auto');
+  assert.equal(row('upstream.requestTimeoutMs')?.default, '15000');
+  assert.deepEqual(
+    CONFIG_REFERENCE.filter((r) => r.secret).map((r) => r.path),
+    [
+      's3.credentials.secretAccessKey',
+      's3.credentials.sessionToken',
+      'auth.tokens',
+      'auth.jwt.secret',
+      'registry.url',
+      'webhook.secret',
+    ],
+  );
+  // Whatever a secret variable holds, a refusal never repeats it.
+  const env: Record<string, string> = { HOIST_MODE: 'presign' };
+  for (const { env: name } of CONFIG_REFERENCE.filter((r) => r.secret)) env[name] = `x ${name}-value`;
+  const error = configError(() => loadBrokerConfig({ env }), 's3.bucket: Required');
+  for (const value of Object.values(env))
+    assert.ok(!error.message.includes(value) || value === 'presign', value);
+});
+
+test('flags set fields like their variables do, win over them, and are named when bad', () => {
+  const env = { HOIST_S3_BUCKET: 'b-1', HOIST_MODE: 'presign', HOIST_PORT: '9000' };
+  const config = loadBrokerConfig({
+    env,
+    flags: [
+      { path: 'port', name: '--port', value: '0' },
+      { path: 'host', name: '--host', value: '0.0.0.0' },
+    ],
+  });
+  assert.deepEqual([config.port, config.host], [0, '0.0.0.0']);
+  configError(
+    () => loadBrokerConfig({ env, flags: [{ path: 'port', name: '--port', value: 'abc' }] }),
+    '--port: must be a number',
+  );
+  configError(
+    () => loadBrokerConfig({ env, flags: [{ path: 'port', name: '--port', value: '70000' }] }),
+    '--port: must be at most 65535',
+  );
+  configError(
+    () => loadBrokerConfig({ env, flags: [{ path: 'port', name: '--port', value: '' }] }),
+    '--port:',
+  );
+  assert.throws(
+    () => loadBrokerConfig({ env, flags: [{ path: 'nope', name: '--nope', value: '1' }] }),
+    TypeError,
+  );
+});

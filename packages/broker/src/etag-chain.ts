@@ -6,18 +6,15 @@
  */
 import { multipartEtag, normalizeEtag as unquoteEtag } from './views.ts';
 
+/** Where the lifecycle has always found it; the rule is the contract's. */
+export { isMd5 } from '@hoist/protocol';
+
 /** Base64 MD5 of nothing: the declared digest of an empty single-request file. */
 export const EMPTY_MD5 = '1B2M2Y8AsgTpgAmY7PhCfg==';
 
 /** An ETag without quotes or weak marker, lower-cased: comparable with a hex MD5. */
 export function normalizeEtag(etag: string): string {
   return unquoteEtag(etag).toLowerCase();
-}
-
-/** A canonical base64 MD5 digest (16 bytes). */
-export function isMd5(value: string): boolean {
-  if (!/^[A-Za-z0-9+/]{22}==$/.test(value)) return false;
-  return Buffer.from(value, 'base64').toString('base64') === value;
 }
 
 /** The hex form an ETag has of a base64 MD5. */

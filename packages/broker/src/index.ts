@@ -36,6 +36,7 @@ export {
 export {
   type BrokerConfig,
   BrokerConfigError,
+  type ConfigFlag,
   loadBrokerConfig,
   parseBrokerConfig,
   parseSize,

@@ -7,21 +7,14 @@
  * @module
  */
 import type { CreateUploadRequest } from '@hoist/protocol';
-import { S3_LIMITS } from '@hoist/protocol';
+import { normalizeContentType, S3_LIMITS } from '@hoist/protocol';
 import { BrokerProblem } from './errors.ts';
 import type { BrokerLimits, BrokerUser, Registry } from './types.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
-const TOKEN = "[a-z0-9!#$%&'*+.^_`|~-]+";
-const MEDIA_TYPE = new RegExp(`^(${TOKEN})/(${TOKEN})$`);
 
-/** Lower-cased `type/subtype` without parameters, or undefined when `value` is not a media type. */
-export function normalizeContentType(value: string): string | undefined {
-  const bare = value.split(';', 1)[0]!.trim().toLowerCase();
-  const match = MEDIA_TYPE.exec(bare);
-  if (!match || match[1] === '*' || match[2] === '*') return undefined;
-  return bare;
-}
+/** The protocol's media-type rule (the engine, CLI and uploader check the same). */
+export { normalizeContentType } from '@hoist/protocol';
 
 /**
  * Whether `type` matches one of `allowed`: exact (`video/mp4`), by top-level type

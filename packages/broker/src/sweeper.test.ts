@@ -8,10 +8,10 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { makeRecord } from '../../../test/helpers/registry-suite.ts';
 import { objectExists } from '../../../test/helpers/s3.ts';
 import { startTestServer } from '../../../test/helpers/server.ts';
 import { openRegistry } from './registry/index.ts';
-import { makeRecord } from './registry/registry.suite.ts';
 import { startSweeper, sweep } from './sweeper.ts';
 import type { Registry, UploadRecord } from './types.ts';
 

@@ -1,27 +1,18 @@
 /** Pure helpers of the lifecycle: API views of records, ids, and how objects are compared. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { UploadPartView, UploadView } from '@hoist/protocol';
-import {
-  CHECKSUM_DIGEST_BYTES,
-  type ChecksumAlgorithm,
-  type ChecksumType,
-  supportsFullObject,
-} from '@hoist/protocol';
+import { type ChecksumAlgorithm, type ChecksumType, supportsFullObject } from '@hoist/protocol';
 import type { ListedPart } from './aws.ts';
 import type { UploadRecord } from './types.ts';
+
+/** Where the lifecycle has always found it; the rule is the contract's. */
+export { isChecksum } from '@hoist/protocol';
 
 /** 128 random bits as 25 base36 characters: URL-safe, never starting with `-`. */
 export function randomId(): string {
   return BigInt(`0x${randomBytes(16).toString('hex')}`)
     .toString(36)
     .padStart(25, '0');
-}
-
-/** A base64 digest of the right length for `algorithm`. */
-export function isChecksum(algorithm: ChecksumAlgorithm, value: string): boolean {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length > 64) return false;
-  const bytes = Buffer.from(value, 'base64');
-  return bytes.length === CHECKSUM_DIGEST_BYTES[algorithm] && bytes.toString('base64') === value;
 }
 
 /**

@@ -2,9 +2,16 @@
  * What the commands that talk to a broker share: `--broker`/`--token` with their
  * environment defaults, and usage errors (exit status 2, reported before anything is sent).
  */
-import { parseSize } from '@hoist/broker';
+import type { ConfigFlag } from '@hoist/broker';
 import { normalizeBrokerUrl } from '@hoist/client/core';
-import { MiB, S3_LIMITS } from '@hoist/protocol';
+import {
+  concurrencyProblem,
+  contentTypeProblem,
+  parseSize,
+  partSizeFromText,
+  partSizeProblem,
+  SIZE_SYNTAX,
+} from '@hoist/protocol';
 
 /** A mistake on the command line: reported as one line, exit status 2. */
 export class UsageError extends Error {
@@ -43,24 +50,53 @@ export function brokerTarget(
 }
 
 /**
- * `--part-size`: `16MiB`, `8MB`, `5242880`. The engine wants whole MiB, so decimal sizes are
- * rounded up (`8MB` means 8 MiB, as people usually mean it).
+ * `--part-size`: `16MiB`, `8MB`, `5242880`, read by the protocol's one rule: rounded up to whole
+ * MiB (`8MB` means 8 MiB, as people usually mean it), then within S3's 5 MiB..5 GiB.
  */
 export function parsePartSize(text: string): number {
-  const bytes = parseSize(text);
+  const bytes = partSizeFromText(text);
   if (bytes === undefined)
     throw new UsageError(`--part-size must be a size such as 16MiB, 8MB or 8388608, got "${text}"`);
-  const rounded = Math.ceil(bytes / MiB) * MiB;
-  if (rounded < S3_LIMITS.minPartSize || rounded > S3_LIMITS.maxPartSize)
-    throw new UsageError(`--part-size must be from 5MiB to 5GiB (S3's limits), got "${text}"`);
-  return rounded;
+  const problem = partSizeProblem(bytes);
+  if (problem) throw new UsageError(`--part-size ${problem} (S3's limits are 5MiB to 5GiB), got "${text}"`);
+  return bytes;
 }
 
-/** MIME type check matching the engine's, so a bad `--content-type` fails before any upload. */
+/** A size flag (`--max-size 20MiB`, `1GB`, bytes), by the protocol's size grammar. */
+export function parseSizeFlag(flag: string, text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new UsageError(`${flag} must be ${SIZE_SYNTAX}, got "${text}"`);
+  return bytes;
+}
+
+/** `--concurrency N`: the engine's bound (1..64), checked before anything is sent. */
+export function parseConcurrency(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const problem = concurrencyProblem(n);
+  if (problem) throw new UsageError(`--concurrency ${problem}, got "${text}"`);
+  return n;
+}
+
+/** The engine's and the broker's content-type rule, so a bad `--content-type` fails before any upload. */
 export function checkContentType(value: string | undefined): string | undefined {
-  if (value !== undefined && !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(value))
-    throw new UsageError(`--content-type must be a MIME type such as video/mp4, got "${value}"`);
+  const problem = value === undefined ? undefined : contentTypeProblem(value);
+  if (problem) throw new UsageError(`--content-type ${problem}, got "${value}"`);
   return value;
+}
+
+/**
+ * Flags that set broker config fields (`--port` → `port`): handed to loadBrokerConfig, which
+ * reads each like the field's variable, checks it by the field's rule and names the flag when
+ * it is bad. `fields` maps flag names to config paths.
+ */
+export function configFlags(
+  values: Readonly<Record<string, unknown>>,
+  fields: Readonly<Record<string, string>>,
+): ConfigFlag[] {
+  return Object.entries(fields).flatMap(([flag, path]) => {
+    const value = values[flag];
+    return typeof value === 'string' ? [{ path, name: `--${flag}`, value }] : [];
+  });
 }
 
 function isParseArgsError(error: unknown): error is Error {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { UploadProgress } from '@hoist/client/internal/types';
-import { brokerTarget, checkContentType, parsePartSize, UsageError } from './broker-args.ts';
+import {
+  brokerTarget,
+  checkContentType,
+  configFlags,
+  parseConcurrency,
+  parsePartSize,
+  parseSizeFlag,
+  UsageError,
+} from './broker-args.ts';
 import { defaultStateFile } from './commands/upload.ts';
 import { fitWidth, formatBytes, formatDuration } from './format.ts';
 import { type FileEntry, jsonReporter } from './upload-output.ts';
@@ -16,6 +24,43 @@ describe('hoist upload: argument helpers', () => {
     assert.equal(parsePartSize(String(5 * MiB + 1)), 6 * MiB);
     for (const bad of ['4MiB', '6GiB', 'lots', '-5MiB', ''])
       assert.throws(() => parsePartSize(bad), UsageError, bad);
+  });
+
+  test('part sizes, sizes, concurrency and content types follow the protocol rules, with clear errors', () => {
+    assert.equal(parsePartSize('8 MiB'), 8 * MiB);
+    assert.throws(() => parsePartSize('4MiB'), {
+      name: 'UsageError',
+      message: /--part-size must be at least 5 MiB/,
+    });
+    assert.throws(() => parsePartSize('6GiB'), {
+      name: 'UsageError',
+      message: /--part-size must be at most 5 GiB/,
+    });
+    assert.throws(() => parsePartSize('lots'), { name: 'UsageError', message: /--part-size must be a size/ });
+    assert.equal(parseSizeFlag('--max-size', '20MiB'), 20 * MiB);
+    assert.equal(parseSizeFlag('--max-size', '1GB'), 1e9);
+    assert.throws(() => parseSizeFlag('--max-size', '20 parsecs'), {
+      name: 'UsageError',
+      message: /^--max-size must be a number of bytes or a size such as 8MiB/,
+    });
+    assert.equal(parseConcurrency('64'), 64);
+    for (const bad of ['0', '65', '1.5', 'four', ''])
+      assert.throws(() => parseConcurrency(bad), {
+        name: 'UsageError',
+        message: /^--concurrency must be an integer from 1 to 64, got/,
+      });
+    assert.equal(checkContentType('text/plain; charset=utf-8'), 'text/plain; charset=utf-8');
+    for (const bad of ['video/*', 'text/plain\r\nx: 1'])
+      assert.throws(() => checkContentType(bad), {
+        name: 'UsageError',
+        message: /^--content-type must be a media type such as video\/mp4/,
+      });
+  });
+
+  test('flags that set broker config fields name the field and the flag', () => {
+    assert.deepEqual(configFlags({ port: '0', config: 'x.json' }, { port: 'port', host: 'host' }), [
+      { path: 'port', name: '--port', value: '0' },
+    ]);
   });
 
   test('broker URL and token come from the flags, else the environment', () => {

@@ -13,8 +13,9 @@ import {
 } from '../../../test/helpers/broker.ts';
 import { suiteCleanup } from '../../../test/helpers/s3.ts';
 import type { Hook } from '../../../test/helpers/server.ts';
-import { BrokerClient, type BrokerClientOptions, parseRetryAfter } from './broker-client.ts';
+import { BrokerClient, type BrokerClientOptions } from './broker-client.ts';
 import { UploadError } from './errors.ts';
+import { parseRetryAfter } from './problem.ts';
 import type { TokenProvider } from './types.ts';
 
 const MiB = 1024 * 1024;

@@ -13,9 +13,10 @@ import type {
   UploadListResponse,
   UploadView,
 } from '@hoist/protocol';
-import { type Problem, problemCode } from '@hoist/protocol';
-import { UploadError, type UploadErrorCode } from './errors.ts';
-import { backoffDelay, type RetryPolicy, sleep } from './retry.ts';
+import type { Clock } from './clock.ts';
+import { UploadError } from './errors.ts';
+import { problemError } from './problem.ts';
+import { type RetryPolicy, retrying } from './retry.ts';
 import type { TokenProvider } from './types.ts';
 
 export interface BrokerClientOptions {
@@ -28,18 +29,9 @@ export interface BrokerClientOptions {
   /** Told about each retry. */
   onRetry?: ((operation: string, attempt: number, delayMs: number, error: UploadError) => void) | undefined;
   random?: () => number;
+  /** Retry delays are waited on this clock (a virtual one in the engine's tests). */
+  clock?: Clock | undefined;
 }
-
-const PROBLEM_TO_CODE: Record<string, UploadErrorCode> = {
-  unauthorized: 'unauthorized',
-  forbidden: 'access-denied',
-  'not-found': 'upload-gone',
-  'too-large': 'too-large',
-  'unsupported-type': 'unsupported-type',
-  'upload-rejected': 'upload-rejected',
-  'quota-exceeded': 'quota-exceeded',
-  'rate-limited': 'quota-exceeded',
-};
 
 interface CallOptions {
   operation: string;
@@ -140,31 +132,31 @@ export class BrokerClient {
     return this.#call({ operation: 'abort upload', method: 'DELETE', path: `/uploads/${enc(id)}`, signal });
   }
 
-  async #call<T>(call: CallOptions): Promise<T> {
-    const { retry } = this.#options;
+  #call<T>(call: CallOptions): Promise<T> {
+    const options = this.#options;
     let refreshedToken = false;
-    for (let attempt = 1; ; attempt++) {
-      let error: UploadError;
-      try {
-        return (await this.#once(call)) as T;
-      } catch (caught) {
-        if (call.signal?.aborted) throw call.signal.reason;
-        error = caught instanceof UploadError ? caught : networkError(call.operation, caught);
-      }
-      // A token callback may hand out a fresh token: one more try after a 401.
-      const retryAuth =
-        error.code === 'unauthorized' &&
-        error.status === 401 &&
-        typeof this.#options.token === 'function' &&
-        !refreshedToken;
-      if (retryAuth) refreshedToken = true;
-      else if (!error.retryable || attempt >= (call.maxAttempts ?? retry.maxAttempts)) throw error;
-      const delay = retryAuth
-        ? 0
-        : backoffDelay(retry, attempt, this.#options.random, (error.retryAfterSeconds ?? 0) * 1000);
-      this.#options.onRetry?.(call.operation, attempt, delay, error);
-      await sleep(delay, call.signal);
-    }
+    return retrying({
+      policy: { ...options.retry, maxAttempts: call.maxAttempts ?? options.retry.maxAttempts },
+      signal: call.signal,
+      clock: options.clock,
+      random: options.random,
+      attempt: () => this.#once(call) as Promise<T>,
+      classify: (caught) => {
+        const error = caught instanceof UploadError ? caught : networkError(call.operation, caught);
+        // A token callback may hand out a fresh token: one more try after a 401.
+        if (
+          error.code === 'unauthorized' &&
+          error.status === 401 &&
+          typeof options.token === 'function' &&
+          !refreshedToken
+        ) {
+          refreshedToken = true;
+          return { error, now: true, extra: true };
+        }
+        return { error };
+      },
+      onRetry: (attempt, delayMs, error) => options.onRetry?.(call.operation, attempt, delayMs, error),
+    });
   }
 
   /** The app's token; a callback that fails means the user must sign in again, not a network error. */
@@ -219,49 +211,4 @@ function networkError(operation: string, cause: unknown): UploadError {
     `${operation}: the broker could not be reached${timedOut ? ' in time' : ''}`,
     { retryable: true, cause },
   );
-}
-
-function problemError(
-  operation: string,
-  status: number,
-  text: string,
-  retryAfter: string | null,
-): UploadError {
-  let problem: Partial<Problem> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') problem = parsed as Partial<Problem>;
-  } catch {
-    // Not problem+json (a proxy's error page): the status says enough.
-  }
-  const code = typeof problem.type === 'string' ? problemCode({ type: problem.type }) : undefined;
-  const retryAfterSeconds = parseRetryAfter(retryAfter) ?? parseRetryAfter(problem.retryAfter);
-  // A 502 whose store refused for good says `retryable: false`: retrying only delays the real cause.
-  const retryable =
-    problem.retryable !== false &&
-    (status >= 500 || code === 'rate-limited' || (status === 429 && code !== 'quota-exceeded'));
-  const detail = typeof problem.detail === 'string' ? problem.detail : (problem.title ?? `HTTP ${status}`);
-  const fields = Array.isArray(problem.errors)
-    ? problem.errors.map((e) => `${e.path}: ${e.message}`).join('; ')
-    : '';
-  return new UploadError(
-    (code && PROBLEM_TO_CODE[code]) ?? 'broker-error',
-    `${operation}: ${detail}${fields ? ` (${fields})` : ''}`,
-    {
-      status,
-      retryable,
-      ...(code ? { upstreamCode: code } : {}),
-      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-    },
-  );
-}
-
-/** Retry-After as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); undefined when neither. */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value);
-  // An IMF-fixdate names its weekday and month ("Sun, 06 Nov 1994 08:49:37 GMT").
-  const date = /^[A-Za-z]{3}, /.test(value) ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(date) ? Math.max(0, Math.ceil((date - now) / 1000)) : undefined;
 }

@@ -32,6 +32,12 @@ function checkBytes(bytes: Uint8Array, name: string): void {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${name}: expected a Uint8Array`);
 }
 
+/** A fresh incremental hash-wasm hasher (Node hashes file ranges chunk by chunk with these). */
+export function createWasmHasher(algorithm: DigestAlgorithm): Promise<IHasher> {
+  checkAlgorithm(algorithm);
+  return FACTORIES[algorithm]();
+}
+
 /**
  * One WASM instance per algorithm, shared by every part hasher in this realm. Safe because a
  * digest runs init → update → digest with no await in between; a failed load is forgotten

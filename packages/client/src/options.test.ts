@@ -194,6 +194,8 @@ describe('resolveOptions: every bad option is refused and named', () => {
     ['contentType', { contentType: '' }],
     ['contentType', { contentType: 'text/plain\r\nx-evil: 1' }],
     ['contentType', { contentType: 42 }],
+    ['contentType', { contentType: 'video/*' }],
+    ['contentType', { contentType: `video/${'x'.repeat(250)}` }],
     ['contentType', { source: source({ type: 'not a type' }) }],
     ['transport', { transport: undefined }],
     ['transport', { transport: {} }],

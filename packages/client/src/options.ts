@@ -2,7 +2,14 @@
  * `createUpload`'s one options object, validated at the edge: every mistake is an
  * UploadError('invalid-options') naming the option, before anything is sent.
  */
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, MiB, S3_LIMITS } from '@hoist/protocol';
+import {
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  contentTypeProblem,
+  MAX_CONCURRENCY,
+  partSizeProblem,
+  S3_LIMITS,
+} from '@hoist/protocol';
 import { UploadError } from './errors.ts';
 import { type RetryPolicy, retryPolicy } from './retry.ts';
 import type {
@@ -37,8 +44,6 @@ export interface ResolvedOptions {
   now: () => number;
   signal: AbortSignal | undefined;
 }
-
-const MAX_CONCURRENCY = 64;
 
 /** The broker URL as the engine keys things by it: absolute, without a trailing slash. */
 export function normalizeBrokerUrl(url: string | URL): string {
@@ -91,8 +96,8 @@ export function resolveOptions(options: UploadOptions): ResolvedOptions {
   const filename = options.filename ?? source.name;
   if (typeof filename !== 'string' || filename.trim() === '') bad('filename', 'must be a non-empty string');
   const contentType = options.contentType ?? (source.type || 'application/octet-stream');
-  if (typeof contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(contentType))
-    bad('contentType', `must be a MIME type, got ${JSON.stringify(contentType)}`);
+  const contentTypeIssue = contentTypeProblem(contentType);
+  if (contentTypeIssue) bad('contentType', `${contentTypeIssue}, got ${JSON.stringify(contentType)}`);
   const metadata = options.metadata;
   if (metadata !== undefined) {
     if (typeof metadata !== 'object' || metadata === null) bad('metadata', 'must be a record of strings');
@@ -102,11 +107,9 @@ export function resolveOptions(options: UploadOptions): ResolvedOptions {
   const checksumAlgorithm = options.checksumAlgorithm ?? 'CRC32C';
   if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(checksumAlgorithm))
     bad('checksumAlgorithm', `must be one of ${CHECKSUM_ALGORITHMS.join(', ')}`);
-  let partSize: number | undefined;
-  if (options.partSize !== undefined) {
-    partSize = integer('partSize', options.partSize, S3_LIMITS.minPartSize, S3_LIMITS.maxPartSize);
-    if (partSize % MiB !== 0) bad('partSize', 'must be a whole number of MiB');
-  }
+  const partSize = options.partSize;
+  const partSizeIssue = partSize === undefined ? undefined : partSizeProblem(partSize);
+  if (partSizeIssue) bad('partSize', `${partSizeIssue}, got ${String(partSize)}`);
   const concurrency =
     options.concurrency === undefined ? 4 : integer('concurrency', options.concurrency, 1, MAX_CONCURRENCY);
   const maxConcurrency =

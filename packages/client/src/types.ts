@@ -31,8 +31,10 @@ export interface UploadSource {
   read(start: number, end: number): Promise<Uint8Array>;
   /**
    * Optional: the range as a Blob the transport sends itself (browsers: `File.slice`, which
-   * Chromium streams from disk without a copy). The engine still reads and hashes the bytes;
-   * if the file changed in between, S3 refuses the checksum and the part is read again.
+   * Chromium streams from disk without a copy; Node: a file range read in reused chunks). The
+   * engine hashes it with `PartHasher.digestBlob` when the hasher has one, else it reads and
+   * hashes the bytes; if the file changed in between, S3 refuses the checksum and the part is
+   * hashed again.
    */
   blob?(start: number, end: number): Blob;
 }
@@ -69,6 +71,12 @@ export interface HttpTransport {
 export interface PartHasher {
   /** 'MD5' only on stores without flexible checksums (the broker says `integrity: 'content-md5'`). */
   digest(algorithm: DigestAlgorithm, bytes: Uint8Array): Promise<string>;
+  /**
+   * Optional: the digest of a Blob from `UploadSource.blob`, read by the hasher itself (a Web
+   * Worker reads the File slice; Node reads the file range in reused chunks), so the engine
+   * never holds the bytes. Rejects with UploadError('read-failed') when they cannot be read.
+   */
+  digestBlob?(algorithm: DigestAlgorithm, blob: Blob): Promise<string>;
 }
 
 export interface ResumePart {

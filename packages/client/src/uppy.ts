@@ -18,7 +18,8 @@
  * ```
  * @module
  */
-import { UploadError, type UploadErrorCode } from './errors.ts';
+import { UploadError } from './errors.ts';
+import { problemError } from './problem.ts';
 
 /** The request Uppy asks to have signed (structurally `PresignableRequest` of @uppy/aws-s3 6). */
 export interface UppySignableRequest {
@@ -48,17 +49,6 @@ export interface HoistUppyOptions {
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
 }
-
-const PROBLEM_CODES: Record<string, UploadErrorCode> = {
-  unauthorized: 'unauthorized',
-  forbidden: 'access-denied',
-  'too-large': 'too-large',
-  'unsupported-type': 'unsupported-type',
-  'quota-exceeded': 'quota-exceeded',
-  'rate-limited': 'quota-exceeded',
-  'upload-rejected': 'upload-rejected',
-  'not-found': 'upload-gone',
-};
 
 function xmlEscape(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -149,25 +139,13 @@ export function hoistSignRequest(
       });
     }
     const text = await res.text();
+    // The broker's detail is written for people ("This file is larger than your 5 GiB limit").
+    if (!res.ok) throw problemError(undefined, res.status, text, res.headers.get('retry-after'));
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
-    }
-    if (!res.ok) {
-      const problem = (json ?? {}) as { type?: string; detail?: string };
-      const code = problem.type?.split('/').pop() ?? '';
-      // The broker's detail is written for people ("This file is larger than your 5 GiB limit").
-      throw new UploadError(
-        PROBLEM_CODES[code] ?? 'broker-error',
-        problem.detail ?? `The broker answered ${res.status}`,
-        {
-          status: res.status,
-          ...(code ? { upstreamCode: code } : {}),
-          retryable: res.status >= 500 || res.status === 429,
-        },
-      );
     }
     return json as T;
   }

@@ -54,3 +54,13 @@ export function base64ToBytes(text: string): Uint8Array {
   if ((value & ((1 << bits) - 1)) !== 0) throw new TypeError('base64: non-zero bits after the last byte');
   return out;
 }
+
+/** Whether `text` is canonical padded base64 of exactly `byteLength` bytes (a digest, a checksum). */
+export function isBase64Digest(text: string, byteLength: number): boolean {
+  if (typeof text !== 'string' || text.length !== Math.ceil(byteLength / 3) * 4) return false;
+  try {
+    return base64ToBytes(text).length === byteLength;
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,6 @@
 /** Checksum algorithms S3 accepts, and the names they travel under on the wire. */
+import { isBase64Digest } from './base64.ts';
+
 export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 /** What the engine hashes parts with: a checksum algorithm, or MD5 for stores without checksums (Content-MD5). */
@@ -36,4 +38,14 @@ export function supportsFullObject(algorithm: ChecksumAlgorithm): boolean {
 /** The type S3 picks when CreateMultipartUpload names an algorithm but no type. */
 export function defaultChecksumType(algorithm: ChecksumAlgorithm): ChecksumType {
   return algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE';
+}
+
+/** A canonical base64 digest of the right length for `algorithm`. */
+export function isChecksum(algorithm: ChecksumAlgorithm, value: string): boolean {
+  return isBase64Digest(value, CHECKSUM_DIGEST_BYTES[algorithm]);
+}
+
+/** A canonical base64 MD5 digest (16 bytes). */
+export function isMd5(value: string): boolean {
+  return isBase64Digest(value, 16);
 }

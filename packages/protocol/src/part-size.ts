@@ -3,6 +3,7 @@
  * last, ≤ 10,000 parts, ≤ 5 GiB per part).
  */
 import { MiB, S3_LIMITS } from './limits.ts';
+import { parseSize } from './size.ts';
 
 /** The default part size for files that fit in 10,000 of them. */
 export const DEFAULT_PART_SIZE = 8 * MiB;
@@ -34,4 +35,23 @@ export function partRange(
 ): { start: number; end: number } {
   const start = (partNumber - 1) * partSize;
   return { start, end: Math.min(size, start + partSize) };
+}
+
+/** Why `bytes` cannot be a part size (whole MiB from 5 MiB to 5 GiB), or undefined when it can. */
+export function partSizeProblem(bytes: unknown): string | undefined {
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes)) return 'must be a whole number of bytes';
+  if (bytes < S3_LIMITS.minPartSize) return 'must be at least 5 MiB';
+  if (bytes > S3_LIMITS.maxPartSize) return 'must be at most 5 GiB';
+  if (bytes % MiB !== 0) return 'must be a whole number of MiB';
+  return undefined;
+}
+
+/**
+ * A part size written as text (`16MiB`, `8MB`, `5242880`), rounded up to whole MiB: part sizes
+ * are whole MiB, and `8MB` (8,000,000 bytes) means 8 MiB the way people use it. Undefined when
+ * the text is not a size; check the result with `partSizeProblem`.
+ */
+export function partSizeFromText(text: string): number | undefined {
+  const bytes = parseSize(text);
+  return bytes === undefined ? undefined : Math.ceil(bytes / MiB) * MiB;
 }

@@ -2,47 +2,60 @@
  * Broker errors as RFC 9457 problem+json: a stable `type` code per kind of failure,
  * with its HTTP status and title. Clients switch on `type`, never on `detail`.
  */
-export const PROBLEMS = {
-  'invalid-request': { status: 400, title: 'The request is not valid' },
-  unauthorized: { status: 401, title: 'Authentication is required' },
-  forbidden: { status: 403, title: 'Not allowed' },
-  'not-found': { status: 404, title: 'No such upload' },
-  conflict: { status: 409, title: 'The upload is not in a state that allows this' },
-  'too-large': { status: 413, title: 'The file is larger than allowed' },
-  'unsupported-type': { status: 415, title: 'This type of file is not allowed' },
-  'upload-rejected': { status: 422, title: 'The uploaded object did not match what was declared' },
-  'quota-exceeded': { status: 429, title: 'Upload quota exceeded' },
-  'rate-limited': { status: 429, title: 'Too many requests' },
-  'upstream-error': { status: 502, title: 'The storage service failed' },
-  'upstream-timeout': { status: 504, title: 'The storage service did not answer in time' },
-  internal: { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, { status: number; title: string }>;
+import type { Problem } from './api.ts';
 
-export type ProblemType = keyof typeof PROBLEMS;
+/** Each stable code and its HTTP status: all an engine needs to read a problem. */
+export const PROBLEM_STATUS = {
+  'invalid-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  'unsupported-type': 415,
+  'upload-rejected': 422,
+  'quota-exceeded': 429,
+  'rate-limited': 429,
+  'upstream-error': 502,
+  'upstream-timeout': 504,
+  internal: 500,
+} as const satisfies Record<string, number>;
 
-/** The body of every broker error (`application/problem+json`). */
-export interface Problem {
-  /** `https://hoist.dev/problems/<code>`; the last segment is the stable code. */
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  /** The request id, also in the `x-request-id` header. */
-  instance?: string;
-  /** Field-level errors for invalid-request. */
-  errors?: { path: string; message: string }[];
-  /** Seconds, for rate-limited and quota-exceeded. */
-  retryAfter?: number;
-  /**
-   * false when asking again cannot help although the status says it might: a 502 whose store
-   * refused the call for good (AccessDenied, MethodNotAllowed, NoSuchBucket, …).
-   */
-  retryable?: boolean;
+export type ProblemType = keyof typeof PROBLEM_STATUS;
+
+// The titles only the broker sends: a separate table, so browser bundles leave it out.
+const PROBLEM_TITLES: { readonly [K in ProblemType]: string } = {
+  'invalid-request': 'The request is not valid',
+  unauthorized: 'Authentication is required',
+  forbidden: 'Not allowed',
+  'not-found': 'No such upload',
+  conflict: 'The upload is not in a state that allows this',
+  'too-large': 'The file is larger than allowed',
+  'unsupported-type': 'This type of file is not allowed',
+  'upload-rejected': 'The uploaded object did not match what was declared',
+  'quota-exceeded': 'Upload quota exceeded',
+  'rate-limited': 'Too many requests',
+  'upstream-error': 'The storage service failed',
+  'upstream-timeout': 'The storage service did not answer in time',
+  internal: 'Internal error',
+};
+
+function problemTable() {
+  const table = {} as { [K in ProblemType]: { status: (typeof PROBLEM_STATUS)[K]; title: string } };
+  for (const code of Object.keys(PROBLEM_STATUS) as ProblemType[])
+    (table as Record<ProblemType, { status: number; title: string }>)[code] = {
+      status: PROBLEM_STATUS[code],
+      title: PROBLEM_TITLES[code],
+    };
+  return Object.freeze(table);
 }
+
+/** Every problem code with its HTTP status and title. */
+export const PROBLEMS = /* @__PURE__ */ problemTable();
 
 export const PROBLEM_BASE = 'https://hoist.dev/problems/';
 
 export function problemCode(problem: Pick<Problem, 'type'>): ProblemType | undefined {
   const code = problem.type.startsWith(PROBLEM_BASE) ? problem.type.slice(PROBLEM_BASE.length) : '';
-  return Object.hasOwn(PROBLEMS, code) ? (code as ProblemType) : undefined;
+  return Object.hasOwn(PROBLEM_STATUS, code) ? (code as ProblemType) : undefined;
 }

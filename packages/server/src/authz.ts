@@ -14,7 +14,9 @@ import {
 } from '@hoist/aws/policy';
 import type { IamRole, IamStore } from './iam/types.ts';
 import type { Identity } from './identity.ts';
-import type { ConditionContext } from './sts/handlers.ts';
+
+/** Condition keys of one request (aws:*, s3:*, sts:*), as the policy engine reads them. */
+export type ConditionContext = Record<string, string | string[] | undefined>;
 
 const ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}';
 const CACHE_LIMIT = 1000;

@@ -3,12 +3,12 @@
  * apart here so they are neither logged as internal errors nor answered.
  */
 
+import { ServerError } from './errors.ts';
+
 /** Thrown by body readers when the client went away before sending the whole body. */
-export class ClientAbortError extends Error {
-  readonly code = 'ClientAbort';
+export class ClientAbortError extends ServerError<'ClientAbort'> {
   constructor(options?: { cause?: unknown }) {
-    super('The client closed the connection before the request body was complete.', options);
-    this.name = 'ClientAbortError';
+    super('ClientAbort', 'The client closed the connection before the request body was complete.', options);
   }
 }
 

@@ -7,7 +7,8 @@ import type { KeyObject } from 'node:crypto';
 import { S3Error } from '@hoist/aws/s3';
 import type { IamStore, IamUser } from './iam/types.ts';
 import { safeEqual } from './safe-equal.ts';
-import { openSession, type SessionClaims, TokenError } from './sts/token.ts';
+import { openSession, type SessionClaims } from './session-token.ts';
+import { toS3Error } from './to-s3-error.ts';
 
 export type Identity =
   | { kind: 'root'; accessKeyId: string; accountId: string; arn: string; userId: string }
@@ -90,8 +91,7 @@ export function createCredentialLookup(sources: CredentialSources): CredentialLo
       try {
         claims = openSession(tokenKey, sessionToken);
       } catch (error) {
-        if (error instanceof TokenError) throw new S3Error('InvalidToken', error.message);
-        throw new S3Error('InvalidToken');
+        throw toS3Error(error) ?? new S3Error('InvalidToken');
       }
       if (!safeEqual(claims.accessKeyId, accessKeyId)) throw new S3Error('InvalidToken');
       if (clock() >= claims.expiresAt) throw new S3Error('ExpiredToken');

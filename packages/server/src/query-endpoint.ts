@@ -5,14 +5,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Error } from '@hoist/aws/s3';
 import type { VerifiedRequest } from '@hoist/aws/sigv4';
-import { verifyRequest } from '@hoist/aws/sigv4';
+import { SigV4Error, verifyRequest } from '@hoist/aws/sigv4';
 import { ClientAbortError, isClientAbort } from './client-abort.ts';
+import { ProtocolError } from './errors.ts';
+import { IAM_XMLNS } from './iam/xml.ts';
 import type { CredentialLookup, Identity } from './identity.ts';
 import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { queryAuthError, renderQueryError, STS_XMLNS, StsError } from './sts/errors.ts';
+import { type S3WireError, toS3Error } from './to-s3-error.ts';
 
-export const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const MAX_QUERY_BODY = 64 * 1024;
 
 export type QueryService = 'sts' | 'iam';
@@ -21,7 +24,7 @@ export interface QueryEndpointDeps {
   lookup: CredentialLookup;
   region: string;
   clock: () => number;
-  /** Runs an authenticated action; returns status and XML, or throws StsError/IamError-like `{code,status,message}`. */
+  /** Runs an authenticated action; returns status and XML, or throws a ProtocolError (StsError, IamError). */
   run(
     service: QueryService,
     params: URLSearchParams,
@@ -67,18 +70,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(pieces);
 }
 
-interface ErrorShape {
-  code: string;
-  status: number;
-  message: string;
-}
-
-function asErrorShape(error: unknown): ErrorShape | undefined {
-  const candidate = error as Partial<ErrorShape> | undefined;
-  if (candidate && typeof candidate.code === 'string' && typeof candidate.status === 'number') {
-    return { code: candidate.code, status: candidate.status, message: candidate.message ?? candidate.code };
-  }
-  return undefined;
+/** The errors the Query endpoint answers with their own code and status, by class; others are internal. */
+function queryErrorOf(error: unknown): ProtocolError | S3WireError | undefined {
+  return error instanceof ProtocolError || error instanceof S3Error || error instanceof SigV4Error
+    ? error
+    : undefined;
 }
 
 export async function handleQueryRequest(
@@ -122,9 +118,9 @@ export async function handleQueryRequest(
         bodySha256: createHash('sha256').update(body).digest('hex'),
       });
     } catch (error) {
-      const shape = asErrorShape(error);
-      if (!shape) throw error;
-      throw queryAuthError(shape.code, shape.message);
+      const known = toS3Error(error);
+      if (!known) throw error;
+      throw queryAuthError(known.code, known.message);
     }
     const params = new URLSearchParams(target.rawQuery);
     const contentType = req.headers['content-type'] ?? '';
@@ -142,7 +138,7 @@ export async function handleQueryRequest(
       res.destroy();
       return;
     }
-    const shape = asErrorShape(error);
+    const shape = queryErrorOf(error);
     if (!shape)
       process.stderr.write(
         `hoist server: internal error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}\n`,

@@ -74,4 +74,29 @@ describe('config', () => {
     assert.throws(() => parsePartSize('4MiB'), { name: 'TypeError', message: /part-size/ });
     assert.throws(() => parsePartSize(8 * MiB + 1), { name: 'TypeError', message: /part-size/ });
   });
+
+  test('sizes read like the CLI and the broker read them: 8MB, 8MiB, 8 MiB and bytes', () => {
+    // Text is rounded up to whole MiB, as `hoist upload --part-size 8MB` is; a number must be exact.
+    assert.equal(parsePartSize('8MB'), 8 * MiB);
+    assert.equal(parsePartSize('8 MiB'), 8 * MiB);
+    assert.equal(parsePartSize(String(8 * MiB)), 8 * MiB);
+    assert.equal(parseMaxSize('8MB'), 8_000_000);
+    assert.equal(parseMaxSize('8 MiB'), 8 * MiB);
+    assert.throws(() => parsePartSize('6GiB'), {
+      name: 'TypeError',
+      message: 'hoist-uploader: part-size must be at most 5 GiB (whole MiB from 5MiB to 5GiB), got 6GiB',
+    });
+    assert.throws(() => parsePartSize('lots'), {
+      name: 'TypeError',
+      message: /^hoist-uploader: part-size must be a number of bytes or a size such as 8MiB/,
+    });
+    assert.throws(() => parseMaxSize('1.5B'), {
+      name: 'TypeError',
+      message: /^hoist-uploader: max-size must be/,
+    });
+    assert.throws(() => parseConcurrency('65'), {
+      name: 'TypeError',
+      message: 'hoist-uploader: concurrency must be an integer from 1 to 64, got 65',
+    });
+  });
 });

@@ -50,27 +50,5 @@ export function progressText(
   return `${pct} — ${formatSpeed(progress.bytesPerSecond)}${eta}`;
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
-
-/**
- * `5GiB`, `500 MB`, `1024` → bytes (binary `KiB…TiB`, decimal `KB…TB`, as the broker's config
- * reads them); undefined when the text is not a size.
- */
-export function parseSize(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  if (!match) return undefined;
-  const factor = SIZE_UNITS[(match[2] || 'b').toLowerCase()];
-  if (factor === undefined) return undefined;
-  const bytes = Math.round(Number(match[1]) * factor);
-  return Number.isSafeInteger(bytes) ? bytes : undefined;
-}
+/** Sizes are read by the protocol's one grammar (`5GiB`, `500 MB`, `1024`), as the broker's config and the CLI read them. */
+export { parseSize } from '@hoist/protocol';

@@ -44,9 +44,16 @@ function renderValue(name: string, value: XmlValue, out: string[]): void {
   out.push(`<${name}>${xmlEscape(String(value))}</${name}>`);
 }
 
-/** Renders `<root xmlns=…>…</root>` with the XML declaration. Arrays repeat the element. */
-export function renderXml(root: string, body: XmlNode, options: { xmlns?: string | false } = {}): string {
-  const out: string[] = [DECLARATION];
+/**
+ * Renders `<root xmlns=…>…</root>`, with the XML declaration unless `declaration: false`
+ * (IAM's Query API answers without one). Arrays repeat the element.
+ */
+export function renderXml(
+  root: string,
+  body: XmlNode,
+  options: { xmlns?: string | false; declaration?: boolean } = {},
+): string {
+  const out: string[] = options.declaration === false ? [] : [DECLARATION];
   const xmlns = options.xmlns === undefined ? S3_XMLNS : options.xmlns;
   out.push(xmlns ? `<${root} xmlns="${xmlns}">` : `<${root}>`);
   for (const [name, value] of Object.entries(body)) renderValue(name, value, out);

@@ -1,7 +1,7 @@
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../../../../test/helpers/postgres.ts';
-import { registrySuite } from './registry.suite.ts';
+import { registrySuite } from '../../../../test/helpers/registry-suite.ts';
 
 // Locally without PostgreSQL: skipped with the reason. In CI: this throws, failing the file.
 const skip = postgresUnavailable();

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
+import { makeRecord, registrySuite } from '../../../../test/helpers/registry-suite.ts';
 import { openRegistry, PostgresRegistry, SqliteRegistry } from './index.ts';
-import { makeRecord, registrySuite } from './registry.suite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hoist-registry-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

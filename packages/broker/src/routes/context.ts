@@ -1,8 +1,8 @@
 /** What every route sees: the request id, the authenticated user, the lifecycle service. */
+import { UPLOAD_ID } from '@hoist/protocol/schemas';
 import type { Context } from 'hono';
 import { BrokerProblem } from '../errors.ts';
 import type { BrokerUser } from '../types.ts';
-import { UPLOAD_ID } from './schemas.ts';
 
 export interface BrokerEnv {
   Variables: {

@@ -5,12 +5,12 @@
  * broker's problem documents (and, for Uppy, which shows only the status line, the reason
  * phrase: see reason-phrase.ts).
  */
+import { createUploadRequest } from '@hoist/protocol/schemas';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { BrokerProblem } from '../errors.ts';
 import { REASON_HEADER, toReasonPhrase } from '../reason-phrase.ts';
 import { type BrokerEnv, jsonBody } from '../routes/context.ts';
-import { createUploadSchema } from '../routes/schemas.ts';
 import type { BrokerUser } from '../types.ts';
 import { sessionCookie } from './cookie-auth.ts';
 import type { UppyService } from './service.ts';
@@ -25,8 +25,8 @@ export interface UppyRouteOptions {
 }
 
 const DEFAULT_TYPE = 'application/octet-stream';
-const filenameSchema = createUploadSchema.shape.filename;
-const contentTypeSchema = createUploadSchema.shape.contentType;
+const filenameSchema = createUploadRequest.shape.filename;
+const contentTypeSchema = createUploadRequest.shape.contentType;
 const createSchema = z.object({
   filename: z.string(),
   type: z.string().optional(),

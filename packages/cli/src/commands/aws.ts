@@ -30,6 +30,7 @@ import { defaultAbortDays, lifecycleConfiguration } from '../aws/lifecycle.ts';
 import { brokerPolicy, exampleSessionPolicy, uploadRolePolicy } from '../aws/policies.ts';
 import { applyPlan, formatPlan, planSetup, SetupError } from '../aws/setup.ts';
 import { trustPolicy } from '../aws/trust.ts';
+import { UsageError } from '../broker-args.ts';
 
 const HELP = `Usage: hoist aws <command> [--config FILE] [options]
 
@@ -92,11 +93,6 @@ export interface AwsIo {
   err: (text: string) => void;
   env?: Record<string, string | undefined>;
   adminClients?: (options: ClientOptions) => AdminClients;
-}
-
-/** A misuse of the command line: exit status 2. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** Pretty by default; `--compact` on one line, as stores that do not decode `+` in form bodies (Ceph RGW) need policies sent. */

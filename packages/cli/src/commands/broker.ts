@@ -10,6 +10,7 @@ import {
   startBroker,
   sweep,
 } from '@hoist/broker';
+import { configFlags } from '../broker-args.ts';
 import { stopOnSignals } from '../output.ts';
 
 const BROKER_HELP = `Usage: hoist broker [--config FILE] [--port P] [--host H]
@@ -51,13 +52,11 @@ export async function runBroker(args: string[]): Promise<void> {
     process.stdout.write(BROKER_HELP);
     return;
   }
-  const config = load(values.config);
-  if (values.port !== undefined) {
-    if (!/^\d+$/.test(values.port) || Number(values.port) > 65_535)
-      throw new TypeError(`--port must be a number 0..65535, got "${values.port}"`);
-    config.port = Number(values.port);
-  }
-  if (values.host !== undefined) config.host = values.host;
+  // --port and --host are the config's port and host fields, checked by the same rules.
+  const config = loadBrokerConfig({
+    ...(values.config === undefined ? {} : { file: values.config }),
+    flags: configFlags(values, { port: 'port', host: 'host' }),
+  });
   const logger = createLogger({ level: process.env.HOIST_LOG_LEVEL || 'info' });
   const broker = await startBroker(config, { logger });
   stopOnSignals(() => broker.close());

@@ -18,6 +18,7 @@ import {
   type BrokerTarget,
   brokerTarget,
   checkContentType,
+  parseConcurrency,
   parsePartSize,
   UsageError,
   withUsageErrors,
@@ -120,12 +121,7 @@ async function settingsFrom(
   if (values['no-resume'] && values['state-file'] !== undefined)
     throw new UsageError('--state-file and --no-resume do not go together');
   const target = brokerTarget(values);
-  let concurrency: number | undefined;
-  if (values.concurrency !== undefined) {
-    concurrency = Number(values.concurrency);
-    if (!/^\d+$/.test(values.concurrency) || concurrency < 1 || concurrency > 64)
-      throw new UsageError(`--concurrency must be a whole number from 1 to 64, got "${values.concurrency}"`);
-  }
+  const concurrency = values.concurrency === undefined ? undefined : parseConcurrency(values.concurrency);
   const partSize = values['part-size'] === undefined ? undefined : parsePartSize(values['part-size']);
   let checksumAlgorithm: ChecksumAlgorithm | undefined;
   if (values.checksum !== undefined) {

@@ -1,7 +1,7 @@
 /** `hoist dev`'s command line: flags, help text and their validation. */
 import { parseArgs } from 'node:util';
 import type { UploadMode } from '@hoist/protocol';
-import { UsageError } from '../broker-args.ts';
+import { parseSizeFlag, UsageError } from '../broker-args.ts';
 import {
   EXTERNAL_STORE_HELP,
   EXTERNAL_STORE_OPTIONS,
@@ -94,8 +94,7 @@ export function parseDevArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   };
   const maxSize = values['max-size'];
   if (maxSize !== undefined) {
-    if (!/^\d+(?:\.\d+)?\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/i.test(maxSize))
-      throw new UsageError(`--max-size must be a size such as 20MiB or 1GB, got "${maxSize}"`);
+    parseSizeFlag('--max-size', maxSize);
     options.maxSize = maxSize;
   }
   if (store) options.store = store;

@@ -10,13 +10,14 @@ import type { UploadSource } from '../types.ts';
  */
 export function blobSource(file: Blob, name?: string): UploadSource {
   if (!(file instanceof Blob)) throw new TypeError('blobSource: `file` must be a Blob or File');
-  const isFile = typeof File !== 'undefined' && file instanceof File;
   const size = file.size;
+  // A plain Blob has neither: '' and 0.
+  const { name: fileName = '', lastModified = 0 } = file as Partial<File>;
   return {
-    name: name ?? (isFile ? (file as File).name : ''),
+    name: name ?? fileName,
     size,
     type: file.type,
-    lastModified: isFile ? (file as File).lastModified : 0,
+    lastModified,
     blob: (start: number, end: number): Blob => file.slice(start, end),
     async read(start: number, end: number): Promise<Uint8Array> {
       if (
@@ -25,25 +26,31 @@ export function blobSource(file: Blob, name?: string): UploadSource {
         start < 0 ||
         start > end ||
         end > size
-      ) {
+      )
         throw new RangeError(`blobSource: invalid range [${start}, ${end}) of a ${size}-byte file`);
-      }
-      let buffer: ArrayBuffer;
-      try {
-        buffer = await file.slice(start, end).arrayBuffer();
-      } catch (cause) {
-        // Chromium: NotReadableError/NotFoundError once the file on disk changed or is gone.
-        throw new UploadError('read-failed', `Could not read the file: ${(cause as Error)?.name ?? cause}`, {
-          cause,
-        });
-      }
-      if (buffer.byteLength !== end - start) {
-        throw new UploadError(
-          'read-failed',
-          `The file is shorter than expected (read ${buffer.byteLength} of ${end - start} bytes at ${start})`,
-        );
-      }
-      return new Uint8Array(buffer);
+      return readBlob(file.slice(start, end));
     },
   };
+}
+
+/**
+ * A Blob's bytes (on the page, or in the hash worker for a File slice). Rejects with
+ * UploadError('read-failed') when the file behind it changed, shrank or is gone.
+ */
+export async function readBlob(blob: Blob): Promise<Uint8Array> {
+  let buffer: ArrayBuffer;
+  try {
+    buffer = await blob.arrayBuffer();
+  } catch (cause) {
+    // Chromium: NotReadableError/NotFoundError once the file on disk changed or is gone.
+    throw new UploadError('read-failed', `Could not read the file: ${(cause as Error)?.name ?? cause}`, {
+      cause,
+    });
+  }
+  if (buffer.byteLength !== blob.size)
+    throw new UploadError(
+      'read-failed',
+      `The file is shorter than expected (read ${buffer.byteLength} of ${blob.size} bytes)`,
+    );
+  return new Uint8Array(buffer);
 }

@@ -42,14 +42,13 @@ export function defaultStore(): ResumeStore {
 
 /** An upload of `file` (a File from an input or a drop, or any Blob with a name). */
 export function createBrowserUpload(file: Blob, options: BrowserUploadOptions): Upload {
-  const { worker, store, ...rest } = options;
-  sharedHasher ??= options.hasher ? undefined : createWorkerHasher(worker ?? {});
-  const hasher = options.hasher ?? (sharedHasher as PartHasher);
+  const { worker, store, hasher, transport, ...rest } = options;
+  if (!hasher) sharedHasher ??= createWorkerHasher(worker);
   return new Upload({
     ...rest,
     source: blobSource(file),
-    transport: options.transport ?? createXhrTransport(),
-    hasher,
+    transport: transport ?? createXhrTransport(),
+    hasher: hasher ?? (sharedHasher as PartHasher),
     store: store === null ? undefined : (store ?? defaultStore()),
   });
 }

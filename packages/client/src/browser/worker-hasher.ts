@@ -1,9 +1,13 @@
 /**
  * PartHasher that digests parts in dedicated Web Workers, so CRCs of 8–64 MiB parts never
- * block the page; falls back to hashing on the main thread where workers cannot run.
+ * block the page; falls back to hashing on the main thread where workers cannot run. File
+ * slices (`digestBlob`) go to the worker as Blobs, which it reads itself: the page never reads
+ * a part's bytes, and no copy of them crosses threads.
  */
 import type { DigestAlgorithm } from '@hoist/protocol';
+import { UploadError } from '../errors.ts';
 import type { PartHasher } from '../types.ts';
+import { readBlob } from './blob-source.ts';
 import type { HashReply, HashRequest } from './hash-protocol.ts';
 
 export interface WorkerHasherOptions {
@@ -27,7 +31,7 @@ interface Job {
   resolve(digest: string): void;
   reject(error: unknown): void;
   algorithm: DigestAlgorithm;
-  bytes: Uint8Array;
+  input: Uint8Array | Blob;
 }
 
 interface Slot {
@@ -46,9 +50,10 @@ export function createWorkerHasher(options: WorkerHasherOptions = {}): WorkerHas
   let fallback: Promise<PartHasher> | undefined;
 
   // Loaded only when needed, so pages whose workers run never load hash-wasm themselves.
-  const onMainThread = (algorithm: DigestAlgorithm, bytes: Uint8Array): Promise<string> => {
+  const onMainThread = async (algorithm: DigestAlgorithm, input: Uint8Array | Blob): Promise<string> => {
     fallback ??= import('../checksum.ts').then((module) => module.createPartHasher());
-    return fallback.then((hasher) => hasher.digest(algorithm, bytes));
+    const bytes = input instanceof Blob ? await readBlob(input) : input;
+    return (await fallback).digest(algorithm, bytes);
   };
 
   // A worker that fails to load (404, CSP) reports an error event: hash its jobs here instead.
@@ -57,7 +62,7 @@ export function createWorkerHasher(options: WorkerHasherOptions = {}): WorkerHas
     slot.worker.terminate();
     slots = slots.filter((other) => other !== slot);
     for (const job of slot.jobs.values())
-      onMainThread(job.algorithm, job.bytes).then(job.resolve, job.reject);
+      onMainThread(job.algorithm, job.input).then(job.resolve, job.reject);
     slot.jobs.clear();
   };
 
@@ -78,7 +83,8 @@ export function createWorkerHasher(options: WorkerHasherOptions = {}): WorkerHas
       if (!job) return;
       slot.jobs.delete(reply.id);
       if ('digest' in reply) job.resolve(reply.digest);
-      else job.reject(new Error(`Checksum failed in the hash worker: ${reply.error}`));
+      else
+        job.reject(reply.unreadable ? new UploadError('read-failed', reply.error) : new Error(reply.error));
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -99,23 +105,29 @@ export function createWorkerHasher(options: WorkerHasherOptions = {}): WorkerHas
     );
   };
 
+  const post = (algorithm: DigestAlgorithm, input: Uint8Array | Blob): Promise<string> => {
+    const slot = broken ? undefined : pick();
+    if (!slot) return onMainThread(algorithm, input);
+    return new Promise<string>((resolve, reject) => {
+      const id = nextId++;
+      slot.jobs.set(id, { resolve, reject, algorithm, input });
+      // Always a Blob, which is cloned as a handle: a File slice costs no copy at all, bytes one
+      // (the engine still sends them, and posting a view would clone its whole buffer).
+      const message: HashRequest = {
+        id,
+        algorithm,
+        blob: input instanceof Blob ? input : new Blob([input as BlobPart]),
+      };
+      slot.worker.postMessage(message);
+    });
+  };
+
   return {
     get backend() {
       return broken ? 'main-thread' : 'worker';
     },
-    digest(algorithm, bytes) {
-      const slot = broken ? undefined : pick();
-      if (!slot) return onMainThread(algorithm, bytes);
-      return new Promise<string>((resolve, reject) => {
-        const id = nextId++;
-        slot.jobs.set(id, { resolve, reject, algorithm, bytes });
-        // A copy, transferred: the engine still sends `bytes`, and posting a view would
-        // structured-clone its whole underlying buffer.
-        const copy = bytes.slice();
-        const message: HashRequest = { id, algorithm, bytes: copy };
-        slot.worker.postMessage(message, [copy.buffer]);
-      });
-    },
+    digest: (algorithm, bytes) => post(algorithm, bytes),
+    digestBlob: (algorithm, blob) => post(algorithm, blob),
     terminate() {
       for (const slot of slots) {
         slot.worker.terminate();

@@ -1,12 +1,15 @@
 /**
  * A Node file as an UploadSource: one FileHandle opened once, positional reads of exact
- * ranges, and a refusal to hand out bytes once the file changed under the upload.
+ * ranges, and a refusal to hand out bytes once the file changed under the upload. Parts go to
+ * the engine as file ranges (`blob()`), which the Node hasher and transport read in reused
+ * chunks; `read()` is for what must be held whole (a small file's single request).
  */
-import type { Stats } from 'node:fs';
+import { openAsBlob, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { UploadError } from '../errors.ts';
 import type { UploadSource } from '../types.ts';
+import { asFileRange } from './file-range.ts';
 
 export interface NodeFileSource extends UploadSource {
   readonly path: string;
@@ -95,6 +98,14 @@ export async function openFileSource(path: string): Promise<NodeFileSource> {
   const size = stats.size;
   const mtimeMs = stats.mtimeMs;
   let closed: Promise<void> | undefined;
+  let whole: Blob;
+  try {
+    // A real file-backed Blob, for code that reads ranges as Blobs; ours reads them from `handle`.
+    whole = await openAsBlob(path);
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw readFailed(path, 'open failed', error);
+  }
 
   /** Rejects when size or mtime moved since open: the bytes would not be the file's. */
   async function checkUnchanged(): Promise<void> {
@@ -108,9 +119,13 @@ export async function openFileSource(path: string): Promise<NodeFileSource> {
       throw readFailed(path, `the file changed while uploading (size ${size} -> ${now.size})`);
   }
 
-  async function read(start: number, end: number): Promise<Uint8Array> {
+  function checkRange(start: number, end: number): void {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > size)
       throw new RangeError(`read(${start}, ${end}) is outside 0..${size}`);
+  }
+
+  async function read(start: number, end: number): Promise<Uint8Array> {
+    checkRange(start, end);
     if (closed) throw readFailed(path, 'the source is closed');
     const length = end - start;
     // Not pooled: the caller owns (and may transfer) the whole ArrayBuffer.
@@ -143,6 +158,21 @@ export async function openFileSource(path: string): Promise<NodeFileSource> {
     type: guessContentType(path),
     lastModified: mtimeMs,
     read,
+    blob(start: number, end: number): Blob {
+      checkRange(start, end);
+      return asFileRange(whole.slice(start, end), {
+        path,
+        handle,
+        start,
+        end,
+        checkUnchanged: async () => {
+          if (closed) throw readFailed(path, 'the source is closed');
+          await checkUnchanged();
+        },
+        readFailed: (reason, cause) =>
+          readFailed(path, `${reason}${errorCode(cause) ? ` (${errorCode(cause)})` : ''}`, cause),
+      });
+    },
     close() {
       closed ??= handle.close();
       return closed;

@@ -1,11 +1,12 @@
 /**
  * HttpTransport on node:http/node:https: keep-alive agents, the body written straight from
- * the caller's bytes in slices (no copies) with backpressure, progress as the socket takes
- * the bytes, abort through the request's signal.
+ * the caller's bytes in slices (no copies) or from a file range in reused chunks, with
+ * backpressure, progress as the socket takes the bytes, abort through the request's signal.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../types.ts';
+import { type FileRange, fileRangeOf, giveBackChunk, readFileRange } from './file-range.ts';
 
 export interface NodeTransportOptions {
   /** Extra agent options (TLS `ca`, `keepAliveMsecs`, …); applied to both agents. */
@@ -58,7 +59,33 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
   };
 }
 
-function send(request: HttpRequest, httpAgent: http.Agent, httpsAgent: https.Agent): Promise<HttpResponse> {
+async function send(
+  request: HttpRequest,
+  httpAgent: http.Agent,
+  httpsAgent: https.Agent,
+): Promise<HttpResponse> {
+  const raw = request.body;
+  if (raw instanceof Blob) {
+    const range = fileRangeOf(raw);
+    if (range !== undefined) return exchange(request, range, httpAgent, httpsAgent);
+    // Any other Blob: its bytes, then as bytes.
+    return exchange(
+      { ...request, body: new Uint8Array(await raw.arrayBuffer()) },
+      undefined,
+      httpAgent,
+      httpsAgent,
+    );
+  }
+  return exchange(request, undefined, httpAgent, httpsAgent);
+}
+
+/** One request; the body is `range` when given, else `request.body` (bytes or a string). */
+function exchange(
+  request: HttpRequest,
+  range: FileRange | undefined,
+  httpAgent: http.Agent,
+  httpsAgent: https.Agent,
+): Promise<HttpResponse> {
   const { signal, onUploadProgress: progress } = request;
   if (signal.aborted) return Promise.reject(abortError());
   let url: URL;
@@ -71,32 +98,29 @@ function send(request: HttpRequest, httpAgent: http.Agent, httpsAgent: https.Age
   if (!secure && url.protocol !== 'http:')
     return Promise.reject(new TypeError(`Unsupported URL scheme ${url.protocol}`));
 
-  const raw = request.body;
-  if (raw instanceof Blob)
-    return Promise.reject(
-      new TypeError('The Node transport sends bytes, not Blobs (the Node file source has no blob())'),
-    );
+  const raw = range === undefined ? request.body : undefined;
   // A view, not a copy: Buffer slices skip the Uint8Array -> Buffer wrapping per write.
   const body =
-    raw === undefined
+    raw === undefined || raw instanceof Blob
       ? undefined
       : typeof raw === 'string'
         ? Buffer.from(raw, 'utf8')
         : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const total = body?.byteLength ?? 0;
+  const total = range === undefined ? (body?.byteLength ?? 0) : range.end - range.start;
+  const hasBody = body !== undefined || range !== undefined;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (name.toLowerCase() !== 'content-length') headers[name] = value;
   }
   // Always a length for PUT/POST, so Node never falls back to chunked encoding (S3 refuses it).
-  if (body !== undefined || request.method === 'PUT' || request.method === 'POST')
+  if (hasBody || request.method === 'PUT' || request.method === 'POST')
     headers['content-length'] = String(total);
 
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
     let requestError: Error | undefined;
-    let bodyDone = body === undefined;
-    let sentAll = body === undefined;
+    let bodyDone = !hasBody;
+    let sentAll = !hasBody;
     let responding = false;
 
     const req = (secure ? https : http).request({
@@ -166,6 +190,22 @@ function send(request: HttpRequest, httpAgent: http.Agent, httpsAgent: https.Age
       });
     });
 
+    if (range !== undefined) {
+      streamFileRange(req, range, progress, () => bodyDone || settled).then(
+        (complete) => {
+          if (!complete || bodyDone || settled) return;
+          bodyDone = true;
+          sentAll = true;
+          req.end();
+        },
+        (error: unknown) => {
+          // The file could not be read: the request cannot be completed, and says why.
+          finish(error);
+          req.destroy();
+        },
+      );
+      return;
+    }
     if (body === undefined) {
       req.end();
       return;
@@ -191,5 +231,54 @@ function send(request: HttpRequest, httpAgent: http.Agent, httpsAgent: https.Age
       pump();
     });
     pump();
+  });
+}
+
+/**
+ * Writes the file range into `req` chunk by chunk. A chunk goes back to the pool only when its
+ * write callback says the socket has taken its bytes, so a reused buffer is never overwritten
+ * while Node still refers to it. Resolves false when `stopped()` cut it short.
+ */
+async function streamFileRange(
+  req: http.ClientRequest,
+  range: FileRange,
+  progress: ((sentBytes: number) => void) | undefined,
+  stopped: () => boolean,
+): Promise<boolean> {
+  let taken = 0;
+  try {
+    await readFileRange(range, async (bytes, chunk) => {
+      if (stopped()) {
+        giveBackChunk(chunk);
+        throw STOPPED;
+      }
+      const length = bytes.byteLength;
+      const flushed = req.write(bytes, (error) => {
+        if (error) return; // the request failed: the chunk may still be referenced, let GC have it
+        giveBackChunk(chunk);
+        taken += length;
+        if (!stopped()) progress?.(taken);
+      });
+      if (!flushed) await drained(req);
+    });
+  } catch (error) {
+    if (error === STOPPED) return false;
+    throw error;
+  }
+  return !stopped();
+}
+
+const STOPPED = Symbol('stopped');
+
+/** Resolves on 'drain', or when the request closes (no 'drain' will come). */
+function drained(req: http.ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.on('drain', done);
+    req.on('close', done);
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { HashPool, inlineHashSession } from './hash-pool.ts';
+import { type HashAlgorithm, HashPool, inlineHashSession } from './hash-pool.ts';
 import { checksumBase64 } from './hasher.ts';
 
 test('pooled sessions give the same digests as hashing inline, with several sessions interleaved', async (t) => {
@@ -60,5 +60,21 @@ test('a session asks the caller to wait while its worker is behind, and an aband
   assert.equal(
     (await session.digest()).get('SHA256')?.toString('hex'),
     createHash('sha256').update(big).digest('hex'),
+  );
+});
+
+test('a worker that fails rejects its sessions, and the pool starts a fresh one for the next', async (t) => {
+  const pool = new HashPool(1);
+  t.after(() => pool.close());
+  // The worker throws on an algorithm it does not know, and exits.
+  const broken = pool.open(['NOPE' as HashAlgorithm]);
+  broken.update(randomBytes(1000));
+  await assert.rejects(broken.digest());
+  const data = randomBytes(3 * 1024 * 1024);
+  const session = pool.open(['MD5']);
+  await session.update(data);
+  assert.equal(
+    (await session.digest()).get('MD5')?.toString('hex'),
+    createHash('md5').update(data).digest('hex'),
   );
 });

@@ -1,65 +1,97 @@
 /**
  * Worker thread that hashes request bodies off the event loop: MD5 alone runs at
- * about 0.5 GB/s here, which would otherwise cap every upload the main thread serves.
- * Protocol (one port, many sessions): open → data… → digest; each data is acked.
+ * about 0.7 GB/s here, which would otherwise cap every upload the main thread serves.
+ *
+ * Bytes arrive through shared memory, not messages: each session has a ring
+ * (a SharedArrayBuffer) the event loop copies body bytes into, and two shared
+ * counters (bytes published, bytes hashed). The worker sleeps on one shared
+ * doorbell and, once woken, reads commands (open, digest, close) from its port
+ * synchronously, then hashes whatever every ring holds. Messages per MiB, and the
+ * ArrayBuffer moved back and forth with each, cost more CPU than MD5 itself did.
  */
-import { parentPort } from 'node:worker_threads';
-import type { ChecksumAlgorithm } from '@hoist/protocol';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import {
+  HASH_WORKER,
+  HASHED,
+  type HashAlgorithm,
+  type HashRequest,
+  type HashResponse,
+  type HashWorkerData,
+  PUBLISHED,
+} from './hash-protocol.ts';
 import { createChecksumHasher, createMd5Hasher, type Hasher } from './hasher.ts';
 
-export type HashAlgorithm = ChecksumAlgorithm | 'MD5';
+export type { HashAlgorithm } from './hash-protocol.ts';
 
-export type HashRequest =
-  | { type: 'open'; session: number; algorithms: HashAlgorithm[] }
-  | { type: 'data'; session: number; bytes: ArrayBuffer; length: number }
-  | { type: 'digest'; session: number }
-  | { type: 'close'; session: number };
-
-export type HashResponse =
-  | { type: 'ack'; session: number; length: number; bytes: ArrayBuffer }
-  | { type: 'digest'; session: number; digests: [HashAlgorithm, Uint8Array][] };
+interface Session {
+  hashers: [HashAlgorithm, Hasher][];
+  ring: Uint8Array;
+  counters: Int32Array;
+  hashed: number;
+}
 
 function hasherFor(algorithm: HashAlgorithm): Hasher {
   return algorithm === 'MD5' ? createMd5Hasher() : createChecksumHasher(algorithm);
 }
 
-const sessions = new Map<number, [HashAlgorithm, Hasher][]>();
-
-parentPort?.on('message', (message: HashRequest) => {
-  switch (message.type) {
-    case 'open':
-      sessions.set(
-        message.session,
-        message.algorithms.map((algorithm) => [algorithm, hasherFor(algorithm)]),
-      );
-      break;
-    case 'data': {
-      const view = new Uint8Array(message.bytes, 0, message.length);
-      for (const [, hasher] of sessions.get(message.session) ?? []) hasher.update(view);
-      // The buffer goes back to the pool for reuse: no allocation (and no GC) per MiB hashed.
-      parentPort?.postMessage(
-        {
-          type: 'ack',
-          session: message.session,
-          length: message.length,
-          bytes: message.bytes,
-        } satisfies HashResponse,
-        [message.bytes],
-      );
-      break;
-    }
-    case 'digest': {
-      const hashers = sessions.get(message.session) ?? [];
-      sessions.delete(message.session);
-      const digests = hashers.map(([algorithm, hasher]): [HashAlgorithm, Uint8Array] => [
-        algorithm,
-        hasher.digest(),
-      ]);
-      parentPort?.postMessage({ type: 'digest', session: message.session, digests } satisfies HashResponse);
-      break;
-    }
-    case 'close':
-      sessions.delete(message.session);
-      break;
+/** Hashes every byte published in the session's ring so far, freeing the space as it goes. */
+function drain(session: Session): void {
+  const size = session.ring.length;
+  for (;;) {
+    const available = (Atomics.load(session.counters, PUBLISHED) - session.hashed) >>> 0;
+    if (available === 0) return;
+    const at = (session.hashed >>> 0) % size;
+    const n = Math.min(available, size - at);
+    const view = session.ring.subarray(at, at + n);
+    for (const [, hasher] of session.hashers) hasher.update(view);
+    session.hashed = (session.hashed + n) | 0;
+    Atomics.store(session.counters, HASHED, session.hashed);
+    Atomics.notify(session.counters, HASHED);
   }
-});
+}
+
+function run({ doorbell, port }: Pick<HashWorkerData, 'doorbell' | 'port'>): never {
+  const sessions = new Map<number, Session>();
+  const handle = (message: HashRequest): void => {
+    switch (message.type) {
+      case 'open':
+        sessions.set(message.session, {
+          hashers: message.algorithms.map((algorithm) => [algorithm, hasherFor(algorithm)]),
+          ring: message.ring,
+          counters: message.counters,
+          hashed: 0,
+        });
+        break;
+      case 'digest': {
+        const session = sessions.get(message.session);
+        sessions.delete(message.session);
+        if (!session) break;
+        // Everything was published before the command was sent.
+        drain(session);
+        const digests = session.hashers.map(([algorithm, hasher]): [HashAlgorithm, Uint8Array] => [
+          algorithm,
+          hasher.digest(),
+        ]);
+        port.postMessage({ type: 'digest', session: message.session, digests } satisfies HashResponse);
+        break;
+      }
+      case 'close':
+        sessions.delete(message.session);
+        break;
+    }
+  };
+  for (;;) {
+    const rung = Atomics.load(doorbell, 0);
+    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+      handle(received.message as HashRequest);
+    }
+    for (const session of sessions.values()) drain(session);
+    // Returns at once if the doorbell rang since it was read above.
+    Atomics.wait(doorbell, 0, rung);
+  }
+}
+
+// Only in the worker the pool starts, whatever other thread imports this module.
+const data = workerData as Partial<HashWorkerData> | null;
+if (data?.kind === HASH_WORKER && data.doorbell && data.port)
+  run({ doorbell: data.doorbell, port: data.port });

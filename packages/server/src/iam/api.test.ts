@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ACCOUNT, allowPolicy, tempStore, trustPolicy } from '../../../../test/helpers/iam-store.ts';
+import { StsError } from '../sts/errors.ts';
 import { handleIamAction, IAM_ACTIONS, type IamApiDeps } from './api.ts';
-import { ACCOUNT, allowPolicy, tempStore, trustPolicy } from './test-helpers.ts';
 import type { IamStore } from './types.ts';
 import { encodePolicy } from './xml.ts';
 
@@ -88,10 +89,7 @@ describe('IAM API: behaviour', () => {
     const expired = caller(store, {
       authorize: (action) => {
         seen.push(action);
-        throw Object.assign(new Error('The security token included in the request is expired'), {
-          code: 'ExpiredToken',
-          status: 403,
-        });
+        throw new StsError('ExpiredToken', 'The security token included in the request is expired', 403);
       },
     })({ Action: 'CreateRole', RoleName: 'r' });
     assert.equal(expired.status, 403);

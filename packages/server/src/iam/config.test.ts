@@ -3,15 +3,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  applyIamConfig,
+  ACCOUNT,
+  allowPolicy,
   EXAMPLE_IAM_CONFIG,
+  tempDir,
+  tempStore,
+} from '../../../../test/helpers/iam-store.ts';
+import {
+  applyIamConfig,
   IamConfigError,
   type IamConfigInput,
   loadIamConfig,
   parseIamConfig,
 } from './config.ts';
 import { openIamStore } from './store.ts';
-import { ACCOUNT, allowPolicy, tempDir, tempStore } from './test-helpers.ts';
 
 /** The issue lines a config produces (it must be invalid). */
 function issuesOf(value: unknown): string[] {

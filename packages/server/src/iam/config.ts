@@ -5,7 +5,7 @@
  * be JSON objects or JSON strings. Applying a config creates or updates each declared entity
  * to match the file; entities created through the IAM API are kept too.
  *
- * Example (`EXAMPLE_IAM_CONFIG`):
+ * Example (the IAM tests load it as `EXAMPLE_IAM_CONFIG` from test/helpers/iam-store.ts):
  *
  * ```json
  * {
@@ -47,6 +47,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ServerError } from '../errors.ts';
 import { formatIssues } from './issues.ts';
 import { checkPolicyDocument, MalformedPolicyError, type PolicyDocumentKind } from './policy-document.ts';
 import { IamError, type IamSeed, type IamStore } from './types.ts';
@@ -271,12 +272,10 @@ export type IamConfigInput = z.input<typeof iamConfigSchema>;
 export type IamConfig = z.output<typeof iamConfigSchema>;
 
 /** An invalid IAM config: `issues` has one `field.path: problem` line per problem. */
-export class IamConfigError extends Error {
-  override readonly name = 'IamConfigError';
-  readonly code = 'InvalidIamConfig';
+export class IamConfigError extends ServerError<'InvalidIamConfig'> {
   readonly issues: string[];
   constructor(source: string, issues: string[], options?: { cause?: unknown }) {
-    super(`${source}: invalid IAM config:\n  ${issues.join('\n  ')}`, options);
+    super('InvalidIamConfig', `${source}: invalid IAM config:\n  ${issues.join('\n  ')}`, options);
     this.issues = issues;
   }
 }
@@ -347,86 +346,3 @@ export function applyIamConfig(store: IamStore, config: IamConfig): void {
   }
   store.applySeed(iamSeedFromConfig(config));
 }
-
-/** The example config shown above, for the README and tests. */
-export const EXAMPLE_IAM_CONFIG: IamConfigInput = {
-  accountId: '123456789012',
-  users: [
-    {
-      name: 'hoist-broker',
-      accessKeys: [
-        { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-      ],
-      policies: {
-        'assume-uploader': {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: 'sts:AssumeRole',
-              Resource: 'arn:aws:iam::123456789012:role/hoist/uploader',
-            },
-          ],
-        },
-        'bracket-uploads': {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: [
-                's3:PutObject',
-                's3:GetObject',
-                's3:DeleteObject',
-                's3:AbortMultipartUpload',
-                's3:ListMultipartUploadParts',
-              ],
-              Resource: 'arn:aws:s3:::hoist-dev/uploads/*',
-            },
-          ],
-        },
-      },
-      tags: { team: 'media' },
-    },
-  ],
-  roles: [
-    {
-      name: 'uploader',
-      path: '/hoist/',
-      description: 'Assumed by the broker with a one-object session policy',
-      trustPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: 'arn:aws:iam::123456789012:user/hoist-broker' },
-            Action: 'sts:AssumeRole',
-          },
-        ],
-      },
-      policies: {
-        'upload-parts': {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-              Resource: 'arn:aws:s3:::hoist-dev/uploads/*',
-            },
-          ],
-        },
-      },
-      maxSessionDuration: 3600,
-    },
-  ],
-  managedPolicies: [
-    {
-      name: 'uploads-read-only',
-      document: {
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::hoist-dev/uploads/*' },
-        ],
-      },
-    },
-  ],
-};

@@ -5,7 +5,6 @@
 export { handleIamAction, IAM_ACTIONS, type IamApiDeps, type IamApiResponse } from './api.ts';
 export {
   applyIamConfig,
-  EXAMPLE_IAM_CONFIG,
   type IamConfig,
   IamConfigError,
   type IamConfigInput,

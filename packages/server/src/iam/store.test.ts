@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import {
+  ACCOUNT,
+  allowPolicy,
+  policyOfSize,
+  tempDir,
+  tempStore,
+  trustPolicy,
+} from '../../../../test/helpers/iam-store.ts';
 import { openIamStore } from './store.ts';
-import { ACCOUNT, allowPolicy, policyOfSize, tempDir, tempStore, trustPolicy } from './test-helpers.ts';
 import { IamError, type IamErrorCode, type IamSeed } from './types.ts';
 
 function throwsIam(fn: () => unknown, code: IamErrorCode, message?: RegExp): void {

@@ -5,6 +5,8 @@
  * URL-encoded, exactly as stored).
  */
 
+import { ProtocolError } from '../errors.ts';
+
 export interface IamUser {
   userName: string;
   /** `AIDA…` */
@@ -85,20 +87,16 @@ export type IamErrorCode =
   | 'InvalidInput';
 
 /** IAM's own error codes, rendered by the IAM API as `<ErrorResponse>`. */
-export class IamError extends Error {
-  readonly code: IamErrorCode;
-  readonly status: number;
+export class IamError extends ProtocolError<IamErrorCode> {
   constructor(code: IamErrorCode, message: string) {
-    super(message);
-    this.name = 'IamError';
-    this.code = code;
     // As IAM's API reference documents them: LimitExceeded is a 409 like the other conflicts.
-    this.status =
+    const status =
       code === 'NoSuchEntity'
         ? 404
         : code === 'EntityAlreadyExists' || code === 'DeleteConflict' || code === 'LimitExceeded'
           ? 409
           : 400;
+    super(code, message, status);
   }
 }
 

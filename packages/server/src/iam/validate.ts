@@ -165,6 +165,13 @@ export function assertUniqueTagKeys(tags: readonly { key: string }[]): void {
   }
 }
 
+/** A tag record as IAM checks it: each key and value, and no key twice (case-insensitively). */
+export function validateTags(tags: Record<string, string>): void {
+  const list = Object.entries(tags).map(([key, value]) => ({ key, value }));
+  throwIfFailed(checkTags(list));
+  assertUniqueTagKeys(list);
+}
+
 /** Throws one ValidationError listing every failure, if any. */
 export function throwIfFailed(failures: (string | undefined)[]): void {
   const messages = failures.filter((f): f is string => f !== undefined);

@@ -3,8 +3,9 @@
  * request's condition keys, as AWS documents them per operation. CopyObject also
  * reads its source; DeleteObjects is authorized key by key in its handler.
  */
+import { s3BucketArn, s3ObjectArn } from '@hoist/aws/policy';
 import { S3_OPERATIONS, type S3Operation } from '@hoist/aws/s3';
-import type { ConditionContext } from '../sts/handlers.ts';
+import type { ConditionContext } from '../authz.ts';
 
 export interface AuthorizationRequest {
   action: string;
@@ -21,14 +22,6 @@ export interface S3RequestFacts {
   payloadHash: string;
   /** ms since the request was signed (presigned URLs). */
   signatureAgeMs: number;
-}
-
-export function bucketArn(bucket: string): string {
-  return `arn:aws:s3:::${bucket}`;
-}
-
-export function objectArn(bucket: string, key: string): string {
-  return `arn:aws:s3:::${bucket}/${key}`;
 }
 
 function header(facts: S3RequestFacts, name: string): string | undefined {
@@ -54,8 +47,8 @@ export function s3AuthorizationRequests(facts: S3RequestFacts): AuthorizationReq
     resource === 'all'
       ? 'arn:aws:s3:::*'
       : resource === 'bucket' || facts.key === undefined
-        ? bucketArn(facts.bucket ?? '')
-        : objectArn(facts.bucket ?? '', facts.key);
+        ? s3BucketArn(facts.bucket ?? '')
+        : s3ObjectArn(facts.bucket ?? '', facts.key);
   const requests: AuthorizationRequest[] = [{ action, resource: target }];
   // A write with If-Match reveals the current ETag, so AWS also requires s3:GetObject on the key.
   if (

@@ -1,6 +1,6 @@
 /** Bucket operations: CreateBucket, HeadBucket, ListBuckets, DeleteBucket, GetBucketLocation, GetBucketVersioning. */
 import { parseXmlBody, S3Error, textOf, xmlTimestamp } from '@hoist/aws/s3';
-import type { BucketRecord } from '../storage/types.ts';
+import { type BucketRecord, StorageError } from '../storage/types.ts';
 import { requireBucketName, type S3Context, sendEmpty, sendXml } from './context.ts';
 import { readSmallBody } from './payload.ts';
 
@@ -60,7 +60,7 @@ export async function createBucket(ctx: S3Context): Promise<void> {
       ctx.storage.createBucket(name, region);
     } catch (error) {
       if (
-        (error as { code?: string }).code !== 'BucketAlreadyOwnedByYou' ||
+        !(error instanceof StorageError && error.code === 'BucketAlreadyOwnedByYou') ||
         ctx.options.region !== 'us-east-1'
       )
         throw error;

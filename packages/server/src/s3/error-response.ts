@@ -5,43 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isS3ErrorCode, renderXml, S3Error } from '@hoist/aws/s3';
+import { renderXml, S3Error } from '@hoist/aws/s3';
+import type { S3WireError } from '../to-s3-error.ts';
 
 /** Unread request bodies up to this size are drained before an error is sent, so clients see the error. */
 const DRAIN_LIMIT = 8 * 1024 * 1024;
-
-export interface ErrorLike {
-  code: string;
-  status: number;
-  message: string;
-  extra?: Record<string, string>;
-  headers?: Record<string, string>;
-}
-
-export function toErrorLike(error: unknown): ErrorLike | undefined {
-  if (error instanceof S3Error) return error;
-  const candidate = error as Partial<ErrorLike> | undefined;
-  if (
-    candidate &&
-    typeof candidate.code === 'string' &&
-    typeof candidate.status === 'number' &&
-    typeof candidate.message === 'string'
-  ) {
-    return candidate as ErrorLike;
-  }
-  // Storage and other layers throw domain errors whose codes are S3 codes (NoSuchUpload, InvalidPart, …).
-  if (candidate && typeof candidate.code === 'string' && isS3ErrorCode(candidate.code)) {
-    return new S3Error(candidate.code, candidate.message);
-  }
-  return undefined;
-}
 
 export function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
 }
 
 export function renderErrorXml(
-  error: ErrorLike,
+  error: S3WireError,
   resource: string,
   requestId: string,
   hostId: string,
@@ -76,7 +51,7 @@ async function drain(req: IncomingMessage): Promise<void> {
 export async function sendError(
   req: IncomingMessage,
   res: ServerResponse,
-  error: ErrorLike,
+  error: S3WireError,
   baseHeaders: Record<string, string>,
   resource: string,
   options: { bodyWithheld?: boolean } = {},
@@ -89,7 +64,8 @@ export async function sendError(
   if (!options.bodyWithheld) await drain(req);
   const requestId = baseHeaders['x-amz-request-id'] ?? newRequestId();
   const hostId = baseHeaders['x-amz-id-2'] ?? '';
-  const headers: Record<string, string> = { ...baseHeaders, ...(error.headers ?? {}) };
+  const headers: Record<string, string> =
+    error instanceof S3Error ? { ...baseHeaders, ...error.headers } : { ...baseHeaders };
   const bodyUnread = !req.complete;
   if (bodyUnread) headers.connection = 'close';
   if (error.status === 304 || req.method === 'HEAD') {

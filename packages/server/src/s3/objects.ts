@@ -1,9 +1,9 @@
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects. */
 import { pipeline } from 'node:stream/promises';
+import { s3ObjectArn } from '@hoist/aws/policy';
 import { nodesOf, parseXmlBody, S3Error, textOf } from '@hoist/aws/s3';
 import { checksumHeaderName, S3_LIMITS } from '@hoist/protocol';
 import type { ObjectRecord } from '../storage/types.ts';
-import { objectArn } from './authz-requests.ts';
 import { existingBucket } from './buckets.ts';
 import { header, requireBucketName, requireKey, type S3Context, sendEmpty, sendXml } from './context.ts';
 import {
@@ -68,7 +68,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   const payload = receivePayload(ctx, { maxSize: S3_LIMITS.maxPutObjectSize });
   // Fail fast on an existing key; the commit re-checks atomically.
   if (ifNoneMatch && ctx.storage.getObject(bucket, key)) throw preconditionFailedForExisting();
-  const blob = await ctx.storage.writeBlob(payload.chunks);
+  const blob = await ctx.storage.writeBlob(payload.chunks, { ownedChunks: true });
   let committed: ObjectRecord;
   try {
     const received = payload.result();
@@ -234,7 +234,7 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
       continue;
     }
     // Each key is authorized on its own, and refusals are reported per key, as S3 does.
-    if (!ctx.authorize('s3:DeleteObject', objectArn(bucket, key))) {
+    if (!ctx.authorize('s3:DeleteObject', s3ObjectArn(bucket, key))) {
       errors.push({ Key: key, Code: 'AccessDenied', Message: 'Access Denied' });
       continue;
     }

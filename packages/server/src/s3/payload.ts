@@ -38,6 +38,11 @@ export interface PayloadOptions {
 }
 
 export interface PayloadStream {
+  /**
+   * The body's bytes. Each chunk is a fresh buffer nothing reuses (node:http copies
+   * every body piece into its own; aws-chunked yields subarrays of those), so a
+   * writer may keep it: `writeBlob(chunks, { ownedChunks: true })`.
+   */
   chunks: AsyncGenerator<Buffer>;
   /** Available after `chunks` finished without throwing. */
   result(): ReceivedPayload;

@@ -5,6 +5,7 @@
  * what the form may carry; the file streams to a blob like a PUT body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { s3ObjectArn } from '@hoist/aws/policy';
 import { renderXml, S3Error } from '@hoist/aws/s3';
 import type { VerifiedRequest } from '@hoist/aws/sigv4';
 import { deriveSigningKey, toHex } from '@hoist/aws/sigv4';
@@ -18,7 +19,7 @@ import type { ResolvedServerOptions } from '../options.ts';
 import { safeEqual } from '../safe-equal.ts';
 import { nodeSigV4Crypto } from '../sigv4-node-crypto.ts';
 import type { Storage } from '../storage/types.ts';
-import { objectArn, s3ConditionKeys } from './authz-requests.ts';
+import { s3ConditionKeys } from './authz-requests.ts';
 import type { S3Context } from './context.ts';
 import { sendEmpty } from './context.ts';
 import { SSE_S3_HEADER, storedHeadersFrom } from './object-headers.ts';
@@ -236,7 +237,7 @@ export async function handlePostObject(
     's3:authType': 'POST',
     'aws:SourceIp': req.socket.remoteAddress ?? '',
   };
-  if (!deps.authorizer.isAllowed(auth.identity, 's3:PutObject', objectArn(bucket, key), conditionKeys))
+  if (!deps.authorizer.isAllowed(auth.identity, 's3:PutObject', s3ObjectArn(bucket, key), conditionKeys))
     throw new S3Error('AccessDenied');
 
   const ctx: S3Context = {

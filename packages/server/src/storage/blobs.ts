@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { copyFile, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SYNC_EVERY, writeCoalesced } from './blob-writer.ts';
+import { SYNC_EVERY, type WriteOptions, writeCoalesced } from './blob-writer.ts';
 import type { BlobRef } from './types.ts';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -52,12 +52,15 @@ export class BlobStore {
   }
 
   /** Streams `chunks` into a new blob, durable (data and directory entry synced) on resolve. */
-  async write(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef> {
+  async write(
+    chunks: AsyncIterable<Uint8Array>,
+    options: Pick<WriteOptions, 'ownedChunks'> = {},
+  ): Promise<BlobRef> {
     const blobId = newBlobId();
     const path = this.pathOf(blobId);
     const file = await open(path, 'wx');
     try {
-      const size = await writeCoalesced(file, chunks, this.durable ? SYNC_EVERY : Infinity);
+      const size = await writeCoalesced(file, chunks, this.durable ? SYNC_EVERY : Infinity, options);
       if (this.durable) await file.datasync();
       await file.close();
       if (this.durable) await syncDir(join(this.root, blobId.slice(0, 2)));

@@ -38,6 +38,7 @@ import {
   transaction,
   type UploadRow,
 } from './meta.ts';
+import { completeUploadRows, insertObject, removeObject, replaceExisting } from './object-rows.ts';
 import { listObjectsPage, listUploadsPage } from './queries.ts';
 import { checkRange, readSegments } from './read.ts';
 import {
@@ -57,6 +58,7 @@ import {
   type PartRecord,
   type Storage,
   StorageError,
+  type WriteBlobOptions,
   type WriteConditions,
 } from './types.ts';
 import { checkKey, checkListing, checkNewObject } from './validate.ts';
@@ -162,9 +164,9 @@ export class FsSqliteStorage implements Storage {
 
   // Blobs
 
-  async writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef> {
+  async writeBlob(chunks: AsyncIterable<Uint8Array>, options?: WriteBlobOptions): Promise<BlobRef> {
     this.#assertOpen();
-    return this.#blobs.write(chunks);
+    return this.#blobs.write(chunks, options);
   }
 
   /**
@@ -206,8 +208,8 @@ export class FsSqliteStorage implements Storage {
     checkNewObject(object);
     return this.#mutate(() => {
       this.#requireBucket(bucket);
-      const released = this.#replaceExisting(bucket, key, options);
-      const record = this.#insertObject(bucket, key, object);
+      const released = replaceExisting(this.#sql, bucket, key, options);
+      const record = insertObject(this.#sql, this.#clock(), bucket, key, object);
       return { result: record, released };
     });
   }
@@ -224,7 +226,10 @@ export class FsSqliteStorage implements Storage {
     return this.#mutate(() => {
       this.#requireBucket(bucket);
       const existing = row<{ id: number }>(this.#sql.objectId, bucket, key);
-      return { result: existing !== undefined, released: existing ? this.#removeObject(existing.id) : [] };
+      return {
+        result: existing !== undefined,
+        released: existing ? removeObject(this.#sql, existing.id) : [],
+      };
     });
   }
 
@@ -318,44 +323,7 @@ export class FsSqliteStorage implements Storage {
     options?: WriteConditions,
   ): ObjectRecord {
     checkNewObject(object);
-    return this.#mutate(() => {
-      const current = row<UploadRow>(this.#sql.getUpload, upload.uploadId);
-      if (current === undefined || current.bucket !== upload.bucket || current.key !== upload.key) {
-        throw new StorageError('NoSuchUpload', `upload ${upload.uploadId} does not exist`);
-      }
-      // The parts as committed now: one may have been re-uploaded since the caller read them.
-      const partBlobs = new Map(
-        rows<PartRow>(this.#sql.allParts, upload.uploadId).map((r) => [r.blob_id, r] as const),
-      );
-      for (const segment of object.segments) {
-        const part = partBlobs.get(segment.blobId);
-        if (part === undefined || part.size !== segment.size) {
-          throw new StorageError(
-            'InvalidPart',
-            `part ${segment.partNumber ?? '?'} is no longer the uploaded one`,
-          );
-        }
-      }
-      const released = this.#replaceExisting(upload.bucket, upload.key, options);
-      const used = new Set(object.segments.map((segment) => segment.blobId));
-      for (const r of rows<{ blob_id: string }>(this.#sql.deleteParts, upload.uploadId)) {
-        if (!used.has(r.blob_id)) released.push(r.blob_id);
-      }
-      this.#sql.deleteUpload.run(upload.uploadId);
-      const record = this.#insertObject(upload.bucket, upload.key, object);
-      const checksum = object.checksum;
-      this.#sql.insertCompleted.run(
-        upload.uploadId,
-        upload.bucket,
-        upload.key,
-        object.etag,
-        checksum?.algorithm ?? null,
-        checksum?.type ?? null,
-        checksum?.value ?? null,
-        record.lastModified,
-      );
-      return { result: record, released };
-    });
+    return this.#mutate(() => completeUploadRows(this.#sql, this.#clock(), upload, object, options));
   }
 
   getCompletedUpload(uploadId: string): CompletedUploadRecord | undefined {
@@ -404,52 +372,6 @@ export class FsSqliteStorage implements Storage {
     });
     if (released.length > 0) this.#blobs.release(released);
     return result;
-  }
-
-  /** Deletes the object at `key` if any, once the write's conditions hold (inside the commit); returns its blobs. */
-  #replaceExisting(bucket: string, key: string, conditions: WriteConditions = {}): string[] {
-    const existing = row<{ id: number; etag: string }>(this.#sql.getObject, bucket, key);
-    if (conditions.ifMatch && (existing === undefined || !conditions.ifMatch(existing.etag))) {
-      throw new StorageError('ConditionalRequestConflict', `${key} changed during the conditional write`);
-    }
-    if (existing === undefined) return [];
-    if (conditions.ifNoneMatch) throw new StorageError('PreconditionFailed', `${key} already exists`);
-    return this.#removeObject(existing.id);
-  }
-
-  #removeObject(id: number): string[] {
-    const blobs = rows<{ blob_id: string }>(this.#sql.deleteSegments, id).map((r) => r.blob_id);
-    this.#sql.deleteObject.run(id);
-    return blobs;
-  }
-
-  #insertObject(bucket: string, key: string, object: NewObject): ObjectRecord {
-    const objectRow: Omit<ObjectRow, 'id'> = {
-      bucket,
-      key,
-      size: object.size,
-      etag: object.etag,
-      last_modified: this.#clock(),
-      headers: encodeHeaders(object, object.userMetadata),
-      checksum_algorithm: object.checksum?.algorithm ?? null,
-      checksum_type: object.checksum?.type ?? null,
-      checksum_value: object.checksum?.value ?? null,
-      parts_count: object.partsCount ?? null,
-    };
-    const { id } = this.#sql.insertObject.get(objectRow) as { id: number };
-    const segments: ObjectSegment[] = [];
-    for (const [idx, s] of object.segments.entries()) {
-      const segmentRow: SegmentRow = {
-        blob_id: s.blobId,
-        size: s.size,
-        part_number: s.partNumber ?? null,
-        etag: s.etag ?? null,
-        checksum: s.checksum ?? null,
-      };
-      this.#sql.insertSegment.run({ object_id: id, idx, ...segmentRow });
-      segments.push(toSegment(segmentRow));
-    }
-    return toObjectRecord({ id, ...objectRow }, segments);
   }
 
   #referenced(blobId: string): boolean {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { blobFiles, chunksOf, md5Etag, readAll, tempStorage } from '../../../../test/helpers/storage.ts';
 import type { FsSqliteStorage } from './index.ts';
-import { blobFiles, chunksOf, md5Etag, readAll, tempStorage } from './test-helpers.ts';
 import { type MultipartUploadRecord, type NewObject, type PartRecord, StorageError } from './types.ts';
 
 const code = (c: string) => (error: unknown) => error instanceof StorageError && error.code === c;

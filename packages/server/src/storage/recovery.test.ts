@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { blobFiles, chunksOf, newObject, readAll, tempDir } from '../../../../test/helpers/storage.ts';
 import { COMPLETED_UPLOAD_RETENTION_MS, type FsSqliteStorage, openStorage } from './index.ts';
-import { blobFiles, chunksOf, newObject, readAll, tempDir } from './test-helpers.ts';
 
 /** Blob ids that metadata references: object segments and parts of uploads in progress. */
 function referencedBlobs(storage: FsSqliteStorage, bucket: string): string[] {
@@ -72,11 +72,13 @@ test('open prunes completed-upload records older than the retention', async (t) 
 
 test('SIGKILL at random moments: the key holds one whole acknowledged (or in-flight) version, no orphans', async (t) => {
   const dataDir = join(tempDir(t), 'data');
-  const child = join(import.meta.dirname, 'crash-child.ts');
+  const child = join(import.meta.dirname, '../../../../test/helpers/storage-crash-child.ts');
   let current: string | undefined;
   let acknowledged = 0;
   for (let run = 0; run < 5; run++) {
-    const proc = spawn(process.execPath, [child, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--conditions=@hoist/source', child, dataDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const lines: string[] = [];
     let buffered = '';
     const killAfterAcks = randomInt(1, 5);

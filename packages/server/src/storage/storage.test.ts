@@ -3,8 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import {
+  blobFiles,
+  chunksOf,
+  md5Etag,
+  newObject,
+  readAll,
+  tempDir,
+  tempStorage,
+} from '../../../../test/helpers/storage.ts';
 import { type BlobRef, openStorage, StorageError } from './index.ts';
-import { blobFiles, chunksOf, md5Etag, newObject, readAll, tempDir, tempStorage } from './test-helpers.ts';
 
 const emptyObject = { size: 0, etag: md5Etag(Buffer.alloc(0)), userMetadata: {}, segments: [] };
 

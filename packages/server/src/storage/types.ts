@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm, ChecksumType } from '@hoist/protocol';
+import { ServerError } from '../errors.ts';
 
 /** A durable file of bytes, not yet or already referenced by metadata. */
 export interface BlobRef {
@@ -192,13 +193,11 @@ export interface WriteConditions {
 }
 
 /** Domain failure; the S3 layer maps `code` to status and XML. */
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-  constructor(code: StorageErrorCode, message: string) {
-    super(message);
-    this.name = 'StorageError';
-    this.code = code;
-  }
+export class StorageError extends ServerError<StorageErrorCode> {}
+
+export interface WriteBlobOptions {
+  /** Each chunk is a buffer the source never touches again (node:http request chunks are). */
+  ownedChunks?: boolean;
 }
 
 export interface Storage {
@@ -217,8 +216,10 @@ export interface Storage {
   /**
    * Streams bytes into a new durable blob file (data synced before it resolves).
    * The blob is unreferenced until a commit below uses it; on error it is removed.
+   * With `ownedChunks`, the source promises never to reuse or change a chunk it
+   * yielded, so chunks are written as they are rather than copied first.
    */
-  writeBlob(chunks: AsyncIterable<Uint8Array>): Promise<BlobRef>;
+  writeBlob(chunks: AsyncIterable<Uint8Array>, options?: WriteBlobOptions): Promise<BlobRef>;
   /**
    * Removes a blob that no commit will reference. The caller owns a blob from
    * writeBlob/copyToBlob until a commit using it succeeds, and discards it when

@@ -1,5 +1,6 @@
 /** STS (and IAM) Query-protocol errors: code, status and the `<ErrorResponse>` document. */
-import { xmlEscape } from '@hoist/aws/s3';
+import { renderXml } from '@hoist/aws/s3';
+import { ProtocolError } from '../errors.ts';
 
 export const STS_ERRORS = {
   AccessDenied: 403,
@@ -19,14 +20,9 @@ export const STS_ERRORS = {
 
 export type StsErrorCode = keyof typeof STS_ERRORS;
 
-export class StsError extends Error {
-  readonly code: string;
-  readonly status: number;
+export class StsError extends ProtocolError {
   constructor(code: StsErrorCode | (string & {}), message: string, status?: number) {
-    super(message);
-    this.name = 'StsError';
-    this.code = code;
-    this.status = status ?? (STS_ERRORS as Record<string, number>)[code] ?? 400;
+    super(code, message, status ?? (STS_ERRORS as Record<string, number>)[code] ?? 400);
   }
 }
 
@@ -40,7 +36,11 @@ export function renderQueryError(
   status: number,
 ): string {
   const type = status >= 500 ? 'Receiver' : 'Sender';
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${xmlns}"><Error><Type>${type}</Type><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message || code)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  return renderXml(
+    'ErrorResponse',
+    { Error: { Type: type, Code: code, Message: message || code }, RequestId: requestId },
+    { xmlns },
+  );
 }
 
 /** Authentication failures come out of the S3-flavoured verifier; STS and IAM name them differently. */

@@ -5,13 +5,12 @@
 import type { KeyObject } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { xmlEscape } from '@hoist/aws/s3';
+import type { ConditionContext } from '../authz.ts';
 import type { IamRole, IamStore } from '../iam/types.ts';
 import { type Identity, sessionPrincipal } from '../identity.ts';
 import { generateAccessKeyId, generateSecretAccessKey } from '../root-credentials.ts';
+import { type SessionClaims, sealSession } from '../session-token.ts';
 import { STS_XMLNS, StsError } from './errors.ts';
-import { type SessionClaims, sealSession } from './token.ts';
-
-export type ConditionContext = Record<string, string | string[] | undefined>;
 
 export interface StsDeps {
   iam: IamStore;

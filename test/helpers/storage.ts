@@ -1,18 +1,14 @@
 /** Shared by the storage tests: temp data dirs, byte sources, blob listings. */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { type FsSqliteStorage, openStorage } from './index.ts';
-import type { NewObject } from './types.ts';
+import { type FsSqliteStorage, openStorage } from '@hoist/server/internal/storage/index';
+import type { NewObject } from '@hoist/server/internal/storage/types';
+import { tempDirSync } from './temp-dir.ts';
 
-export function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hoist-storage-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export const tempDir = (t: TestContext): string => tempDirSync(t, 'hoist-storage-');
 
 /**
  * A storage in a fresh temp dir, closed after the test; `now.value` drives its

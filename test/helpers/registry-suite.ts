@@ -5,11 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { BrokerProblem } from '../errors.ts';
-import type { Registry, UploadRecord } from '../types.ts';
-import { openRegistry } from './index.ts';
-import { MIGRATIONS } from './migrations.ts';
-import type { IdempotencyLookup, KeyedUploadRecord } from './record.ts';
+import { BrokerProblem } from '@hoist/broker/internal/errors';
+import { openRegistry } from '@hoist/broker/internal/registry/index';
+import { MIGRATIONS } from '@hoist/broker/internal/registry/migrations';
+import type { IdempotencyLookup, KeyedUploadRecord } from '@hoist/broker/internal/registry/record';
+import type { Registry, UploadRecord } from '@hoist/broker/internal/types';
 
 export interface RegistryFixture {
   /** The URL of a fresh, empty registry (a new file or database). */

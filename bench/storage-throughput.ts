@@ -6,7 +6,7 @@
  * within each round and dirty pages are flushed (`sync`) before each run, so
  * a noisy disk hurts them alike.
  *
- *   node_modules/.bin/node src/server/storage/throughput.ts [MiB=1024] [rounds=3]
+ *   npm run bench:storage -- [MiB=1024] [rounds=3]
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,8 +15,8 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCoalesced } from './blob-writer.ts';
-import { openStorage } from './index.ts';
+import { writeCoalesced } from '@hoist/server/internal/storage/blob-writer';
+import { openStorage } from '@hoist/server/internal/storage/index';
 
 const CHUNK = 64 * 1024;
 const totalMiB = Number(process.argv[2] ?? 1024);

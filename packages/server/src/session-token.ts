@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ServerError } from './errors.ts';
 
 export type SessionKind = 'AssumeRole' | 'GetFederationToken' | 'GetSessionToken';
 
@@ -45,12 +46,10 @@ const AAD = Buffer.from('hoist-sts-session-v1');
 /** Tokens are bounded so a hostile header cannot make the server decrypt megabytes. */
 export const MAX_TOKEN_LENGTH = 8192;
 
-export class TokenError extends Error {
-  readonly code: 'InvalidToken';
+/** A session token this server did not seal (or cannot read): S3's InvalidToken. */
+export class TokenError extends ServerError<'InvalidToken'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'TokenError';
-    this.code = 'InvalidToken';
+    super('InvalidToken', message);
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * Throughput of each hasher: 256 MiB in 1 MiB chunks, after a warm-up.
- * Run: `node src/server/checksum/throughput.ts`
+ * Run: `npm run bench:checksum`
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import type { ChecksumAlgorithm } from '@hoist/protocol';
-import { createChecksumHasher, createMd5Hasher, type Hasher } from './hasher.ts';
+import { createChecksumHasher, createMd5Hasher, type Hasher } from '@hoist/server/internal/checksum/hasher';
 
 const CHUNK = 2 ** 20;
 const CHUNKS = 256;

@@ -1,17 +1,17 @@
 /**
- * Child process of the crash test (recovery.test.ts): overwrites one key
+ * Child process of the crash test (packages/server/src/storage/recovery.test.ts): overwrites one key
  * forever, alternating PutObject and multipart uploads, and prints
  * `begin <sha256>` before and `ack <sha256>` after each commit. The parent
  * SIGKILLs it at a random moment.
  *
- *   node crash-child.ts <dataDir>
+ *   node --conditions=@hoist/source test/helpers/storage-crash-child.ts <dataDir>
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { openStorage } from './index.ts';
-import type { ObjectSegment } from './types.ts';
+import { openStorage } from '@hoist/server/internal/storage/index';
+import type { ObjectSegment } from '@hoist/server/internal/storage/types';
 
 const dataDir = process.argv[2];
-if (dataDir === undefined) throw new TypeError('usage: crash-child.ts <dataDir>');
+if (dataDir === undefined) throw new TypeError('usage: storage-crash-child.ts <dataDir>');
 const storage = openStorage({ dataDir });
 if (storage.getBucket('b') === undefined) storage.createBucket('b', 'us-east-1');
 

@@ -1,0 +1,86 @@
+/**
+ * Small files in one request: hashed whole before the broker is asked (so it can bind the
+ * checksum into a presigned PUT), then sent as one PutObject, retried like a part.
+ */
+import type { ResolvedOptions } from './options.ts';
+import { objectUrl, requireEtag } from './s3.ts';
+import { S3Failure, type S3Sender } from './s3-sender.ts';
+import { digestAlgorithm, digestHeader, type Session } from './session.ts';
+import type { HttpRequest } from './types.ts';
+
+/**
+ * Files up to this size (the broker's default single-request limit) are hashed whole before
+ * the broker is asked, so it can bind the checksum into a presigned PUT.
+ */
+const HASH_FIRST_MAX = 8 * 1024 * 1024;
+
+/** The whole file, read once for a single request, with its checksum and MD5. */
+export interface WholeFile {
+  bytes?: Uint8Array | undefined;
+  checksum?: string | undefined;
+  /** base64; for single requests on stores without checksums. */
+  md5?: string | undefined;
+}
+
+/** A file small enough to go in one request, read and hashed; nothing for bigger files. */
+export async function hashFirst(o: ResolvedOptions): Promise<WholeFile> {
+  const file: WholeFile = {};
+  if (o.source.size > HASH_FIRST_MAX) return file;
+  await readWhole(o, file);
+  // Also the MD5: a store without checksums takes the file as one PUT only with it declared.
+  file.md5 = await o.hasher.digest('MD5', file.bytes as Uint8Array);
+  return file;
+}
+
+/** Reads and hashes the file, unless that was done already. */
+async function readWhole(o: ResolvedOptions, file: WholeFile): Promise<Uint8Array> {
+  file.bytes ??= await o.source.read(0, o.source.size);
+  file.checksum ??= await o.hasher.digest(o.checksumAlgorithm, file.bytes);
+  return file.bytes;
+}
+
+/** Sends the file as one PutObject (presigned by the broker, or signed here). */
+export function putObject(
+  o: ResolvedOptions,
+  sender: S3Sender,
+  session: Session,
+  file: WholeFile,
+  signal: AbortSignal,
+): Promise<void> {
+  return sender.attempts('PutObject', undefined, signal, async (credentials, attempt) => {
+    // Read (and hashed) once: before the broker was asked for small files, else on the first attempt.
+    const bytes = await readWhole(o, file);
+    const body = o.source.blob?.(0, o.source.size) ?? bytes;
+    let request: Omit<HttpRequest, 'signal'>;
+    if (session.putRequest) {
+      request = {
+        method: 'PUT',
+        url: session.putRequest.url,
+        headers: { ...session.putRequest.headers },
+        body,
+      };
+    } else {
+      const url = objectUrl(session);
+      // A single request goes on a store without checksums only with the MD5 hashed first.
+      const algorithm = digestAlgorithm(session, o.checksumAlgorithm);
+      const headers = {
+        ...session.putHeaders,
+        ...digestHeader(algorithm, (algorithm === 'MD5' ? file.md5 : file.checksum) as string),
+      };
+      request = {
+        method: 'PUT',
+        url,
+        headers: await sender.sign(url, headers, credentials, session.region),
+        body,
+      };
+    }
+    try {
+      requireEtag(await sender.send({ ...request, signal }, 1, o.source.size), 'PutObject');
+    } catch (error) {
+      // If-None-Match on a retry: an earlier attempt's bytes arrived though its answer did not.
+      // Completion verifies the object either way.
+      if (error instanceof S3Failure && error.response.status === 412 && attempt > 1) return;
+      throw error;
+    }
+  });
+}
