@@ -127,7 +127,8 @@ const loadAverage = (): string =>
 
 /**
  * fdatasync latency of the disk the registries live on (4 KiB write + fdatasync, `n` times):
- * each registry insert waits for one on the broker's JS thread (SQLite WAL, synchronous=FULL),
+ * each registry state change waits for one on the broker's JS thread (SQLite WAL, synchronous=FULL;
+ * a create's insert commits without one),
  * and on a shared machine it swings from ~0.2 ms to several ms.
  */
 function fsyncProbe(dir: string, n = 40): string {
@@ -566,7 +567,8 @@ async function main(): Promise<void> {
       'every thread of the process (schedstat) during the measurement ÷ responses; client = this process\n' +
       '(autocannon). CPUs busy = all three processes together (2 CPUs on this machine).\n' +
       'POST /uploads: auth, validation, registry count of open uploads, CreateMultipartUpload, registry insert\n' +
-      '(SQLite, synchronous=FULL), then AssumeRole (sts) or GetFederationToken (federation); presign mints nothing.\n' +
+      '(SQLite WAL, committed without an fsync), then AssumeRole (sts) or GetFederationToken (federation); presign\n' +
+      'mints nothing.\n' +
       '/credentials: registry read, AssumeRole/GetFederationToken (the pool is already `uploading`: no write).\n' +
       'GET /healthz: no auth, one registry query (on the sts broker). Brokers log at the chosen level (info: a\n' +
       'request line per request, plus the upload and audit lines) into /dev/null.',

@@ -1,7 +1,8 @@
 /**
  * Availability: what a hostile (or just unlucky) client costs the server. XML bodies
- * are bounded before and while they are parsed, a full-size 10,000-part Complete stays
- * fast, and a client hanging up mid-body is not an internal error.
+ * are bounded before and while they are parsed, a full-size 10,000-part Complete is parsed
+ * whole (its speed: bench/server.ts's complete-10k), and a client hanging up mid-body is not
+ * an internal error.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -72,12 +73,11 @@ describe('hardening', () => {
       credentials: TEST_CREDENTIALS,
     });
 
-  test('a 10,000-part CompleteMultipartUpload with SHA-256 checksums completes fast through the SDK', async () => {
+  test('a 10,000-part CompleteMultipartUpload with SHA-256 checksums completes through the SDK', async () => {
     const key = 'big/10k-parts.bin';
     const { uploadId, parts } = await seededUpload(key, PARTS, 'SHA256');
     // A new client: seeding takes longer than the server's keep-alive, so the old socket may be closing.
     const client = server.makeClient();
-    const started = performance.now();
     const out = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
@@ -86,11 +86,9 @@ describe('hardening', () => {
         MultipartUpload: { Parts: parts },
       }),
     );
-    const elapsed = performance.now() - started;
     assert.match(out.ETag ?? '', /^"[0-9a-f]{32}-10000"$/);
     assert.match(out.ChecksumSHA256 ?? '', /-10000$/);
-    // Generous for a shared CI core; measured ~0.3 s (see bench/server.ts --scenarios complete-10k).
-    assert.ok(elapsed < 10_000, `Complete took ${elapsed.toFixed(0)} ms`);
+    // How fast is measured, not asserted: bench/server.ts --scenarios complete-10k.
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(head.ContentLength, (PARTS - 1) * 5 * MiB + 1234);
   });
@@ -132,12 +130,9 @@ describe('hardening', () => {
     assert.equal(tooLarge.status, 400, tooLarge.body);
     assert.equal(codeOf(tooLarge.body), 'EntityTooLarge');
 
-    const started = performance.now();
     const underCap = await completeRaw(key, uploadId, hostile(5 * 1000 * 1000));
-    const elapsed = performance.now() - started;
     assert.equal(underCap.status, 400, underCap.body);
     assert.equal(codeOf(underCap.body), 'MalformedXML');
-    assert.ok(elapsed < 2_000, `refusing took ${elapsed.toFixed(0)} ms`);
 
     // The same cost spread over 10,000 parts (each ETag within its limit) is parsed linearly, then refused.
     const spread = `<CompleteMultipartUpload>${Array.from(

@@ -20,10 +20,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `http://127.0.0.1:PORT` of a TCP server that accepts connections and never answers. */
-export async function silentServer(t: Hook): Promise<string> {
+/**
+ * `http://127.0.0.1:PORT` of a TCP server that accepts connections and never answers;
+ * `onConnection` counts them (each attempt of a client that gave up on the last one is one).
+ */
+export async function silentServer(t: Hook, onConnection?: () => void): Promise<string> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
+    onConnection?.();
     sockets.add(socket);
     socket.on('error', () => {});
     socket.resume();

@@ -35,7 +35,7 @@ import { healthRoutes } from './routes/health.ts';
 import { partRoutes } from './routes/parts.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { type CapabilityGate, createCapabilityGate } from './store-gate.ts';
-import { probeStore } from './store-probe.ts';
+import { storeProbe } from './store-probe.ts';
 import type { Authenticator, Registry, UploadRecord } from './types.ts';
 import { type LifecycleHooks, RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
 import { mountUppy } from './uppy/index.ts';
@@ -120,16 +120,7 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
     // Injected capabilities pin everything: nothing is probed.
     store: given ? { ...config.store, ...given } : config.store,
     logger,
-    probe: (names) =>
-      probeStore({
-        aws,
-        mode: config.mode,
-        s3: config.s3,
-        sts: config.sts,
-        keyPrefix: config.keyPrefix,
-        probe: names,
-        timeoutMs: config.store.probeTimeoutSeconds * 1000,
-      }),
+    probe: storeProbe(config, aws),
   });
   const limiter = createRateLimiter({ perMinute: config.limits.maxCredentialMintsPerMinute, clock });
 

@@ -68,7 +68,7 @@ export {
   type StoreErrorDescription,
   storeAnswer,
 } from './store-errors.ts';
-export { type ProbeOptions, probeStore, StoreProbeError } from './store-probe.ts';
+export { type ProbeOptions, probeStore, StoreProbeError, storeProbe } from './store-probe.ts';
 export {
   DEFAULT_STORE_TIMEOUTS,
   failFastOnTimeout,

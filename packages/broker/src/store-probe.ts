@@ -60,6 +60,25 @@ export interface ProbeOptions {
   timeoutMs: number;
 }
 
+/** The probe the broker runs with its own clients and config (what `hoist aws doctor` runs too). */
+export function storeProbe(
+  config: Pick<ProbeOptions, 'mode' | 's3' | 'sts' | 'keyPrefix'> & {
+    store: { probeTimeoutSeconds: number };
+  },
+  aws: ProbeOptions['aws'],
+): (names: readonly CapabilityName[]) => Promise<Partial<StoreCapabilities>> {
+  return (names) =>
+    probeStore({
+      aws,
+      mode: config.mode,
+      s3: config.s3,
+      sts: config.sts,
+      keyPrefix: config.keyPrefix,
+      probe: names,
+      timeoutMs: config.store.probeTimeoutSeconds * 1000,
+    });
+}
+
 // "123456789" is the CRC catalogue's check input; its CRC32C is 0xE3069283.
 const BODY = new TextEncoder().encode('123456789');
 const BODY_CRC32C = '4waSgw==';

@@ -6,6 +6,7 @@
  * in complete.ts.
  */
 import type { UploadView } from '@hoist/protocol';
+import { concurrencyProblem } from '@hoist/protocol';
 import { BrokerClient } from './broker-client.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { checkObjectChecksum, completeParts } from './complete.ts';
@@ -160,8 +161,8 @@ export class Upload {
 
   /** Sets the number of parallel part requests (adaptive changes continue from it). */
   setConcurrency(value: number): void {
-    if (!Number.isInteger(value) || value < 1 || value > 64)
-      throw new UploadError('invalid-options', `concurrency must be an integer from 1 to 64, got ${value}`);
+    const problem = concurrencyProblem(value);
+    if (problem) throw new UploadError('invalid-options', `concurrency ${problem}, got ${value}`);
     this.#concurrency.set(value);
     this.#parts.wake();
   }

@@ -1,6 +1,6 @@
 /**
  * The base of the server's own errors. Each carries a stable `code` and is named after its
- * class; `s3/error-response.ts` (`toS3Error`) is the one place any of them becomes an S3
+ * class; `to-s3-error.ts` (`toS3Error`) is the one place any of them becomes an S3
  * answer, by class, and the Query endpoint renders STS and IAM errors by class too.
  */
 export class ServerError<Code extends string = string> extends Error {

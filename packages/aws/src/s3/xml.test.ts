@@ -91,11 +91,9 @@ test('parseXmlBody enforces element and text limits while parsing, and entity-he
   );
   // 8 MiB of `&#65;` in one ETag: refused at the text limit, long before it is decoded.
   const hostile = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${'&#65;'.repeat(1_677_721)}</ETag></Part></CompleteMultipartUpload>`;
-  const started = performance.now();
   malformed(() => parseXmlBody(hostile, 'CompleteMultipartUpload', { maxTextChars: 1024 }));
   // Within the limits, decoding is linear: 1,000 elements of 1,000 entities each.
   const spread = `<Delete>${`<Object><Key>${'&#65;'.repeat(1000)}</Key></Object>`.repeat(1000)}</Delete>`;
   const parsed = nodesOf(parseXmlBody(spread, 'Delete', { maxTextChars: 5000 }), 'Object');
   assert.equal(textOf(parsed[999]!, 'Key'), 'A'.repeat(1000));
-  assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
 });

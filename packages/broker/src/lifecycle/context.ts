@@ -5,6 +5,7 @@
  * verify.ts) are functions over one Lifecycle, so the Uppy routes reuse them as they are.
  */
 import type { CreateUploadRequest, UploadIntegrity, UploadMode, UploadStatus } from '@hoist/protocol';
+import { RESERVED_METADATA_PREFIX } from '@hoist/protocol/schemas';
 import type { AwsClients, S3Settings, StsSettings } from '../aws.ts';
 import { FULL_CAPABILITIES, type StoreCapabilities } from '../capabilities.ts';
 import { BrokerProblem } from '../errors.ts';
@@ -87,8 +88,8 @@ export interface CreateUploadInput extends CreateUploadRequest {
 }
 
 export const OPEN: readonly UploadStatus[] = ['created', 'uploading'];
-/** Object metadata the broker sets; application metadata may not use the prefix. */
-export const RESERVED_METADATA_PREFIX = 'hoist-';
+/** Object metadata the broker sets; application metadata may not use the prefix (the request schema's rule). */
+export { RESERVED_METADATA_PREFIX };
 export const DECLARED_CHECKSUM = `${RESERVED_METADATA_PREFIX}checksum`;
 /** Registry-only entries (never sent to S3): how the upload is verified, and its declared MD5. */
 export const INTEGRITY = `${RESERVED_METADATA_PREFIX}integrity`;

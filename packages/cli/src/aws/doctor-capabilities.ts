@@ -9,10 +9,10 @@ import {
   CAPABILITY_NAMES,
   type CapabilityName,
   integrityFor,
-  probeStore,
   type ResolvedCapabilities,
   resolveCapabilities,
   type StoreCapabilities,
+  storeProbe,
 } from '@hoist/broker';
 import type { Deployment } from './context.ts';
 import type { DoctorFinding } from './doctor.ts';
@@ -50,17 +50,7 @@ export async function capabilityFindings(options: {
   const { config } = options.deployment;
   let resolved: ResolvedCapabilities;
   try {
-    resolved = await resolveCapabilities(config.mode, config.store, (names) =>
-      probeStore({
-        aws: options.broker,
-        mode: config.mode,
-        s3: config.s3,
-        sts: config.sts,
-        keyPrefix: config.keyPrefix,
-        probe: names,
-        timeoutMs: config.store.probeTimeoutSeconds * 1000,
-      }),
-    );
+    resolved = await resolveCapabilities(config.mode, config.store, storeProbe(config, options.broker));
   } catch (error) {
     return {
       findings: [
