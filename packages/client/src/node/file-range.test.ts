@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { truncate, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DigestAlgorithm } from '@hoist/protocol';
@@ -12,10 +11,10 @@ import { UploadError } from '../errors.ts';
 import { CHUNK_BYTES, fileRangeOf } from './file-range.ts';
 import { openFileSource } from './file-source.ts';
 import { createNodeHasher } from './hasher.ts';
+import { type Hook, startHttp } from './test-helpers.ts';
 import { createNodeTransport } from './transport.ts';
 
 const MiB = 1024 * 1024;
-type Hook = { after(fn: () => unknown): void };
 const ALGORITHMS: DigestAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256', 'MD5'];
 
 async function fileOf(t: Hook, size: number) {
@@ -28,8 +27,8 @@ async function fileOf(t: Hook, size: number) {
 }
 
 /** A node:http server answering each request with the SHA-256 and length of the body it got. */
-async function startEcho(t: Hook) {
-  const server = createServer(async (req: IncomingMessage, res) => {
+async function startEcho(t: Hook): Promise<string> {
+  const server = await startHttp(t, async (req: IncomingMessage, res: ServerResponse) => {
     const hash = createHash('sha256');
     let length = 0;
     try {
@@ -42,15 +41,7 @@ async function startEcho(t: Hook) {
     }
     res.end(JSON.stringify({ sha: hash.digest('hex'), length }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return server.url;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
