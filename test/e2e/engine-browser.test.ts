@@ -384,7 +384,8 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
         );
       await until(async () => (await recorded())[0]?.length === 3, 'parts 1-3 in the resume record');
       await until(
-        () => proxy.log.filter((e) => e.fault?.kind === 'stall').length === 2,
+        // At least: on a loaded machine the stall watchdog may already have re-sent one.
+        () => proxy.log.filter((e) => e.fault?.kind === 'stall').length >= 2,
         'two parts held in flight',
       );
       await tab.reload();

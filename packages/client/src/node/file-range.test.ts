@@ -5,13 +5,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DigestAlgorithm } from '@hoist/protocol';
+import { type Hook, startHttp } from '../../../../test/helpers/http-server.ts';
 import { tmpDir } from '../../../../test/helpers/server.ts';
 import { createPartHasher } from '../checksum.ts';
 import { UploadError } from '../errors.ts';
 import { CHUNK_BYTES, fileRangeOf } from './file-range.ts';
 import { openFileSource } from './file-source.ts';
 import { createNodeHasher } from './hasher.ts';
-import { type Hook, startHttp } from './test-helpers.ts';
 import { createNodeTransport } from './transport.ts';
 
 const MiB = 1024 * 1024;

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { signRequest } from '@hoist/aws/sigv4';
+import { type Hook, startHttp } from '../../../../test/helpers/http-server.ts';
 import { startTestServer, TEST_CREDENTIALS } from '../../../../test/helpers/server.ts';
-import { type Hook, startHttp } from './test-helpers.ts';
 import { createNodeTransport } from './transport.ts';
 
 const MiB = 1024 * 1024;

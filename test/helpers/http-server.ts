@@ -1,4 +1,4 @@
-/** Test helpers for the Node adapters (not part of the package: see `files` in package.json). */
+/** A real node:http server for tests of the Node adapters, counting its connections. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
