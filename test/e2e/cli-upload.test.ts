@@ -109,6 +109,37 @@ describe('hoist upload / hoist credentials', () => {
     assert.deepEqual(await stateRecords(stateFile), {}, 'finished uploads leave no resume state');
   });
 
+  test('a small file against a presign-mode broker goes as its POST form', async () => {
+    const presign = await startTestBroker(
+      t,
+      brokerConfig(server, 'presign', {
+        s3: {
+          endpoint: server.url,
+          publicEndpoint: proxy.url,
+          region: server.region,
+          bucket: BUCKET,
+          forcePathStyle: true,
+          credentials: { ...BROKER_KEYS },
+        },
+      }),
+    );
+    const small = await file('form.bin', 300 * 1024 + 1);
+    const mark = proxy.log.length;
+    const args = ['upload', small.path, '--broker', presign.url, '--token', TOKENS.bob, '--json'];
+    const cli = run([...args, '--state-file', join(dir, 'form.json')]);
+    assert.equal(await cli.exited, 0, cli.stderr());
+    const completed = cli.events().find((e) => e.event === 'completed');
+    assert.equal(sha256(await storedBytes(server.client, completed?.key as string)), sha256(small.data));
+    assert.deepEqual(
+      proxy.log.slice(mark).map((e) => [e.request.method, e.status]),
+      [['POST', 201]],
+    );
+    assert.match(
+      String(proxy.log.at(-1)?.request.headers['content-type']),
+      /^multipart\/form-data; boundary=/,
+    );
+  });
+
   test('a missing file is a usage error: exit 2 and nothing is created', async () => {
     const present = await file('present.bin', 1024);
     const cli = run(

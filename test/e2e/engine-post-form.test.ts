@@ -159,3 +159,13 @@ test("bad input: singleRequest must be 'put' or 'post'", async (t) => {
   );
   assert.deepEqual(await keysInBucket(s), []);
 });
+
+test('a file over the broker’s single-request size but hashed first goes multipart, not as a form', async (t) => {
+  // The broker takes single requests up to 5 MiB (brokerConfig); the engine hashes files up to 8 MiB first.
+  const s = await setup(t, 'presign', 6 * 1024 * 1024);
+  const { transport, sent } = recordingTransport(t);
+  const upload = await createNodeUpload(s.path, { brokerUrl: s.broker.url, token: TOKENS.alice, transport });
+  const view = await upload.start();
+  assert.ok(sent.length >= 2 && sent.every((r) => r.method === 'PUT'), 'parts, each a PUT');
+  assert.equal(sha256(await storedBytes(s.server.client, view.key)), sha256(s.data));
+});
