@@ -40,21 +40,22 @@ describe('hoist upload / hoist credentials', () => {
     server = await startBrokerBackend(t);
     proxy = await startFaultProxy(server.url);
     t.after(() => proxy.close());
-    broker = await startTestBroker(
-      t,
-      brokerConfig(server, 'sts', {
-        s3: {
-          endpoint: server.url,
-          publicEndpoint: proxy.url,
-          region: server.region,
-          bucket: BUCKET,
-          forcePathStyle: true,
-          credentials: { ...BROKER_KEYS },
-        },
-      }),
-    );
+    broker = await startTestBroker(t, proxiedConfig('sts'));
     dir = await tmpDir(t);
   });
+
+  /** A broker config handing out the fault proxy as the S3 endpoint. */
+  const proxiedConfig = (mode: 'sts' | 'presign') =>
+    brokerConfig(server, mode, {
+      s3: {
+        endpoint: server.url,
+        publicEndpoint: proxy.url,
+        region: server.region,
+        bucket: BUCKET,
+        forcePathStyle: true,
+        credentials: { ...BROKER_KEYS },
+      },
+    });
 
   /** A file of random bytes in the temp dir. */
   async function file(name: string, size: number): Promise<{ path: string; data: Buffer }> {
@@ -110,19 +111,7 @@ describe('hoist upload / hoist credentials', () => {
   });
 
   test('a small file against a presign-mode broker goes as its POST form', async () => {
-    const presign = await startTestBroker(
-      t,
-      brokerConfig(server, 'presign', {
-        s3: {
-          endpoint: server.url,
-          publicEndpoint: proxy.url,
-          region: server.region,
-          bucket: BUCKET,
-          forcePathStyle: true,
-          credentials: { ...BROKER_KEYS },
-        },
-      }),
-    );
+    const presign = await startTestBroker(t, proxiedConfig('presign'));
     const small = await file('form.bin', 300 * 1024 + 1);
     const mark = proxy.log.length;
     const args = ['upload', small.path, '--broker', presign.url, '--token', TOKENS.bob, '--json'];
