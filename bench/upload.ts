@@ -259,7 +259,7 @@ async function bigSection(
     section: {
       title:
         `(c) The engine's peak RSS by file size, to the sink ` +
-        `(part buffers: concurrency × part size = ${formatSize(setup.concurrency * setup.partSize)})`,
+        `(parts are read in reused 1 MiB chunks, not held whole: ${formatSize(setup.partSize)} parts, ${setup.concurrency} in flight)`,
       rows: [smallRow, big],
     },
     budget: {
@@ -326,8 +326,9 @@ const SERVER_NOTES = [
   'Local S3 + STS server and broker in their own processes on 127.0.0.1; the server stores on this disk,',
   '`sync` before each upload; each object checked with HeadObject (size), then deleted.',
   'ceiling: one multipart upload, file ranges piped into node:http PUTs, no checksums, UNSIGNED-PAYLOAD.',
-  'engine: the broker creates the upload (CreateMultipartUpload + AssumeRole), parts carry CRC32C, the',
-  'broker completes and verifies. lib-storage, AWS CLI, ceiling: the root credentials.',
+  'engine: the broker creates the upload (CreateMultipartUpload + AssumeRole), parts carry its default',
+  'checksum (CRC32 in Node; --engine-checksum to change), the broker completes and verifies.',
+  'lib-storage (its own defaults), AWS CLI, ceiling: the root credentials.',
   'server CPU = the S3 server process (all threads) during the upload.',
 ];
 const SINK_NOTES = [

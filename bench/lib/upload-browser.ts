@@ -2,8 +2,9 @@
  * The browser rows of `npm run bench:upload` (an UploadBenchExtension): the benchmark's file
  * uploaded by the engine's browser bundle in headless Chromium to Hoist's local S3 server
  * through a real broker (sts mode), next to Chromium's own speed reading the same File (every
- * part-size slice through Blob.slice().arrayBuffer(), as many in flight as the engine sends),
- * and the core bundle's size (min+gzip) against its budget.
+ * part-size slice through Blob.slice().arrayBuffer(), as many in flight as the engine sends)
+ * and uploading the same File slices with plain XHR and plain fetch() PUTs (the engine's budget
+ * is against the faster of the two), and the core bundle's size (min+gzip) against its budget.
  *
  * The page gets the file through an <input type=file>: Playwright hands a local Chromium the
  * path, so the File is disk-backed like a user's pick, and no byte crosses CDP. The S3 server
@@ -46,6 +47,7 @@ import {
   renderSection,
   type Sample,
   type Section,
+  summarize,
 } from './upload-report.ts';
 import { deleteStored, type ServerWorld, startReadyChild, storedSize } from './upload-world.ts';
 
@@ -54,7 +56,11 @@ const PAGE =
   "<script type=module>import * as hoist from '/hoist.js'; window.hoist = hoist;</script>";
 
 const READ_ROW = "Chromium's own File read";
-const XHR_ROW = 'plain XHR PUTs of File slices (Chromium ceiling)';
+const XHR_ROW = 'plain XHR PUTs of File slices';
+const FETCH_ROW = 'plain fetch() PUTs of File slices';
+/** Budgets against the better of the two plain uploads in the same run (issue 16). */
+const ENGINE_VS_PLAIN = 0.9;
+const ENGINE_CPU_VS_PLAIN = 1.5;
 const ENGINE_ROW = 'Hoist engine (browser bundle)';
 
 type PageWindow = { hoist: typeof Browser };
@@ -174,26 +180,42 @@ function readInPage(page: Page, partSize: number, concurrency: number): Promise<
   );
 }
 
-/** PUTs each part-size File slice to its presigned URL with XHR, `concurrency` in flight; ETags back. */
-function xhrInPage(page: Page, urls: string[], partSize: number, concurrency: number) {
+type PlainApi = 'xhr' | 'fetch';
+
+/**
+ * PUTs each part-size File slice to its presigned URL with XHR or fetch(), `concurrency` in
+ * flight; ETags back.
+ */
+function plainInPage(page: Page, urls: string[], partSize: number, concurrency: number, api: PlainApi) {
   return page.evaluate(
-    async ({ urls, partSize, concurrency }): Promise<PageResult & { etags?: string[] }> => {
+    async ({ urls, partSize, concurrency, api }): Promise<PageResult & { etags?: string[] }> => {
       const file = document.querySelector('input')?.files?.[0];
       if (!file) return { ok: false, error: 'no file picked' };
       const etags: string[] = [];
       let next = 0;
-      const put = (index: number) =>
-        new Promise<void>((resolve, reject) => {
-          const xhr = new XMLHttpRequest();
-          xhr.open('PUT', urls[index] as string);
-          xhr.onload = () => {
-            etags[index] = xhr.getResponseHeader('etag') ?? '';
-            if (xhr.status === 200) resolve();
-            else reject(new Error(`part ${index + 1}: HTTP ${xhr.status}`));
-          };
-          xhr.onerror = () => reject(new Error(`part ${index + 1}: network error`));
-          xhr.send(file.slice(index * partSize, (index + 1) * partSize));
+      const viaFetch = async (index: number) => {
+        const response = await fetch(urls[index] as string, {
+          method: 'PUT',
+          body: file.slice(index * partSize, (index + 1) * partSize),
         });
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`part ${index + 1}: HTTP ${response.status}`);
+        etags[index] = response.headers.get('etag') ?? '';
+      };
+      const put = (index: number) =>
+        api === 'fetch'
+          ? viaFetch(index)
+          : new Promise<void>((resolve, reject) => {
+              const xhr = new XMLHttpRequest();
+              xhr.open('PUT', urls[index] as string);
+              xhr.onload = () => {
+                etags[index] = xhr.getResponseHeader('etag') ?? '';
+                if (xhr.status === 200) resolve();
+                else reject(new Error(`part ${index + 1}: HTTP ${xhr.status}`));
+              };
+              xhr.onerror = () => reject(new Error(`part ${index + 1}: network error`));
+              xhr.send(file.slice(index * partSize, (index + 1) * partSize));
+            });
       const worker = async (): Promise<void> => {
         for (let index = next++; index < urls.length; index = next++) await put(index);
       };
@@ -205,17 +227,18 @@ function xhrInPage(page: Page, urls: string[], partSize: number, concurrency: nu
       }
       return { ok: true, seconds: (performance.now() - started) / 1000, bytes: file.size, etags };
     },
-    { urls, partSize, concurrency },
+    { urls, partSize, concurrency, api },
   );
 }
 
-/** The ceiling row: a multipart upload with root credentials, parts PUT from the page, no checksums. */
-async function plainXhrUpload(
+/** A ceiling row: a multipart upload with root credentials, parts PUT from the page, no checksums. */
+async function plainUpload(
   page: Page,
   world: ServerWorld,
   size: number,
   partSize: number,
   concurrency: number,
+  api: PlainApi,
 ): Promise<PageResult> {
   const client = new S3Client({
     endpoint: world.s3.url,
@@ -224,7 +247,7 @@ async function plainXhrUpload(
     credentials: { ...ROOT_CREDENTIALS },
   });
   try {
-    const key = `bench/xhr-${Date.now()}.bin`;
+    const key = `bench/${api}-${Date.now()}.bin`;
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
     const count = Math.max(1, Math.ceil(size / partSize));
     const urls = await Promise.all(
@@ -238,7 +261,7 @@ async function plainXhrUpload(
         ),
       ),
     );
-    const result = await xhrInPage(page, urls, partSize, concurrency);
+    const result = await plainInPage(page, urls, partSize, concurrency, api);
     if (!result.ok || !result.etags) return result;
     await client.send(
       new CompleteMultipartUploadCommand({
@@ -254,7 +277,7 @@ async function plainXhrUpload(
   }
 }
 
-/** Uploads the picked file with the engine's defaults (IndexedDB resume state, worker hashing). */
+/** Uploads the picked file with the engine's defaults (CRC32C hashed in workers, IndexedDB resume state). */
 function uploadInPage(
   page: Page,
   job: { brokerUrl: string; token: string; concurrency: number },
@@ -262,10 +285,7 @@ function uploadInPage(
   return page.evaluate(async (job): Promise<PageResult> => {
     const file = document.querySelector('input')?.files?.[0];
     if (!file) return { ok: false, error: 'no file picked' };
-    const upload = (window as unknown as PageWindow).hoist.createBrowserUpload(file, {
-      ...job,
-      checksumAlgorithm: 'CRC32C',
-    });
+    const upload = (window as unknown as PageWindow).hoist.createBrowserUpload(file, job);
     let confirmed = 0;
     upload.on('progress', (progress) => {
       confirmed = progress.confirmedBytes;
@@ -316,6 +336,35 @@ async function measured(
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
+/** The engine against the faster plain upload of the same run: speed and Chromium CPU per GiB. */
+function enginePlainBudgets(engine: Row, plain: Row[]): Budget[] {
+  const e = summarize(engine);
+  const best = plain
+    .map((row) => ({ row, s: summarize(row) }))
+    .filter((x) => x.s !== undefined)
+    .sort((a, b) => (b.s?.mbps ?? 0) - (a.s?.mbps ?? 0))[0];
+  const b = best?.s;
+  const name = best?.row.client ?? 'the best plain upload';
+  return [
+    {
+      what: `browser engine ≥ ${ENGINE_VS_PLAIN}× the best plain upload`,
+      pass: e && b ? e.mbps >= ENGINE_VS_PLAIN * b.mbps : undefined,
+      detail:
+        e && b
+          ? `${(e.mbps / b.mbps).toFixed(2)}× (${e.mbps.toFixed(0)} vs ${b.mbps.toFixed(0)} MB/s, ${name})`
+          : 'not measured',
+    },
+    {
+      what: `browser engine Chromium CPU/GiB ≤ ${ENGINE_CPU_VS_PLAIN}× the best plain upload's`,
+      pass: e && b ? e.cpuPerGiB <= ENGINE_CPU_VS_PLAIN * b.cpuPerGiB : undefined,
+      detail:
+        e && b
+          ? `${(e.cpuPerGiB / b.cpuPerGiB).toFixed(2)}× (${e.cpuPerGiB.toFixed(2)} vs ${b.cpuPerGiB.toFixed(2)} CPU-s/GiB)`
+          : 'not measured',
+    },
+  ];
+}
+
 /** The extension's entry: `{ name: 'browser', run: measureBrowser }` in bench/upload.ts. */
 export async function measureBrowser(
   context: UploadBenchContext,
@@ -327,6 +376,7 @@ export async function measureBrowser(
   const { size, partSize, concurrency, runs } = context;
   const read: Row = { client: READ_ROW, bytes: size, samples: [] };
   const xhr: Row = { client: XHR_ROW, bytes: size, samples: [], integrity: 'none' };
+  const viaFetch: Row = { client: FETCH_ROW, bytes: size, samples: [], integrity: 'none' };
   const engine: Row = { client: ENGINE_ROW, bytes: size, samples: [], integrity: 'CRC32C header' };
   const notes: string[] = [];
   try {
@@ -378,9 +428,10 @@ export async function measureBrowser(
     notes.push(
       `${/HeadlessChrome\/[\d.]+/.exec(agent)?.[0] ?? agent}; the file picked through <input type=file> (disk-backed File).`,
       `File read: Blob.slice(${partSize / 2 ** 20} MiB).arrayBuffer(), ${concurrency} in flight, bytes dropped.`,
-      `plain XHR: File slices PUT to presigned UploadPart URLs (root credentials), ${concurrency} in flight, no checksums.`,
-      'engine: createBrowserUpload defaults (XHR, CRC32C in Web Workers, IndexedDB resume state), the broker',
-      `(sts mode, this process) picks ${partSize / 2 ** 20} MiB parts; ${concurrency} in flight; the S3 server in its own process.`,
+      `plain XHR / fetch(): File slices PUT to presigned UploadPart URLs (root credentials), ${concurrency} in flight, no checksums.`,
+      'engine: createBrowserUpload defaults (XHR with upload progress, CRC32C of File slices read and hashed',
+      'in Web Workers, IndexedDB resume state), the broker (sts mode, this process)',
+      `picks ${partSize / 2 ** 20} MiB parts; ${concurrency} in flight; the S3 server in its own process.`,
       'CPU s/GiB and peak RSS: all Chromium processes (peak RSS = the sum of their high-water marks).',
     );
 
@@ -388,10 +439,12 @@ export async function measureBrowser(
     for (let run = 1; run <= runs; run++) {
       process.stdout.write(` run ${run}/${runs}:`);
       // Order alternates per run, so neither row always gets the colder start.
-      const order = run % 2 === 1 ? [read, xhr, engine] : [engine, xhr, read];
+      const order = run % 2 === 1 ? [read, xhr, viaFetch, engine] : [engine, viaFetch, xhr, read];
       for (const row of order) {
         if (row.note) continue;
-        process.stdout.write(row === read ? ' read' : row === xhr ? ' xhr' : ' upload');
+        process.stdout.write(
+          row === read ? ' read' : row === xhr ? ' xhr' : row === viaFetch ? ' fetch' : ' upload',
+        );
         try {
           if (row === read) {
             row.samples.push(await measured(() => readInPage(page, partSize, concurrency), limit, undefined));
@@ -399,9 +452,9 @@ export async function measureBrowser(
           }
           const job = { brokerUrl: broker.url, token: world.token, concurrency };
           const work =
-            row === xhr
-              ? () => plainXhrUpload(page, world, size, partSize, concurrency)
-              : () => uploadInPage(page, job);
+            row === engine
+              ? () => uploadInPage(page, job)
+              : () => plainUpload(page, world, size, partSize, concurrency, row === xhr ? 'xhr' : 'fetch');
           const { key, ...sample } = await measured(work, limit, s3.pid);
           if (!key) throw new Error('the page returned no object key');
           const stored = await storedSize(world, key);
@@ -426,12 +479,13 @@ export async function measureBrowser(
       sections: [
         {
           title: `(d) ${kibOrMib(size)} in headless Chromium: the engine's browser bundle to Hoist's local S3 server — ${runs} run(s), medians`,
-          rows: [read, xhr, engine],
+          rows: [read, xhr, viaFetch, engine],
           ratioTo: READ_ROW,
           notes,
         },
       ],
       budgets: [
+        ...enginePlainBudgets(engine, [xhr, viaFetch]),
         {
           what: `engine core bundle ≤ ${kib(CORE_BUDGET_BYTES)} min+gzip (hash WASM excluded)`,
           pass: core.gzipBytes <= CORE_BUDGET_BYTES,

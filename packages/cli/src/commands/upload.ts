@@ -45,7 +45,7 @@ after an interruption (Ctrl-C, a crash, a lost network) continues where it stopp
                       with N given: at most N, fewer while S3 asks to slow down)
   --part-size SIZE    preferred part size: 16MiB, 8MB (read as 8 MiB) or bytes, rounded up
                       to whole MiB, 5MiB..5GiB (default: the broker's, which has the last word)
-  --checksum ALG      CRC32C (default), CRC32, CRC64NVME, SHA1 or SHA256
+  --checksum ALG      CRC32 (default: native, the cheapest), CRC32C, CRC64NVME, SHA1 or SHA256
   --content-type T    MIME type of every file (default: from the extension)
   --state-file PATH   resume state (default: $XDG_STATE_HOME/hoist/uploads.json,
                       ~/.local/state/hoist/uploads.json without XDG_STATE_HOME)
@@ -128,7 +128,7 @@ async function settingsFrom(
     checksumAlgorithm = parseChecksumAlgorithm(values.checksum);
     if (!checksumAlgorithm)
       throw new UsageError(
-        `--checksum must be CRC32C, CRC32, CRC64NVME, SHA1 or SHA256, got "${values.checksum}"`,
+        `--checksum must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256, got "${values.checksum}"`,
       );
   }
   const contentType = checkContentType(values['content-type']);

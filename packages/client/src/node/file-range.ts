@@ -79,18 +79,25 @@ export async function readFileRange(
     }
     return [chunk.subarray(0, length), chunk];
   };
+  // The next chunk is read while `consume` works on this one. Its failure is handled when it
+  // is awaited; until then it must not count as an unhandled rejection.
+  const ahead = (position: number) => {
+    const read = readAt(position);
+    read.catch(() => {});
+    return read;
+  };
   let position = range.start;
-  let next = position < range.end ? readAt(position) : undefined;
+  let next = position < range.end ? ahead(position) : undefined;
   while (next !== undefined) {
     const [bytes, chunk] = await next;
     position += bytes.byteLength;
-    next = position < range.end ? readAt(position) : undefined;
+    next = position < range.end ? ahead(position) : undefined;
     try {
       await consume(bytes, chunk);
     } catch (error) {
-      // The chunk read ahead is not wanted any more: give it back, and never leave it unhandled.
+      // The chunk read ahead is not wanted any more: give it back.
       next?.then(
-        ([, ahead]) => giveBackChunk(ahead),
+        ([, unused]) => giveBackChunk(unused),
         () => {},
       );
       throw error;

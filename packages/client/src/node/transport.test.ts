@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { signRequest } from '@hoist/aws/sigv4';
 import { startTestServer, TEST_CREDENTIALS } from '../../../../test/helpers/server.ts';
+import { type Hook, startHttp } from './test-helpers.ts';
 import { createNodeTransport } from './transport.ts';
 
 const MiB = 1024 * 1024;
-type Hook = { after(fn: () => unknown): void };
-
-/** A real node:http server on 127.0.0.1 that counts the TCP connections it accepts. */
-async function startHttp(t: Hook, handler: (req: IncomingMessage, res: ServerResponse) => unknown) {
-  let connections = 0;
-  const server = createServer((req, res) => void handler(req, res));
-  server.on('connection', () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, connections: () => connections };
-}
 
 function transport(t: Hook) {
   const tr = createNodeTransport();

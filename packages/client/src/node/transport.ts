@@ -219,7 +219,12 @@ function exchange(
 
     if (envelope) req.write(envelope.head);
     if (range !== undefined) {
-      streamFileRange(req, range, progress, () => bodyDone || settled).then(
+      streamFileRange(
+        req,
+        range,
+        (sent) => settled || progress?.(sent),
+        () => bodyDone || settled,
+      ).then(
         (complete) => {
           if (!complete || bodyDone || settled) return;
           bodyDone = true;
@@ -270,7 +275,7 @@ function exchange(
 async function streamFileRange(
   req: http.ClientRequest,
   range: FileRange,
-  progress: ((sentBytes: number) => void) | undefined,
+  progress: (sentBytes: number) => void,
   stopped: () => boolean,
 ): Promise<boolean> {
   let taken = 0;
@@ -285,7 +290,7 @@ async function streamFileRange(
         if (error) return; // the request failed: the chunk may still be referenced, let GC have it
         giveBackChunk(chunk);
         taken += length;
-        if (!stopped()) progress?.(taken);
+        progress(taken);
       });
       if (!flushed) await drained(req);
     });

@@ -34,20 +34,25 @@ function hasherFor(algorithm: HashAlgorithm): Hasher {
   return algorithm === 'MD5' ? createMd5Hasher() : createChecksumHasher(algorithm);
 }
 
-/** Hashes every byte published in the session's ring so far, freeing the space as it goes. */
-function drain(session: Session): void {
+/**
+ * Hashes the bytes published in the session's ring, freeing the space as it goes,
+ * until the ring is empty or `budget` bytes are done; returns whether it emptied it.
+ */
+function drain(session: Session, budget = Infinity): boolean {
   const size = session.ring.length;
-  for (;;) {
+  for (let done = 0; done < budget; ) {
     const available = (Atomics.load(session.counters, PUBLISHED) - session.hashed) >>> 0;
-    if (available === 0) return;
+    if (available === 0) return true;
     const at = (session.hashed >>> 0) % size;
     const n = Math.min(available, size - at);
     const view = session.ring.subarray(at, at + n);
     for (const [, hasher] of session.hashers) hasher.update(view);
     session.hashed = (session.hashed + n) | 0;
+    done += n;
     Atomics.store(session.counters, HASHED, session.hashed);
     Atomics.notify(session.counters, HASHED);
   }
+  return false;
 }
 
 function run({ doorbell, port }: Pick<HashWorkerData, 'doorbell' | 'port'>): never {
@@ -85,9 +90,11 @@ function run({ doorbell, port }: Pick<HashWorkerData, 'doorbell' | 'port'>): nev
     for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
       handle(received.message as HashRequest);
     }
-    for (const session of sessions.values()) drain(session);
+    // At most one ring's worth per session per round: a fast upload cannot starve the others.
+    let idle = true;
+    for (const session of sessions.values()) if (!drain(session, session.ring.length)) idle = false;
     // Returns at once if the doorbell rang since it was read above.
-    Atomics.wait(doorbell, 0, rung);
+    if (idle) Atomics.wait(doorbell, 0, rung);
   }
 }
 
