@@ -12,7 +12,7 @@ import type { HttpRequest } from './types.ts';
 
 /**
  * Files up to this size (the broker's default single-request limit) are hashed whole before
- * the broker is asked, so it can bind the checksum into a presigned PUT.
+ * the broker is asked, so it can bind the checksum into a presigned PUT or POST form.
  */
 const HASH_FIRST_MAX = 8 * 1024 * 1024;
 
@@ -42,7 +42,7 @@ async function readWhole(o: ResolvedOptions, file: WholeFile): Promise<Uint8Arra
 }
 
 /** Sends the file as one PutObject (presigned by the broker, or signed here) or as the broker's form. */
-export function putObject(
+export function sendSingleRequest(
   o: ResolvedOptions,
   sender: S3Sender,
   session: Session,

@@ -19,7 +19,7 @@ import { createResumeKeeper, type ResumeKeeper } from './resume.ts';
 import { createS3Sender, describe, type S3Sender } from './s3-sender.ts';
 import { createPartScheduler, PAUSED, type PartScheduler } from './scheduler.ts';
 import { type Session, sessionOf } from './session.ts';
-import { hashFirst, putObject, type WholeFile } from './single.ts';
+import { hashFirst, sendSingleRequest, type WholeFile } from './single.ts';
 import type { UploadEventName, UploadEvents, UploadOptions, UploadProgress, UploadState } from './types.ts';
 
 /** Creates an upload; nothing is sent until `start()`. Throws UploadError('invalid-options'). */
@@ -288,7 +288,9 @@ export class Upload {
 
   async #sendSingle(session: Session): Promise<UploadView> {
     const o = this.#o;
-    await this.#whileResumable(() => putObject(o, this.#sender, session, this.#file, this.#run.signal));
+    await this.#whileResumable(() =>
+      sendSingleRequest(o, this.#sender, session, this.#file, this.#run.signal),
+    );
     const checksum = this.#file.checksum;
     this.#file = {};
     this.#progress.confirmed(1, o.source.size);
