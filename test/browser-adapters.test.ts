@@ -128,7 +128,7 @@ describe('browser adapters in headless Chromium', () => {
             CORSRules: [
               {
                 AllowedOrigins: [web.origin],
-                AllowedMethods: ['PUT', 'GET'],
+                AllowedMethods: ['PUT', 'POST', 'GET'],
                 AllowedHeaders: ['*'],
                 ExposeHeaders: [...expose],
               },

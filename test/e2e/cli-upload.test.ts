@@ -40,21 +40,22 @@ describe('hoist upload / hoist credentials', () => {
     server = await startBrokerBackend(t);
     proxy = await startFaultProxy(server.url);
     t.after(() => proxy.close());
-    broker = await startTestBroker(
-      t,
-      brokerConfig(server, 'sts', {
-        s3: {
-          endpoint: server.url,
-          publicEndpoint: proxy.url,
-          region: server.region,
-          bucket: BUCKET,
-          forcePathStyle: true,
-          credentials: { ...BROKER_KEYS },
-        },
-      }),
-    );
+    broker = await startTestBroker(t, proxiedConfig('sts'));
     dir = await tmpDir(t);
   });
+
+  /** A broker config handing out the fault proxy as the S3 endpoint. */
+  const proxiedConfig = (mode: 'sts' | 'presign') =>
+    brokerConfig(server, mode, {
+      s3: {
+        endpoint: server.url,
+        publicEndpoint: proxy.url,
+        region: server.region,
+        bucket: BUCKET,
+        forcePathStyle: true,
+        credentials: { ...BROKER_KEYS },
+      },
+    });
 
   /** A file of random bytes in the temp dir. */
   async function file(name: string, size: number): Promise<{ path: string; data: Buffer }> {
@@ -107,6 +108,25 @@ describe('hoist upload / hoist credentials', () => {
       assert.equal(view.body.status, 'completed');
     }
     assert.deepEqual(await stateRecords(stateFile), {}, 'finished uploads leave no resume state');
+  });
+
+  test('a small file against a presign-mode broker goes as its POST form', async () => {
+    const presign = await startTestBroker(t, proxiedConfig('presign'));
+    const small = await file('form.bin', 300 * 1024 + 1);
+    const mark = proxy.log.length;
+    const args = ['upload', small.path, '--broker', presign.url, '--token', TOKENS.bob, '--json'];
+    const cli = run([...args, '--state-file', join(dir, 'form.json')]);
+    assert.equal(await cli.exited, 0, cli.stderr());
+    const completed = cli.events().find((e) => e.event === 'completed');
+    assert.equal(sha256(await storedBytes(server.client, completed?.key as string)), sha256(small.data));
+    assert.deepEqual(
+      proxy.log.slice(mark).map((e) => [e.request.method, e.status]),
+      [['POST', 201]],
+    );
+    assert.match(
+      String(proxy.log.at(-1)?.request.headers['content-type']),
+      /^multipart\/form-data; boundary=/,
+    );
   });
 
   test('a missing file is a usage error: exit 2 and nothing is created', async () => {

@@ -65,6 +65,7 @@ interface StartOptions {
   partSize?: number;
   concurrency?: number;
   adaptiveConcurrency?: boolean;
+  singleRequest?: 'put' | 'post';
   resumeFrom?: ResumeRecord;
   /** Keep no resume state (store: null). */
   noStore?: boolean;
@@ -171,7 +172,7 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
           CORSRules: [
             {
               AllowedOrigins: [web.origin],
-              AllowedMethods: ['PUT'],
+              AllowedMethods: ['PUT', 'POST'],
               AllowedHeaders: ['*'],
               ExposeHeaders: expose,
             },
@@ -300,7 +301,7 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       [2, 1000],
     ] as const) {
       const file = await makePageFile(tab, { seed, size, name: `md5-${size}.bin` });
-      await startInPage(tab, file, { brokerUrl: md5Presign.url, token: TOKENS.bob });
+      await startInPage(tab, file, { brokerUrl: md5Presign.url, token: TOKENS.bob, singleRequest: 'put' });
       const view = completed(await finishInPage(tab), errors);
       assert.equal(view.size, size);
       assert.equal(view.checksum, undefined, 'the store keeps no checksum; the broker checked ETags');
@@ -316,6 +317,38 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       );
     }
     // Its files' blobs go with the tab: Chromium's blob storage is what later tests read from.
+    await tab.close();
+  });
+
+  it("small files go as the broker's POST form (multipart/form-data from the page), bytes verified", async () => {
+    const { page: tab, errors } = await page();
+    const mark = proxy.log.length;
+    const cases = [
+      [3, 200 * 1024 + 1, sts], // checksum pinned in the policy
+      [4, 1000, md5Presign], // a store without checksums: size and type pinned, ETag checked
+    ] as const;
+    for (const [seed, size, broker] of cases) {
+      const file = await makePageFile(tab, { seed, size, name: `form-${size}.bin` });
+      await startInPage(tab, file, { brokerUrl: broker.url, token: TOKENS.bob });
+      const finished = await finishInPage(tab);
+      const view = completed(finished, errors);
+      assert.equal(view.size, size);
+      assert.equal(await storedSha256(view.key), seededDigest(seed, size));
+      assert.equal(finished.progress.confirmed, size);
+      assert.equal(finished.progress.regressions, 0);
+    }
+    const sent = proxy.log.slice(mark).filter((e) => e.request.method !== 'OPTIONS');
+    assert.deepEqual(
+      sent.map((e) => [e.request.method, e.status]),
+      [
+        ['POST', 201],
+        ['POST', 201],
+      ],
+    );
+    for (const [i, post] of sent.entries()) {
+      assert.match(String(post.request.headers['content-type']), /^multipart\/form-data; boundary=/);
+      assert.ok(post.bodyBytes > (cases[i]?.[1] ?? 0), 'the envelope around the file');
+    }
     await tab.close();
   });
 
@@ -449,13 +482,25 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
         [2, 2000],
       ] as const) {
         const file = await makePageFile(tab, { seed, size, name: `hidden-${size}.bin` });
-        await startInPage(tab, file, { brokerUrl: sts.url, token: TOKENS.alice, noStore: true });
+        const options = {
+          brokerUrl: sts.url,
+          token: TOKENS.alice,
+          noStore: true,
+          singleRequest: 'put',
+        } as const;
+        await startInPage(tab, file, options);
         const { outcome, states } = await finishInPage(tab);
         assert.ok(!outcome.ok, `size ${size}: the upload completed`);
         assert.equal(outcome.code, 'etag-not-exposed', outcome.message);
         assert.match(outcome.message, /ExposeHeaders/);
         assert.equal(states.at(-1), 'failed');
       }
+      // A form needs no ETag: the broker verifies the object when the engine completes.
+      const file = await makePageFile(tab, { seed: 7, size: 2000, name: 'hidden-form.bin' });
+      await startInPage(tab, file, { brokerUrl: sts.url, token: TOKENS.alice, noStore: true });
+      const { outcome } = await finishInPage(tab);
+      assert.ok(outcome.ok, outcome.ok ? '' : outcome.message);
+      assert.equal(await storedSha256(outcome.view.key), seededDigest(7, 2000));
     } finally {
       await putCors(['ETag']);
     }

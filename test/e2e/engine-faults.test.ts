@@ -28,6 +28,7 @@ import {
   firstN,
   isPutObject,
   isUploadPart,
+  type ProxiedRequest,
   type Rule,
   startFaultProxy,
 } from '../helpers/fault-proxy.ts';
@@ -146,8 +147,20 @@ describe('engine through faults that heal', () => {
     const { proxy } = await uploadThrough(t, {
       rule: firstN(1, isPutObject, { kind: 'reset-request', afterBytes: 64 * MiB }),
       size: 3 * MiB,
+      upload: { singleRequest: 'put' },
     });
     assert.equal(proxy.stats.faults, 1);
+  });
+
+  test('a POST form whose answer was lost is sent again and completes (same bytes, same key)', async (t) => {
+    const isForm = (r: ProxiedRequest) => r.method === 'POST' && !r.url.includes('?');
+    const { proxy, retries } = await uploadThrough(t, {
+      rule: firstN(1, isForm, { kind: 'reset-request', afterBytes: 64 * MiB }),
+      size: 3 * MiB,
+    });
+    assert.equal(proxy.stats.faults, 1);
+    assert.equal(proxy.stats.byRoute(isForm).requests, 2);
+    assert.deepEqual(retries, ['network']);
   });
 
   test('only the failed parts are sent again', async (t) => {

@@ -118,7 +118,7 @@ describe('<hoist-uploader> in headless Chromium', () => {
           CORSRules: [
             {
               AllowedOrigins: [web.origin],
-              AllowedMethods: ['PUT', 'GET', 'HEAD'],
+              AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD'],
               AllowedHeaders: ['*'],
               ExposeHeaders: ['ETag'],
             },

@@ -13,6 +13,7 @@ export { compositeChecksum, fullObjectChecksum } from './object-checksum.ts';
 export { defaultResumeKey, normalizeBrokerUrl } from './options.ts';
 export { retryPolicy } from './retry.ts';
 export type {
+  FormBody,
   HttpRequest,
   HttpResponse,
   HttpTransport,

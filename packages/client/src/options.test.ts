@@ -61,6 +61,7 @@ describe('resolveOptions: defaults', () => {
     assert.equal(o.filename, 'film.mp4', "the source's name");
     assert.equal(o.metadata, undefined);
     assert.equal(o.checksumAlgorithm, 'CRC32C');
+    assert.equal(o.singleRequest, 'post', "small files as the broker's POST form");
     assert.equal(o.partSize, undefined, 'the broker decides');
     assert.equal(o.concurrency, 4);
     assert.equal(o.adaptiveConcurrency, true);
@@ -174,6 +175,8 @@ describe('resolveOptions: every bad option is refused and named', () => {
     ['brokerUrl', { brokerUrl: 'ftp://app.example/' }],
     ['brokerUrl', { brokerUrl: 'https://user:pass@app.example/api' }],
     ['brokerUrl', { brokerUrl: 'https://user@app.example/api' }],
+    ['singleRequest', { singleRequest: 'get' }],
+    ['singleRequest', { singleRequest: 'POST' }],
     ['partSize', { partSize: 5 * MiB + 1 }],
     ['partSize', { partSize: 6.5 * MiB }],
     ['partSize', { partSize: 4 * MiB }],

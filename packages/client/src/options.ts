@@ -29,6 +29,7 @@ export interface ResolvedOptions {
   filename: string;
   metadata: Record<string, string> | undefined;
   checksumAlgorithm: ChecksumAlgorithm;
+  singleRequest: 'put' | 'post';
   partSize: number | undefined;
   concurrency: number;
   adaptiveConcurrency: boolean;
@@ -107,6 +108,8 @@ export function resolveOptions(options: UploadOptions): ResolvedOptions {
   const checksumAlgorithm = options.checksumAlgorithm ?? 'CRC32C';
   if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(checksumAlgorithm))
     bad('checksumAlgorithm', `must be one of ${CHECKSUM_ALGORITHMS.join(', ')}`);
+  const singleRequest = options.singleRequest ?? 'post';
+  if (singleRequest !== 'put' && singleRequest !== 'post') bad('singleRequest', "must be 'put' or 'post'");
   const partSize = options.partSize;
   const partSizeIssue = partSize === undefined ? undefined : partSizeProblem(partSize);
   if (partSizeIssue) bad('partSize', `${partSizeIssue}, got ${String(partSize)}`);
@@ -152,6 +155,7 @@ export function resolveOptions(options: UploadOptions): ResolvedOptions {
     filename,
     metadata,
     checksumAlgorithm,
+    singleRequest,
     partSize,
     concurrency,
     adaptiveConcurrency: adaptive,

@@ -17,6 +17,7 @@ export interface Session extends ObjectTarget {
   expiresAt: string;
   putHeaders?: Record<string, string> | undefined;
   putRequest?: CreateUploadResponse['putRequest'];
+  postForm?: CreateUploadResponse['postForm'];
 }
 
 export function sessionOf(fields: Omit<Session, 'partCount'>, size: number): Session {

@@ -1,6 +1,8 @@
 /**
  * Small files in one request: hashed whole before the broker is asked (so it can bind the
- * checksum into a presigned PUT), then sent as one PutObject, retried like a part.
+ * checksum into a presigned PUT or POST form), then sent as one PutObject or as the broker's
+ * form, retried like a part (a form can be sent again until it expires: its policy pins the
+ * checksum, so a replay only writes the same bytes).
  */
 import type { ResolvedOptions } from './options.ts';
 import { objectUrl, requireEtag } from './s3.ts';
@@ -10,7 +12,7 @@ import type { HttpRequest } from './types.ts';
 
 /**
  * Files up to this size (the broker's default single-request limit) are hashed whole before
- * the broker is asked, so it can bind the checksum into a presigned PUT.
+ * the broker is asked, so it can bind the checksum into a presigned PUT or POST form.
  */
 const HASH_FIRST_MAX = 8 * 1024 * 1024;
 
@@ -39,19 +41,27 @@ async function readWhole(o: ResolvedOptions, file: WholeFile): Promise<Uint8Arra
   return file.bytes;
 }
 
-/** Sends the file as one PutObject (presigned by the broker, or signed here). */
-export function putObject(
+/** Sends the file as one PutObject (presigned by the broker, or signed here) or as the broker's form. */
+export function sendSingleRequest(
   o: ResolvedOptions,
   sender: S3Sender,
   session: Session,
   file: WholeFile,
   signal: AbortSignal,
 ): Promise<void> {
-  return sender.attempts('PutObject', undefined, signal, async (credentials, attempt) => {
+  const operation = session.postForm ? 'PostObject' : 'PutObject';
+  return sender.attempts(operation, undefined, signal, async (credentials, attempt) => {
     // Read (and hashed) once: before the broker was asked for small files, else on the first attempt.
     const bytes = await readWhole(o, file);
     const body = o.source.blob?.(0, o.source.size) ?? bytes;
     let request: Omit<HttpRequest, 'signal'>;
+    if (session.postForm) {
+      // S3 answers 201 (the form's success_action_status); no ETag needed: completion verifies.
+      const { url, fields } = session.postForm;
+      const form = { method: 'POST', url, headers: {}, body: { fields, file: body }, signal } as const;
+      await sender.send(form, 1, o.source.size);
+      return;
+    }
     if (session.putRequest) {
       request = {
         method: 'PUT',

@@ -39,15 +39,27 @@ export interface UploadSource {
   blob?(start: number, end: number): Blob;
 }
 
+/**
+ * A `multipart/form-data` body (S3's POST Object): `fields` in their order, then `file` as the
+ * field `file`. The transport adds the Content-Type with its boundary.
+ */
+export interface FormBody {
+  fields: Record<string, string>;
+  file: Uint8Array | Blob;
+}
+
 export interface HttpRequest {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   url: string;
   /** Sent as they are; the transport adds Content-Length for bodies. */
   headers: Record<string, string>;
-  body?: Uint8Array | string | Blob | undefined;
+  body?: Uint8Array | string | Blob | FormBody | undefined;
   /** Aborting rejects the pending `send` with an AbortError (DOMException name 'AbortError'). */
   signal: AbortSignal;
-  /** Bytes of the body handed to the network so far (monotonic, ends at body length). */
+  /**
+   * Bytes of the body handed to the network so far (monotonic, ends at body length); for a
+   * FormBody, bytes of its file (the envelope's own bytes are not counted).
+   */
   onUploadProgress?: ((sentBytes: number) => void) | undefined;
 }
 
@@ -196,6 +208,12 @@ export interface UploadOptions {
   metadata?: Record<string, string> | undefined;
   /** @default 'CRC32C' */
   checksumAlgorithm?: ChecksumAlgorithm | undefined;
+  /**
+   * How a file small enough for one request (the broker's single-request size) is sent: 'post',
+   * the broker's presigned POST form, whose policy lets S3 itself refuse another size, type or
+   * checksum; or 'put', one PutObject. @default 'post'
+   */
+  singleRequest?: 'put' | 'post' | undefined;
   /** Preferred part size in bytes (whole MiB, ≥ 5 MiB); the broker has the last word. */
   partSize?: number | undefined;
   /** Parallel part requests at the start, 1..64. @default 4 */

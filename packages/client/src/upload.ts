@@ -5,7 +5,7 @@
  * the stall watchdog, signing) in s3-sender.ts, the one-request path in single.ts, completion
  * in complete.ts.
  */
-import type { UploadView } from '@hoist/protocol';
+import type { CreateUploadRequest, CreateUploadResponse, UploadView } from '@hoist/protocol';
 import { concurrencyProblem } from '@hoist/protocol';
 import { BrokerClient } from './broker-client.ts';
 import { type Clock, systemClock } from './clock.ts';
@@ -19,7 +19,7 @@ import { createResumeKeeper, type ResumeKeeper } from './resume.ts';
 import { createS3Sender, describe, type S3Sender } from './s3-sender.ts';
 import { createPartScheduler, PAUSED, type PartScheduler } from './scheduler.ts';
 import { type Session, sessionOf } from './session.ts';
-import { hashFirst, putObject, type WholeFile } from './single.ts';
+import { hashFirst, sendSingleRequest, type WholeFile } from './single.ts';
 import type { UploadEventName, UploadEvents, UploadOptions, UploadProgress, UploadState } from './types.ts';
 
 /** Creates an upload; nothing is sent until `start()`. Throws UploadError('invalid-options'). */
@@ -242,19 +242,27 @@ export class Upload {
     const o = this.#o;
     const file = await hashFirst(o);
     this.#file = file;
-    const response = await this.#broker.create(
-      {
-        filename: o.filename,
-        size: o.source.size,
-        contentType: o.contentType,
-        checksumAlgorithm: o.checksumAlgorithm,
-        ...(o.metadata ? { metadata: o.metadata } : {}),
-        ...(o.partSize ? { partSize: o.partSize } : {}),
-        ...(file.checksum ? { checksum: file.checksum, contentMd5: file.md5 as string } : {}),
-      },
-      this.#aborted.signal,
-      crypto.randomUUID(),
-    );
+    const request: CreateUploadRequest = {
+      filename: o.filename,
+      size: o.source.size,
+      contentType: o.contentType,
+      checksumAlgorithm: o.checksumAlgorithm,
+      ...(o.metadata ? { metadata: o.metadata } : {}),
+      ...(o.partSize ? { partSize: o.partSize } : {}),
+      ...(file.checksum ? { checksum: file.checksum, contentMd5: file.md5 as string } : {}),
+    };
+    const signal = this.#aborted.signal;
+    // A form only for files hashed first (those small enough for one request at the default size).
+    const form = o.singleRequest === 'post' && file.checksum !== undefined;
+    let response: CreateUploadResponse;
+    try {
+      const asked: CreateUploadRequest = form ? { ...request, singleRequest: 'post' } : request;
+      response = await this.#broker.create(asked, signal, crypto.randomUUID());
+    } catch (error) {
+      // A broker with a smaller single-request size refuses the form: then ask as for any file.
+      if (!form || !isUploadError(error) || error.code !== 'too-large') throw error;
+      response = await this.#broker.create(request, signal, crypto.randomUUID());
+    }
     this.#session = sessionOf(
       {
         ...response,
@@ -280,7 +288,9 @@ export class Upload {
 
   async #sendSingle(session: Session): Promise<UploadView> {
     const o = this.#o;
-    await this.#whileResumable(() => putObject(o, this.#sender, session, this.#file, this.#run.signal));
+    await this.#whileResumable(() =>
+      sendSingleRequest(o, this.#sender, session, this.#file, this.#run.signal),
+    );
     const checksum = this.#file.checksum;
     this.#file = {};
     this.#progress.confirmed(1, o.source.size);

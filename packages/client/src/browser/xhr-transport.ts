@@ -16,10 +16,21 @@ function send(request: HttpRequest): Promise<HttpResponse> {
     const { signal, onUploadProgress, body } = request;
     // Bytes go out wrapped in a Blob: Chromium uploads an ArrayBuffer body about 10x slower
     // than a Blob (measured ~15 vs ~150 MiB/s on loopback), the copy into the Blob included.
-    const payload =
-      body === undefined || typeof body === 'string' || body instanceof Blob
-        ? (body ?? null)
-        : new Blob([body as BlobPart]);
+    const blob = (bytes: Uint8Array | Blob): Blob =>
+      bytes instanceof Blob ? bytes : new Blob([bytes as BlobPart]);
+    let payload: Blob | FormData | string | null = null;
+    let size = 0;
+    if (typeof body === 'object' && 'fields' in body) {
+      // A form: the browser writes the envelope; progress counts the file's bytes only.
+      payload = new FormData();
+      for (const [name, value] of Object.entries(body.fields)) payload.append(name, value);
+      const file = blob(body.file);
+      payload.append('file', file);
+      size = file.size;
+    } else if (body !== undefined) {
+      payload = typeof body === 'string' ? body : blob(body);
+      size = new Blob([payload]).size;
+    }
     if (signal.aborted) {
       reject(abortError());
       return;
@@ -39,8 +50,9 @@ function send(request: HttpRequest): Promise<HttpResponse> {
     // Listening on xhr.upload makes any request preflighted, so only when someone wants progress.
     if (onUploadProgress && body !== undefined) {
       xhr.upload.onprogress = (event) => {
-        if (event.loaded > sent) {
-          sent = event.loaded;
+        const loaded = Math.round((event.loaded * size) / (event.total || Number.POSITIVE_INFINITY));
+        if (loaded > sent) {
+          sent = loaded;
           onUploadProgress(sent);
         }
       };
@@ -49,8 +61,7 @@ function send(request: HttpRequest): Promise<HttpResponse> {
       settle();
       if (onUploadProgress && body !== undefined) {
         // Browsers may skip the last progress event for small bodies: a response means all was sent.
-        const total = new Blob([payload as BlobPart]).size;
-        if (total > sent) onUploadProgress(total);
+        if (size > sent) onUploadProgress(size);
       }
       resolve({
         status: xhr.status,

@@ -5,8 +5,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { HttpRequest, HttpResponse, HttpTransport } from '../types.ts';
+import type { FormBody, HttpRequest, HttpResponse, HttpTransport } from '../types.ts';
 import { type FileRange, fileRangeOf, giveBackChunk, readFileRange } from './file-range.ts';
+import { type FormEnvelope, formEnvelope } from './multipart.ts';
 
 export interface NodeTransportOptions {
   /** Extra agent options (TLS `ca`, `keepAliveMsecs`, …); applied to both agents. */
@@ -65,6 +66,7 @@ async function send(
   httpsAgent: https.Agent,
 ): Promise<HttpResponse> {
   const raw = request.body;
+  if (isForm(raw)) return sendForm(request, raw, httpAgent, httpsAgent);
   if (raw instanceof Blob) {
     const range = fileRangeOf(raw);
     if (range !== undefined) return exchange(request, range, httpAgent, httpsAgent);
@@ -79,12 +81,35 @@ async function send(
   return exchange(request, undefined, httpAgent, httpsAgent);
 }
 
-/** One request; the body is `range` when given, else `request.body` (bytes or a string). */
+function isForm(body: HttpRequest['body']): body is FormBody {
+  return typeof body === 'object' && !(body instanceof Uint8Array) && !(body instanceof Blob);
+}
+
+/** A form: its envelope written around the file's bytes, streamed as any other body. */
+async function sendForm(
+  request: HttpRequest,
+  form: FormBody,
+  httpAgent: http.Agent,
+  httpsAgent: https.Agent,
+): Promise<HttpResponse> {
+  const envelope = formEnvelope(form.fields);
+  const headers = { ...request.headers, 'content-type': envelope.contentType };
+  const { file } = form;
+  const range = file instanceof Blob ? fileRangeOf(file) : undefined;
+  const body = !(file instanceof Blob) ? file : range ? undefined : new Uint8Array(await file.arrayBuffer());
+  return exchange({ ...request, headers, body }, range, httpAgent, httpsAgent, envelope);
+}
+
+/**
+ * One request; the body is `range` when given, else `request.body` (bytes or a string), between
+ * the envelope's head and tail for a form (progress counts the body's bytes only).
+ */
 function exchange(
   request: HttpRequest,
   range: FileRange | undefined,
   httpAgent: http.Agent,
   httpsAgent: https.Agent,
+  envelope?: FormEnvelope,
 ): Promise<HttpResponse> {
   const { signal, onUploadProgress: progress } = request;
   if (signal.aborted) return Promise.reject(abortError());
@@ -98,7 +123,7 @@ function exchange(
   if (!secure && url.protocol !== 'http:')
     return Promise.reject(new TypeError(`Unsupported URL scheme ${url.protocol}`));
 
-  const raw = range === undefined ? request.body : undefined;
+  const raw = range === undefined ? (request.body as Uint8Array | string | Blob | undefined) : undefined;
   // A view, not a copy: Buffer slices skip the Uint8Array -> Buffer wrapping per write.
   const body =
     raw === undefined || raw instanceof Blob
@@ -114,7 +139,9 @@ function exchange(
   }
   // Always a length for PUT/POST, so Node never falls back to chunked encoding (S3 refuses it).
   if (hasBody || request.method === 'PUT' || request.method === 'POST')
-    headers['content-length'] = String(total);
+    headers['content-length'] = String(
+      total + (envelope ? envelope.head.byteLength + envelope.tail.byteLength : 0),
+    );
 
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
@@ -190,6 +217,7 @@ function exchange(
       });
     });
 
+    if (envelope) req.write(envelope.head);
     if (range !== undefined) {
       streamFileRange(
         req,
@@ -201,7 +229,7 @@ function exchange(
           if (!complete || bodyDone || settled) return;
           bodyDone = true;
           sentAll = true;
-          req.end();
+          req.end(envelope?.tail);
         },
         (error: unknown) => {
           // The file could not be read: the request cannot be completed, and says why.
@@ -228,7 +256,7 @@ function exchange(
       }
       bodyDone = true;
       sentAll = true;
-      req.end();
+      req.end(envelope?.tail);
     };
     req.on('drain', () => {
       if (settled) return;
