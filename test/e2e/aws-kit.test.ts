@@ -160,6 +160,28 @@ describe('hoist aws setup + doctor against the local server', () => {
     await repair();
   });
 
+  test('a CORS rule without POST is warned about (small files go as POST forms)', async () => {
+    const rules = (await server.client.send(new GetBucketCorsCommand({ Bucket: BUCKET }))).CORSRules ?? [];
+    await server.client.send(
+      new PutBucketCorsCommand({
+        Bucket: BUCKET,
+        CORSConfiguration: {
+          CORSRules: rules.map((r) => ({
+            ...r,
+            AllowedMethods: (r.AllowedMethods ?? []).filter((m) => m !== 'POST'),
+          })),
+        },
+      }),
+    );
+    const doctor = await hoistAws('doctor');
+    assert.equal(doctor.code, 0, doctor.out);
+    assert.match(
+      doctor.out,
+      /WARN +cors +the CORS rule for \S+ does not allow POST \(small files are sent as POST forms/,
+    );
+    await repair();
+  });
+
   test('a missing lifecycle rule is named', async () => {
     await server.client.send(new DeleteBucketLifecycleCommand({ Bucket: BUCKET }));
     await expectDoctorError(

@@ -83,6 +83,14 @@ export async function checkCors({ deployment, admin, origins }: DoctorOptions, a
       add({ level: 'error', check: 'cors', message: `no CORS rule allows PUT from ${origin}`, fix });
       continue;
     }
+    // Small files go as the broker's POST form by default (the engine's singleRequest: 'post').
+    if (!rule.AllowedMethods?.includes('POST'))
+      add({
+        level: 'warning',
+        check: 'cors',
+        message: `the CORS rule for ${origin} does not allow POST (small files are sent as POST forms unless the page sets singleRequest: 'put')`,
+        fix,
+      });
     const exposed = new Set((rule.ExposeHeaders ?? []).map((h) => h.toLowerCase()));
     if (!exposed.has('etag')) {
       add({
