@@ -139,13 +139,20 @@ function completed(finished: Finished, errors: string[]): UploadView {
   return outcome.view;
 }
 
-/** Polls `check` (no timing asserted: the test's own timeout bounds it). */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+/**
+ * Polls `check` every 50 ms, `polls` times (no timing asserted: a bound on waiting for a state);
+ * `explain` adds what the test saw to the failure.
+ */
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  { polls = 600, explain }: { polls?: number; explain?: () => Promise<string> | string } = {},
+): Promise<void> {
+  for (let i = 0; i < polls; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  assert.fail(`timed out waiting for ${what}`);
+  assert.fail(`timed out waiting for ${what}${explain ? `\n${await explain()}` : ''}`);
 }
 
 const partNumberOf = (request: ProxiedRequest): number | undefined => {
@@ -420,6 +427,15 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
         // At least: on a loaded machine the stall watchdog may already have re-sent one.
         () => proxy.log.filter((e) => e.fault?.kind === 'stall').length >= 2,
         'two parts held in flight',
+        {
+          // In full runs this wait has timed out now and then (not reproduced alone): wait up to
+          // 90 s, and say what the proxy and the page saw if it still does.
+          polls: 1800,
+          explain: async () =>
+            `last requests: ${JSON.stringify(
+              proxy.log.slice(-12).map((e) => [e.request.method, e.request.url.slice(0, 100), e.fault?.kind]),
+            )}\npage errors: ${errors.join(' | ')}\nresume record parts: ${JSON.stringify(await recorded())}`,
+        },
       );
       await tab.reload();
     } finally {
