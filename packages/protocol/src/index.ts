@@ -14,4 +14,6 @@ export * from './limits.ts';
 export * from './media-type.ts';
 export * from './part-size.ts';
 export * from './problems.ts';
+/** Zod-free, so the main entry can carry it: how a validation issue names its field. */
+export { issuePath } from './schemas/issue-path.ts';
 export * from './size.ts';

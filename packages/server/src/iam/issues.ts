@@ -1,5 +1,5 @@
 /** Zod issues as one readable line each, led by the field path: `roles[0].trustPolicy.Statement[0].Effect: …`. */
-import { issuePath } from '@hoist/protocol/schemas';
+import { issuePath } from '@hoist/protocol';
 import type { z } from 'zod';
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
