@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListPartsCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type * as Browser from '@hoist/client/browser';
 import type { ResumeRecord, UploadState } from '@hoist/client/internal/types';
@@ -242,7 +242,18 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
     browser = await launchBrowser(cleanup);
   });
 
-  const page = (): Promise<OpenedPage> => openPage(browser, web.url('/'));
+  // Each test's tabs close after it: a tab keeps its files' in-memory blobs alive, and once they
+  // add up, Chromium under memory pressure refuses to read a File's slices
+  // (net::ERR_BLOB_OUT_OF_MEMORY) and later tests crawl through retries.
+  const opened: Page[] = [];
+  const page = async (): Promise<OpenedPage> => {
+    const tab = await openPage(browser, web.url('/'));
+    opened.push(tab.page);
+    return tab;
+  };
+  afterEach(async () => {
+    for (const tab of opened.splice(0)) await tab.close();
+  });
 
   async function storedSha256(key: string): Promise<string> {
     const out = await server.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -323,8 +334,6 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
         false,
       );
     }
-    // Its files' blobs go with the tab: Chromium's blob storage is what later tests read from.
-    await tab.close();
   });
 
   it("small files go as the broker's POST form (multipart/form-data from the page), bytes verified", async () => {
@@ -356,7 +365,6 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       assert.match(String(post.request.headers['content-type']), /^multipart\/form-data; boundary=/);
       assert.ok(post.bodyBytes > (cases[i]?.[1] ?? 0), 'the envelope around the file');
     }
-    await tab.close();
   });
 
   it('pause stops sending, resume finishes the same upload with the right bytes', async () => {
