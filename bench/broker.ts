@@ -4,6 +4,7 @@
  *
  *   npm run bench:broker -- [--runs 3] [--seconds 4] [--connections 1,8] [--size-mib 100]
  *                           [--cases healthz,create-sts,…] [--log-level info] [--profile DIR]
+ *                           [--upstream direct|sdk]
  *
  * Cases (each at every connection count):
  * - `POST /uploads` of a multipart-size file (100 MiB declared) in each credential mode:
@@ -93,14 +94,17 @@ const CASE_SPECS: Record<CaseName, CaseSpec> = {
 
 const usage = `usage: node bench/broker.ts [--runs N] [--seconds S] [--connections 1,8] [--size-mib M]
                             [--cases ${CASES.join(',')}]
-                            [--log-level L] [--profile DIR]
+                            [--log-level L] [--profile DIR] [--upstream direct|sdk]
   --runs N         measured runs, median reported (default 3)
   --seconds S      whole seconds per measurement (default 4)
   --connections    connection counts (concurrency), comma-separated (default 1,8)
   --size-mib M     declared file size of POST /uploads (default 100: multipart)
   --cases          subset of cases (default ${DEFAULT_CASES.join(',')})
   --log-level L    the brokers' log level (default info, as in production; lines go to /dev/null)
-  --profile DIR    run the brokers with --cpu-prof into DIR and print their top functions`;
+  --profile DIR    run the brokers with --cpu-prof into DIR and print their top functions
+  --upstream U     how the brokers make their per-upload store calls: direct (default: the
+                   broker's own SigV4 over node:http) or sdk (the AWS SDK clients, as when an
+                   app injects its own), to compare the two`;
 
 // ── statistics and formatting ───────────────────────────────────────────────
 
@@ -405,6 +409,7 @@ async function main(): Promise<void> {
       cases: { type: 'string' },
       'log-level': { type: 'string' },
       profile: { type: 'string' },
+      upstream: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -422,6 +427,8 @@ async function main(): Promise<void> {
   const sizeBytes = sizeMiB * MiB;
   const cases = parseList(values.cases, CASES, 'case', DEFAULT_CASES);
   const logLevel = values['log-level'] ?? 'info';
+  const upstream = values.upstream ?? 'direct';
+  if (upstream !== 'direct' && upstream !== 'sdk') throw new Error('--upstream must be direct or sdk');
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   if (!hasSchedstat()) throw new Error('/proc/<pid>/schedstat is not readable here (needed for CPU time)');
   const wallStarted = Date.now();
@@ -435,7 +442,7 @@ async function main(): Promise<void> {
   console.log(
     `POST /uploads declares ${sizeMiB} MiB (multipart); ${USERS.length} users, round robin; /credentials pool ` +
       `${USERS.length * POOL_PER_USER} uploads; connections ${connectionCounts.join(', ')}; ${runs} run(s) × ${seconds} s; ` +
-      `broker log level ${logLevel}; data under ${workDir}`,
+      `broker log level ${logLevel}; store calls ${upstream}; data under ${workDir}`,
   );
   console.log(`disk of the registries: ${fsyncProbe(workDir)}`);
 
@@ -455,7 +462,7 @@ async function main(): Promise<void> {
       modes.map((mode) =>
         startChild(
           `broker ${mode}`,
-          ['broker', mode, server.url, join(workDir!, `broker-${mode}`), logLevel],
+          ['broker', mode, server.url, join(workDir!, `broker-${mode}`), logLevel, upstream],
           execArgv,
         ),
       ),

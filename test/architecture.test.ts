@@ -39,15 +39,7 @@ const ALLOWED: Record<string, string[]> = {
  */
 const SERVER_LAYERS: string[][] = [
   ['errors.ts'],
-  [
-    'safe-equal.ts',
-    'sigv4-node-crypto.ts',
-    'client-abort.ts',
-    'addressing.ts',
-    'session-token.ts',
-    'checksum/',
-    'storage/',
-  ],
+  ['safe-equal.ts', 'client-abort.ts', 'addressing.ts', 'session-token.ts', 'checksum/', 'storage/'],
   ['iam/', 'to-s3-error.ts'],
   ['options.ts'],
   ['root-credentials.ts', 'identity.ts'],
@@ -65,7 +57,7 @@ const TEST_ONLY_BUILTINS = ['node:test', 'node:assert', 'node:assert/strict'];
 
 /** Packages whose code must run in a browser: no node: built-ins (client/src/node aside). */
 const WEB_SAFE = ['protocol', 'aws', 'client', 'uploader'];
-const NODE_ALLOWED_INSIDE_WEB_SAFE = ['client/src/node'];
+const NODE_ALLOWED_INSIDE_WEB_SAFE = ['client/src/node', 'aws/src/node'];
 
 interface Manifest {
   name: string;

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent, type IncomingMessage, request } from 'node:http';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { signRequest } from '@hoist/aws/sigv4';
-import { nodeSigV4Crypto } from '@hoist/server/internal/sigv4-node-crypto';
 import type { TargetInfo } from './target-child.ts';
 
 export const MiB = 1024 * 1024;

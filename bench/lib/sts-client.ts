@@ -4,8 +4,8 @@
  * alone; node:http with a keep-alive agent; response bodies kept as text (they are small).
  */
 import { Agent, request } from 'node:http';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { type SigV4Credentials, signRequest } from '@hoist/aws/sigv4';
-import { nodeSigV4Crypto } from '@hoist/server/internal/sigv4-node-crypto';
 
 const REGION = 'us-east-1';
 const TIMEOUT_MS = 30_000;

@@ -7,8 +7,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { Agent, type IncomingMessage, request } from 'node:http';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { type SigV4Credentials, signRequest } from '@hoist/aws/sigv4';
-import { nodeSigV4Crypto } from '@hoist/server/internal/sigv4-node-crypto';
 
 export interface PlainUploadOptions {
   file: string;

@@ -9,6 +9,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { createAwsClients, destroyAwsClients } from '@hoist/broker/internal/aws';
 import { CAPABILITY_NAMES } from '@hoist/broker/internal/capabilities';
 import { probeStore, StoreProbeError } from '@hoist/broker/internal/store-probe';
+import { sdkCalls } from '@hoist/broker/internal/upstream/calls';
 import { BUCKET, brokerConfig, openMultipartKeys, PREFIX, startBrokerBackend } from '../helpers/broker.ts';
 import { silentServer } from '../helpers/net.ts';
 
@@ -56,7 +57,7 @@ test('a store that accepts connections and never answers fails the probe within 
   });
   await assert.rejects(
     probeStore({
-      aws: { s3, sts },
+      aws: { s3, calls: sdkCalls(s3, sts, settings.bucket) },
       mode: 'presign',
       s3: settings,
       sts: {},

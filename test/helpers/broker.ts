@@ -88,6 +88,8 @@ export function brokerConfig(
     registry: { url: 'sqlite::memory:' },
     port: 0,
     sweepIntervalSeconds: 0,
+    // The longest probe bound: on a loaded CI machine a fsync can take seconds, and tests time nothing.
+    store: { probeTimeoutSeconds: 60 },
     ...overrides,
   });
 }

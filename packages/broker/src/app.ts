@@ -39,6 +39,7 @@ import { storeProbe } from './store-probe.ts';
 import type { Authenticator, Registry, UploadRecord } from './types.ts';
 import { type LifecycleHooks, RESERVED_METADATA_PREFIX, UploadService } from './uploads.ts';
 import { mountUppy } from './uppy/index.ts';
+import { sdkCalls } from './upstream/calls.ts';
 import { createWebhookSender, type WebhookSender } from './webhook.ts';
 
 /** Everything the broker uses that a test (or an app embedding it) may provide instead. */
@@ -54,7 +55,10 @@ export interface BrokerDeps {
   clock?: () => number;
   /** @default createLogger() */
   logger?: Logger;
-  /** S3 client for the broker's own calls. @default from config.s3 */
+  /**
+   * S3 client for the broker's own calls. Injecting it (or `sts`) routes every store call
+   * through the SDK, CreateMultipartUpload and the credential mint included. @default from config.s3
+   */
   s3?: S3Client;
   /** S3 client that signs URLs for clients (public endpoint). @default from config.s3 */
   presigner?: S3Client;
@@ -102,10 +106,14 @@ export function createBroker(config: BrokerConfig, deps: BrokerDeps = {}): Broke
   const ownsRegistry = deps.registry === undefined;
   const registry = deps.registry ?? openRegistry(config.registry.url, { clock });
   const created = createAwsClients(config);
+  const s3 = deps.s3 ?? created.s3;
+  const sts = deps.sts ?? created.sts;
   const aws: AwsClients = {
-    s3: deps.s3 ?? created.s3,
+    s3,
     presigner: deps.presigner ?? created.presigner,
-    sts: deps.sts ?? created.sts,
+    sts,
+    // Injected SDK clients carry the app's own setup (credentials, tracing): they make every call.
+    calls: deps.s3 || deps.sts ? sdkCalls(s3, sts, config.s3.bucket) : created.calls,
   };
   const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
   const metrics = deps.metrics ?? createMetrics();

@@ -24,6 +24,7 @@ import {
   type StoreTimeouts,
   storeRequestHandler,
 } from './store-timeouts.ts';
+import { directCalls, type UpstreamCalls } from './upstream/calls.ts';
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -58,6 +59,8 @@ export interface AwsClients {
   /** Signs URLs for clients: same credentials, addressed at the public endpoint. */
   presigner: S3Client;
   sts: STSClient;
+  /** The two per-upload calls (CreateMultipartUpload, AssumeRole/GetFederationToken). */
+  calls: UpstreamCalls;
 }
 
 function copy(credentials: StaticCredentials): {
@@ -112,10 +115,18 @@ export function createAwsClients(config: {
   });
   failFastOnTimeout(stsClient);
   normaliseQueryErrors(stsClient);
+  const s3ForBroker = s3Client(s3, s3.endpoint, timeouts);
   return {
-    s3: s3Client(s3, s3.endpoint, timeouts),
+    s3: s3ForBroker,
     presigner: s3Client(s3, s3.publicEndpoint ?? s3.endpoint, timeouts),
     sts: stsClient,
+    calls: directCalls({
+      s3,
+      stsEndpoint,
+      // The SDK's resolved provider (static keys, or its chain, cached and refreshed there).
+      identity: () => s3ForBroker.config.credentials(),
+      timeouts,
+    }),
   };
 }
 
@@ -157,6 +168,7 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.s3.destroy();
   clients.presigner.destroy();
   clients.sts.destroy();
+  clients.calls.close();
 }
 
 // ---- calls the lifecycle makes --------------------------------------------------------------

@@ -14,14 +14,12 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { STSClient } from '@aws-sdk/client-sts';
-import type { UploadMode } from '@hoist/protocol';
+import type { TemporaryCredentials, UploadMode } from '@hoist/protocol';
 import {
   type AwsClients,
   abortQuietly,
   errorName,
   httpStatus,
-  mintCredentials,
   type S3Settings,
   sessionS3Client,
 } from './aws.ts';
@@ -49,7 +47,7 @@ export class StoreProbeError extends Error {
 }
 
 export interface ProbeOptions {
-  aws: Pick<AwsClients, 's3' | 'sts'>;
+  aws: Pick<AwsClients, 's3' | 'calls'>;
   mode: UploadMode;
   s3: S3Settings;
   sts: { roleArn?: string | undefined; externalId?: string | undefined };
@@ -117,10 +115,10 @@ export async function probeStore(options: ProbeOptions): Promise<Partial<StoreCa
 
     if (want.has('conditionalWriteKeys') || want.has('federationToken')) {
       const mintMode = options.mode === 'federation' ? 'federation' : 'sts';
-      let credentials: Awaited<ReturnType<typeof mintCredentials>> | undefined;
+      let credentials: TemporaryCredentials | undefined;
       try {
         credentials = await bounded('mint', options.timeoutMs, () =>
-          mintCredentials(aws.sts as STSClient, {
+          aws.calls.mint({
             mode: mintMode,
             policy: buildSessionPolicy({ bucket, key }),
             userId: 'hoist-probe',

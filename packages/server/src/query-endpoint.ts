@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { S3Error } from '@hoist/aws/s3';
 import type { VerifiedRequest } from '@hoist/aws/sigv4';
 import { SigV4Error, verifyRequest } from '@hoist/aws/sigv4';
@@ -12,7 +13,6 @@ import { ClientAbortError, isClientAbort } from './client-abort.ts';
 import { ProtocolError } from './errors.ts';
 import { IAM_XMLNS } from './iam/xml.ts';
 import type { CredentialLookup, Identity } from './identity.ts';
-import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import { queryAuthError, renderQueryError, STS_XMLNS, StsError } from './sts/errors.ts';
 import { type S3WireError, toS3Error } from './to-s3-error.ts';
 

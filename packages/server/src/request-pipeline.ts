@@ -6,6 +6,7 @@
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { s3BucketArn, s3ObjectArn } from '@hoist/aws/policy';
 import { classifyS3Request, S3Error, type S3Operation } from '@hoist/aws/s3';
 import { type VerifiedRequest, verifyRequest } from '@hoist/aws/sigv4';
@@ -28,7 +29,6 @@ import { handlePostObject, isPostObject } from './s3/post-object.ts';
 import { S3_HANDLERS } from './s3/router.ts';
 import { unsupportedSubresourceAction } from './s3/unsupported-actions.ts';
 import { rejectSignatureV2, rejectUnsupportedHeaders } from './s3/unsupported-headers.ts';
-import { nodeSigV4Crypto } from './sigv4-node-crypto.ts';
 import type { Storage } from './storage/types.ts';
 import { toS3Error } from './to-s3-error.ts';
 

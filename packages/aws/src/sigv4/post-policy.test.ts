@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { nodeSigV4Crypto } from '@hoist/server/internal/sigv4-node-crypto';
+import { nodeSigV4Crypto } from '../node/sigv4-crypto.ts';
 import { signPostPolicy } from './post-policy.ts';
 
 const credentials = {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { nodeSigV4Crypto } from '@hoist/server/internal/sigv4-node-crypto';
+import { nodeSigV4Crypto } from '../node/sigv4-crypto.ts';
 import { type SigV4Crypto, webSigV4Crypto } from './crypto.ts';
 import { presignUrlDetailed, signRequestDetailed } from './sign.ts';
 import { type SigV4Error, verifyRequest } from './verify.ts';

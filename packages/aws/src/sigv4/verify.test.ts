@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nodeSigV4Crypto } from '@hoist/server/internal/sigv4-node-crypto';
+import { nodeSigV4Crypto } from '../node/sigv4-crypto.ts';
 import {
   canonicalHeaders,
   canonicalQueryString,

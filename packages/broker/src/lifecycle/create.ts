@@ -4,7 +4,6 @@
  * headers or URL to send them with. An Idempotency-Key makes a retried create answer the same
  * upload again (with fresh credentials) instead of making a second one.
  */
-import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { ChecksumAlgorithm, CreateUploadResponse } from '@hoist/protocol';
 import { choosePartSize, partCount } from '@hoist/protocol';
 import { abortQuietly, publicEndpoint } from '../aws.ts';
@@ -177,21 +176,16 @@ async function startMultipart(
   upload: { id: string; key: string; input: CreateUploadInput; algorithm: ChecksumAlgorithm; md5: boolean },
 ): Promise<string> {
   const { id, key, input, algorithm, md5 } = upload;
-  const out = await lc.upstream('CreateMultipartUpload', () =>
-    lc.aws.s3.send(
-      new CreateMultipartUploadCommand({
-        Bucket: lc.settings.s3.bucket,
-        Key: key,
-        ContentType: input.contentType,
-        ContentDisposition: contentDisposition(input.filename),
-        Metadata: objectMetadata(user, id, input),
-        // A store without flexible checksums gets none to misread: Content-MD5 does the work.
-        ...(md5 ? {} : { ChecksumAlgorithm: algorithm, ChecksumType: uploadChecksumType(algorithm, true) }),
-      }),
-    ),
+  return lc.upstream('CreateMultipartUpload', () =>
+    lc.aws.calls.createMultipartUpload({
+      key,
+      contentType: input.contentType,
+      contentDisposition: contentDisposition(input.filename),
+      metadata: objectMetadata(user, id, input),
+      // A store without flexible checksums gets none to misread: Content-MD5 does the work.
+      checksum: md5 ? undefined : { algorithm, type: uploadChecksumType(algorithm, true) },
+    }),
   );
-  if (!out.UploadId) throw new BrokerProblem('upstream-error', 'S3 returned no upload id');
-  return out.UploadId;
 }
 
 /**

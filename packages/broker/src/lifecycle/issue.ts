@@ -11,7 +11,6 @@ import type {
   TemporaryCredentials,
 } from '@hoist/protocol';
 import { partCount, partRange } from '@hoist/protocol';
-import { mintCredentials } from '../aws.ts';
 import { BrokerProblem } from '../errors.ts';
 import { isMd5 } from '../etag-chain.ts';
 import { contentDisposition } from '../keys.ts';
@@ -55,7 +54,7 @@ export async function mint(
   const s = lc.settings;
   const mode = record.mode === 'federation' ? 'federation' : 'sts';
   const credentials = await lc.upstream(mode === 'sts' ? 'AssumeRole' : 'GetFederationToken', () =>
-    mintCredentials(lc.aws.sts, {
+    lc.aws.calls.mint({
       mode,
       policy,
       userId: record.userId,

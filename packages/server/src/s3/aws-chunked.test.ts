@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { toHex } from '@hoist/aws/internal/sigv4/crypto';
 import { SigV4Error } from '@hoist/aws/internal/sigv4/errors';
 import { deriveSigningKey } from '@hoist/aws/internal/sigv4/signing-key';
-import { nodeSigV4Crypto } from '../sigv4-node-crypto.ts';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { type AwsChunkedOptions, decodeAwsChunked } from './aws-chunked.ts';
 
 type Mode = AwsChunkedOptions['mode'];

@@ -5,6 +5,7 @@
  * what the form may carry; the file streams to a blob like a PUT body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { s3ObjectArn } from '@hoist/aws/policy';
 import { renderXml, S3Error } from '@hoist/aws/s3';
 import type { VerifiedRequest } from '@hoist/aws/sigv4';
@@ -17,7 +18,6 @@ import { isValidChecksumValue } from '../checksum/index.ts';
 import type { CredentialLookup, Identity } from '../identity.ts';
 import type { ResolvedServerOptions } from '../options.ts';
 import { safeEqual } from '../safe-equal.ts';
-import { nodeSigV4Crypto } from '../sigv4-node-crypto.ts';
 import type { Storage } from '../storage/types.ts';
 import { s3ConditionKeys } from './authz-requests.ts';
 import type { S3Context } from './context.ts';

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { SigV4Crypto } from '@hoist/aws/sigv4';
+import type { SigV4Crypto } from '../sigv4/crypto.ts';
 
 /** SigV4Crypto on node:crypto: synchronous work wrapped in resolved promises (server fast path). */
 export const nodeSigV4Crypto: SigV4Crypto = {
