@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { UploadError } from '@hoist/client/internal/errors';
 import type { FormBody, HttpRequest, HttpTransport } from '@hoist/client/internal/types';
-import { createNodeTransport, createNodeUpload } from '@hoist/client/node';
+import { createNodeHasher, createNodeTransport, createNodeUpload } from '@hoist/client/node';
 import type { UploadMode } from '@hoist/protocol/internal/api';
 import {
   BUCKET,
@@ -168,4 +168,44 @@ test('a file over the broker’s single-request size but hashed first goes multi
   const view = await upload.start();
   assert.ok(sent.length >= 2 && sent.every((r) => r.method === 'PUT'), 'parts, each a PUT');
   assert.equal(sha256(await storedBytes(s.server.client, view.key)), sha256(s.data));
+});
+
+test('small files: the MD5 is hashed only until the broker says its store keeps checksums', async (t) => {
+  for (const flexibleChecksums of [true, false]) {
+    const server = await startBrokerBackend(t);
+    const broker = await startTestBroker(
+      t,
+      brokerConfig(server, 'presign', { store: { flexibleChecksums, probeTimeoutSeconds: 60 } }),
+    );
+    const dir = await tmpDir(t);
+    const algorithms: string[][] = [];
+    for (const name of ['first.bin', 'second.bin']) {
+      const data = randomBytes(4096);
+      const path = join(dir, name);
+      await writeFile(path, data);
+      const inner = createNodeHasher();
+      const used: string[] = [];
+      const upload = await createNodeUpload(path, {
+        brokerUrl: broker.url,
+        token: TOKENS.alice,
+        hasher: {
+          ...inner,
+          digest: (algorithm, bytes) => {
+            used.push(algorithm);
+            return inner.digest(algorithm, bytes);
+          },
+        },
+      });
+      const view = await upload.start();
+      assert.equal(sha256(await storedBytes(server.client, view.key)), sha256(data));
+      algorithms.push(used);
+    }
+    const md5s = algorithms.map((used) => used.filter((a) => a === 'MD5').length);
+    // The first file to a broker is hashed both ways; later ones only where the store needs the MD5.
+    assert.deepEqual(
+      md5s,
+      flexibleChecksums ? [1, 0] : [1, 1],
+      `${flexibleChecksums}: ${JSON.stringify(algorithms)}`,
+    );
+  }
 });

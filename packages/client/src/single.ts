@@ -24,13 +24,29 @@ export interface WholeFile {
   md5?: string | undefined;
 }
 
+/**
+ * How each broker's store checks integrity, as its last create answered: a broker whose store
+ * keeps checksums needs no MD5, so later small files there are hashed once, not twice. The
+ * first upload to a broker hashes both. Should a store lose its checksums between two uploads,
+ * the next small file there goes without its MD5 once: multipart, or as a form the broker
+ * verifies by size and type; the upload after it has its MD5 again.
+ */
+const integrityByBroker = new Map<string, string>();
+
+export function rememberIntegrity(o: ResolvedOptions, integrity: string): void {
+  // A page talks to a broker or two: a bound, not an eviction policy.
+  if (integrityByBroker.size > 63) integrityByBroker.clear();
+  integrityByBroker.set(o.brokerUrl, integrity);
+}
+
 /** A file small enough to go in one request, read and hashed; nothing for bigger files. */
 export async function hashFirst(o: ResolvedOptions): Promise<WholeFile> {
   const file: WholeFile = {};
   if (o.source.size > HASH_FIRST_MAX) return file;
   await readWhole(o, file);
-  // Also the MD5: a store without checksums takes the file as one PUT only with it declared.
-  file.md5 = await o.hasher.digest('MD5', file.bytes as Uint8Array);
+  // Also the MD5 where the store may keep no checksums: there a file goes as one PUT only with it.
+  if (integrityByBroker.get(o.brokerUrl) !== 'checksum')
+    file.md5 = await o.hasher.digest('MD5', file.bytes as Uint8Array);
   return file;
 }
 

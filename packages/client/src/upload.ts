@@ -19,7 +19,7 @@ import { createResumeKeeper, type ResumeKeeper } from './resume.ts';
 import { createS3Sender, describe, type S3Sender } from './s3-sender.ts';
 import { createPartScheduler, PAUSED, type PartScheduler } from './scheduler.ts';
 import { type Session, sessionOf } from './session.ts';
-import { hashFirst, sendSingleRequest, type WholeFile } from './single.ts';
+import { hashFirst, rememberIntegrity, sendSingleRequest, type WholeFile } from './single.ts';
 import type { UploadEventName, UploadEvents, UploadOptions, UploadProgress, UploadState } from './types.ts';
 
 /** Creates an upload; nothing is sent until `start()`. Throws UploadError('invalid-options'). */
@@ -249,7 +249,8 @@ export class Upload {
       checksumAlgorithm: o.checksumAlgorithm,
       ...(o.metadata ? { metadata: o.metadata } : {}),
       ...(o.partSize ? { partSize: o.partSize } : {}),
-      ...(file.checksum ? { checksum: file.checksum, contentMd5: file.md5 as string } : {}),
+      ...(file.checksum ? { checksum: file.checksum } : {}),
+      ...(file.md5 ? { contentMd5: file.md5 } : {}),
     };
     const signal = this.#aborted.signal;
     // A form only for files hashed first (those small enough for one request at the default size).
@@ -271,6 +272,7 @@ export class Upload {
       },
       o.source.size,
     );
+    rememberIntegrity(o, response.integrity ?? 'checksum');
     // Kept only for the single request that sends them.
     if (response.uploadId !== null) file.bytes = undefined;
     if (response.credentials) this.#useCredentials(response.credentials);
