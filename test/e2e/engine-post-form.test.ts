@@ -175,7 +175,7 @@ test('small files: the MD5 is hashed only until the broker says its store keeps 
     const server = await startBrokerBackend(t);
     const broker = await startTestBroker(
       t,
-      brokerConfig(server, 'presign', { store: { flexibleChecksums, probeTimeoutSeconds: 60 } }),
+      brokerConfig(server, 'presign', { store: { flexibleChecksums } }),
     );
     const dir = await tmpDir(t);
     const algorithms: string[][] = [];

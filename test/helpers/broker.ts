@@ -88,9 +88,10 @@ export function brokerConfig(
     registry: { url: 'sqlite::memory:' },
     port: 0,
     sweepIntervalSeconds: 0,
-    // The longest probe bound: on a loaded CI machine a fsync can take seconds, and tests time nothing.
-    store: { probeTimeoutSeconds: 60 },
     ...overrides,
+    // The longest probe bound unless a test sets one: on a loaded CI machine a fsync can take
+    // seconds, and tests time nothing.
+    store: { probeTimeoutSeconds: 60, ...(overrides.store as object | undefined) },
   });
 }
 
