@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { BlobStore } from './blobs.ts';
 import {
   type BucketRow,
@@ -41,6 +41,7 @@ import {
 import { completeUploadRows, insertObject, removeObject, replaceExisting } from './object-rows.ts';
 import { listObjectsPage, listUploadsPage } from './queries.ts';
 import { checkRange, readSegments } from './read.ts';
+import { sendSegments } from './send.ts';
 import {
   type BlobRef,
   type BucketRecord,
@@ -199,6 +200,16 @@ export class FsSqliteStorage implements Storage {
   readRange(segments: readonly ObjectSegment[], start: number, endInclusive: number): Readable {
     this.#assertOpen();
     return readSegments((id) => this.#blobs.pathOf(id), segments, start, endInclusive);
+  }
+
+  sendRange(
+    segments: readonly ObjectSegment[],
+    start: number,
+    endInclusive: number,
+    out: Writable,
+  ): Promise<void> {
+    this.#assertOpen();
+    return sendSegments((id) => this.#blobs.pathOf(id), segments, start, endInclusive, out);
   }
 
   // Objects
