@@ -59,7 +59,12 @@ test('deleteBucket refuses while objects remain, and takes in-progress uploads a
       yield Buffer.from('part');
     })(),
   );
-  storage.putPart(upload.uploadId, { partNumber: 1, blobId: blob.blobId, size: blob.size, etag: '"e"' });
+  await storage.putPart(upload.uploadId, {
+    partNumber: 1,
+    blobId: blob.blobId,
+    size: blob.size,
+    etag: '"e"',
+  });
   storage.deleteBucket('b');
   assert.equal(storage.getBucket('b'), undefined);
   assert.throws(() => storage.abortMultipartUpload(upload.uploadId), code('NoSuchUpload'));

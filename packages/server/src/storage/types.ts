@@ -259,8 +259,12 @@ export interface Storage {
   // Multipart
   createMultipartUpload(init: Omit<MultipartUploadRecord, 'uploadId' | 'initiated'>): MultipartUploadRecord;
   getMultipartUpload(bucket: string, key: string, uploadId: string): MultipartUploadRecord | undefined;
-  /** Replaces any earlier upload of the same part number (its blob is removed). */
-  putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): PartRecord;
+  /**
+   * Replaces any earlier upload of the same part number (its blob is removed).
+   * Resolves once the row is durable; the row is visible to reads as soon as it
+   * is committed, before that.
+   */
+  putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): Promise<PartRecord>;
   /** Parts with partNumber > marker, ascending, at most maxParts (+ whether more exist). */
   listParts(
     uploadId: string,
