@@ -215,13 +215,13 @@ async function xmlChild(dataDir: string): Promise<void> {
   const info: TargetInfo = { url: server.url, bucket: BENCH_BUCKET, credentials: HOIST_CREDENTIALS };
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`);
   const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
+  lines.on('line', async (line) => {
     const { uploadId, parts } = JSON.parse(line) as {
       uploadId: string;
       parts: { n: number; etag: string; size: number }[];
     };
     for (const part of parts) {
-      server.storage.putPart(uploadId, {
+      await server.storage.putPart(uploadId, {
         partNumber: part.n,
         blobId: randomBytes(16).toString('hex'),
         size: part.size,

@@ -51,7 +51,7 @@ describe('hardening', () => {
     for (let number = 1; number <= parts; number++) {
       const etag = `"${randomBytes(16).toString('hex')}"`;
       const checksum = algorithm ? randomBytes(32).toString('base64') : undefined;
-      server.storage.putPart(UploadId, {
+      await server.storage.putPart(UploadId, {
         partNumber: number,
         blobId: randomBytes(16).toString('hex'),
         size: number === parts ? 1234 : 5 * MiB,

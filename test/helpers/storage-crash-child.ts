@@ -37,7 +37,7 @@ for (let i = 0; ; i++) {
     for (let n = 1; n <= 3; n++) {
       const piece = data.subarray(cuts[n - 1], cuts[n]);
       const blob = await storage.writeBlob(chunks(piece));
-      const part = storage.putPart(upload.uploadId, {
+      const part = await storage.putPart(upload.uploadId, {
         ...blob,
         partNumber: n,
         etag: `"${md5(piece).toString('hex')}"`,

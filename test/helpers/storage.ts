@@ -29,6 +29,24 @@ export async function* chunksOf(data: Uint8Array, size = 64 * 1024): AsyncGenera
   for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
 }
 
+/**
+ * Byte ranges [start, endInclusive] worth reading from segments of 1,000 bytes, an
+ * empty one, then `total - 1000` bytes: whole, across and at segment boundaries, the
+ * tail, an empty range, and `extra`.
+ */
+export function rangesToRead(total: number, extra: [number, number][] = []): [number, number][] {
+  return [
+    [0, total - 1],
+    [999, 1000],
+    [500, 1500],
+    [1000, 1000],
+    [total - 10, total - 1],
+    [total - 11, total - 1],
+    [12, 11],
+    ...extra,
+  ];
+}
+
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);

@@ -30,6 +30,9 @@ interface Session {
   hashed: number;
 }
 
+/** Bytes hashed per session before the worker looks at its commands and the next session. */
+const ROUND_BYTES = 512 * 1024;
+
 function hasherFor(algorithm: HashAlgorithm): Hasher {
   return algorithm === 'MD5' ? createMd5Hasher() : createChecksumHasher(algorithm);
 }
@@ -44,7 +47,7 @@ function drain(session: Session, budget = Infinity): boolean {
     const available = (Atomics.load(session.counters, PUBLISHED) - session.hashed) >>> 0;
     if (available === 0) return true;
     const at = (session.hashed >>> 0) % size;
-    const n = Math.min(available, size - at);
+    const n = Math.min(available, size - at, budget - done);
     const view = session.ring.subarray(at, at + n);
     for (const [, hasher] of session.hashers) hasher.update(view);
     session.hashed = (session.hashed + n) | 0;
@@ -85,14 +88,23 @@ function run({ doorbell, port }: Pick<HashWorkerData, 'doorbell' | 'port'>): nev
         break;
     }
   };
-  for (;;) {
-    const rung = Atomics.load(doorbell, 0);
+  const handleCommands = (): void => {
     for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
       handle(received.message as HashRequest);
     }
-    // At most one ring's worth per session per round: a fast upload cannot starve the others.
+  };
+  for (;;) {
+    const rung = Atomics.load(doorbell, 0);
+    handleCommands();
+    // A slice per session per round: a fast upload cannot starve the others. Commands
+    // are read between slices, so a finished body's digest waits for its own bytes,
+    // not for a round over every other session's ring (measured 9–16 ms per part with
+    // 4 parts in flight on one worker, bench:server).
     let idle = true;
-    for (const session of sessions.values()) if (!drain(session, session.ring.length)) idle = false;
+    for (const session of sessions.values()) {
+      if (!drain(session, ROUND_BYTES)) idle = false;
+      handleCommands();
+    }
     // Returns at once if the doorbell rang since it was read above.
     if (idle) Atomics.wait(doorbell, 0, rung);
   }

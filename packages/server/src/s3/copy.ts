@@ -186,13 +186,14 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   const checksum = copied.checksum?.toString('base64');
   let lastModified: number;
   try {
-    lastModified = ctx.storage.putPart(upload.uploadId, {
+    const part = await ctx.storage.putPart(upload.uploadId, {
       partNumber,
       blobId: copied.blob.blobId,
       size: copied.blob.size,
       etag,
       ...(checksum ? { checksum } : {}),
-    }).lastModified;
+    });
+    lastModified = part.lastModified;
   } catch (error) {
     await ctx.storage.discardBlob(copied.blob.blobId);
     throw error;

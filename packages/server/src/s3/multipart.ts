@@ -132,7 +132,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
     const received = payload.result();
     etag = `"${received.md5.toString('hex')}"`;
     checksum = received.checksum?.base64;
-    ctx.storage.putPart(upload.uploadId, {
+    await ctx.storage.putPart(upload.uploadId, {
       partNumber,
       blobId: blob.blobId,
       size: blob.size,

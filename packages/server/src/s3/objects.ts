@@ -1,5 +1,4 @@
 /** Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects. */
-import { pipeline } from 'node:stream/promises';
 import { s3ObjectArn } from '@hoist/aws/policy';
 import { nodesOf, parseXmlBody, S3Error, textOf } from '@hoist/aws/s3';
 import { checksumHeaderName, S3_LIMITS } from '@hoist/protocol';
@@ -183,12 +182,13 @@ export async function getObject(ctx: S3Context): Promise<void> {
     return;
   }
   try {
-    await pipeline(ctx.storage.readRange(object.segments, start, end), ctx.res);
+    await ctx.storage.sendRange(object.segments, start, end, ctx.res);
   } catch (error) {
     // A client that stops reading (a cancelled or ranged download) is not a server failure.
-    if ((error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' && ctx.res.destroyed) return;
+    if (ctx.res.destroyed) return;
     throw error;
   }
+  ctx.res.end();
 }
 
 /**

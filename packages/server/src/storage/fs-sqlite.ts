@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { BlobStore } from './blobs.ts';
 import {
   type BucketRow,
@@ -41,6 +41,7 @@ import {
 import { completeUploadRows, insertObject, removeObject, replaceExisting } from './object-rows.ts';
 import { listObjectsPage, listUploadsPage } from './queries.ts';
 import { checkRange, readSegments } from './read.ts';
+import { sendSegments } from './send.ts';
 import {
   type BlobRef,
   type BucketRecord,
@@ -62,6 +63,7 @@ import {
   type WriteConditions,
 } from './types.ts';
 import { checkKey, checkListing, checkNewObject } from './validate.ts';
+import type { WalSync } from './wal-sync.ts';
 
 export interface RecoveryReport {
   /** Files removed from `blobs/`: blobs no row references, crash leftovers, anything foreign. */
@@ -75,6 +77,8 @@ export class FsSqliteStorage implements Storage {
   readonly #sql: Statements;
   readonly #blobs: BlobStore;
   readonly #clock: () => number;
+  /** Syncs the WAL after commits run without SQLite's own sync; absent when not durable. */
+  readonly #wal: WalSync | undefined;
   #closed = false;
   /** What the open cleaned up, for logs. */
   readonly recovered: RecoveryReport;
@@ -85,8 +89,10 @@ export class FsSqliteStorage implements Storage {
     blobs: BlobStore,
     clock: () => number,
     recovered: RecoveryReport,
+    wal?: WalSync,
   ) {
     this.recovered = recovered;
+    this.#wal = wal;
     this.#db = db;
     this.#sql = sql;
     this.#blobs = blobs;
@@ -201,6 +207,16 @@ export class FsSqliteStorage implements Storage {
     return readSegments((id) => this.#blobs.pathOf(id), segments, start, endInclusive);
   }
 
+  sendRange(
+    segments: readonly ObjectSegment[],
+    start: number,
+    endInclusive: number,
+    out: Writable,
+  ): Promise<void> {
+    this.#assertOpen();
+    return sendSegments((id) => this.#blobs.pathOf(id), segments, start, endInclusive, out);
+  }
+
   // Objects
 
   putObject(bucket: string, key: string, object: NewObject, options?: WriteConditions): ObjectRecord {
@@ -269,10 +285,21 @@ export class FsSqliteStorage implements Storage {
     return r === undefined || r.bucket !== bucket || r.key !== key ? undefined : toUpload(r);
   }
 
-  putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): PartRecord {
+  /**
+   * The busiest commit (one per part): its WAL sync runs on the threadpool, shared
+   * with the parts committing meanwhile, instead of inside COMMIT on the event loop.
+   * Resolves once the row is durable, as every other commit is when it returns.
+   */
+  async putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): Promise<PartRecord> {
     if (!Number.isSafeInteger(part.partNumber) || part.partNumber < 1) {
       throw new TypeError(`partNumber must be a positive integer, got ${part.partNumber}`);
     }
+    const record = this.#unsynced(() => this.#putPartRows(uploadId, part));
+    await this.#wal?.sync();
+    return record;
+  }
+
+  #putPartRows(uploadId: string, part: Omit<PartRecord, 'lastModified'>): PartRecord {
     return this.#mutate(() => {
       this.#requireUpload(uploadId);
       const previous = row<PartRow>(this.#sql.getPart, uploadId, part.partNumber);
@@ -345,6 +372,7 @@ export class FsSqliteStorage implements Storage {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+    this.#wal?.close();
   }
 
   /** Resolves once blobs released by past commits have been unlinked (tests, graceful shutdown). */
@@ -358,6 +386,22 @@ export class FsSqliteStorage implements Storage {
   #write<T>(fn: () => T): T {
     this.#assertOpen();
     return transaction(this.#db, fn);
+  }
+
+  /**
+   * Runs `fn`'s commits with synchronous=NORMAL: SQLite writes the WAL frames but
+   * does not sync them; the caller awaits `#wal.sync()` before acknowledging.
+   * Without a WalSync (not durable) the connection's setting (OFF) stays.
+   */
+  #unsynced<T>(fn: () => T): T {
+    if (this.#wal === undefined) return fn();
+    this.#assertOpen();
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.#db.exec('PRAGMA synchronous = FULL');
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { assertDirectoryOrMissing, BlobStore } from './blobs.ts';
 import { FsSqliteStorage } from './fs-sqlite.ts';
 import { prepareStatements, rows } from './meta.ts';
 import { openDatabase } from './schema.ts';
+import { WalSync } from './wal-sync.ts';
 
 export { FsSqliteStorage, type RecoveryReport } from './fs-sqlite.ts';
 export * from './types.ts';
@@ -57,8 +58,12 @@ export function openStorage(options: StorageOptions): FsSqliteStorage {
   const root = resolve(dataDir);
   assertDirectoryOrMissing(root, 'dataDir');
   mkdirSync(root, { recursive: true });
-  const db = openDatabase(join(root, 'meta.sqlite'), durable);
+  const dbPath = join(root, 'meta.sqlite');
+  const db = openDatabase(dbPath, durable);
+  let wal: WalSync | undefined;
   try {
+    // The schema check at open wrote to the WAL, so the file exists from here on.
+    if (durable) wal = new WalSync(`${dbPath}-wal`);
     const sql = prepareStatements(db);
     const blobs = new BlobStore(join(root, 'blobs'), durable);
     if (blobs.created && durable) {
@@ -72,9 +77,10 @@ export function openStorage(options: StorageOptions): FsSqliteStorage {
       return new Set(ids.map((r) => r.blob_id));
     });
     const recovered = { orphansRemoved, completedUploadsPruned: Number(pruned.changes) };
-    return new FsSqliteStorage(db, sql, blobs, clock, recovered);
+    return new FsSqliteStorage(db, sql, blobs, clock, recovered, wal);
   } catch (error) {
     db.close();
+    wal?.close();
     throw error;
   }
 }

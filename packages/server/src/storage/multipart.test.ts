@@ -124,14 +124,14 @@ test('multipart: abort removes the upload and every part blob', async (t) => {
   assert.deepEqual(blobFiles(dataDir), []);
   assert.throws(() => storage.listParts(upload.uploadId, 0, 10), code('NoSuchUpload'));
   const blob = await storage.writeBlob(chunksOf(Buffer.from('x')));
-  assert.throws(
+  await assert.rejects(
     () => storage.putPart(upload.uploadId, { ...blob, partNumber: 1, etag: '"x"' }),
     code('NoSuchUpload'),
   );
   await storage.discardBlob(blob.blobId);
 });
 
-test('multipart: completing 10,000 parts is one fast transaction that copies nothing', (t) => {
+test('multipart: completing 10,000 parts is one fast transaction that copies nothing', async (t) => {
   const { storage, dataDir } = tempStorage(t, { durable: false });
   storage.createBucket('b', 'us-east-1');
   const upload = storage.createMultipartUpload({ bucket: 'b', key: 'huge', userMetadata: {} });
@@ -140,7 +140,7 @@ test('multipart: completing 10,000 parts is one fast transaction that copies not
   const parts: PartRecord[] = [];
   for (let n = 1; n <= 10_000; n++) {
     const blobId = randomBytes(16).toString('hex');
-    parts.push(storage.putPart(upload.uploadId, { blobId, size: n, partNumber: n, etag: `"${n}"` }));
+    parts.push(await storage.putPart(upload.uploadId, { blobId, size: n, partNumber: n, etag: `"${n}"` }));
   }
   const record = storage.completeMultipartUpload(upload, objectFromParts(parts));
   assert.equal(record.size, (10_000 * 10_001) / 2);

@@ -30,7 +30,7 @@ test('open removes orphans: stray files, uncommitted blobs; keeps objects and pa
   storage.putObject('b', 'k', object);
   const upload = storage.createMultipartUpload({ bucket: 'b', key: 'm', userMetadata: {} });
   const partBlob = await storage.writeBlob(chunksOf(Buffer.from('part')));
-  storage.putPart(upload.uploadId, { ...partBlob, partNumber: 1, etag: '"p"' });
+  await storage.putPart(upload.uploadId, { ...partBlob, partNumber: 1, etag: '"p"' });
   const uncommitted = await storage.writeBlob(chunksOf(Buffer.from('never committed')));
   storage.close();
 

@@ -8,6 +8,7 @@ import {
   chunksOf,
   md5Etag,
   newObject,
+  rangesToRead,
   readAll,
   tempDir,
   tempStorage,
@@ -59,7 +60,12 @@ test('deleteBucket refuses while objects remain, and takes in-progress uploads a
       yield Buffer.from('part');
     })(),
   );
-  storage.putPart(upload.uploadId, { partNumber: 1, blobId: blob.blobId, size: blob.size, etag: '"e"' });
+  await storage.putPart(upload.uploadId, {
+    partNumber: 1,
+    blobId: blob.blobId,
+    size: blob.size,
+    etag: '"e"',
+  });
   storage.deleteBucket('b');
   assert.equal(storage.getBucket('b'), undefined);
   assert.throws(() => storage.abortMultipartUpload(upload.uploadId), code('NoSuchUpload'));
@@ -269,16 +275,7 @@ test('readRange crosses segment boundaries and streams only the requested bytes'
   const segments: BlobRef[] = [];
   for (const piece of pieces) segments.push(await storage.writeBlob(chunksOf(piece, 16 * 1024)));
   const all = Buffer.concat(pieces);
-  for (const [start, end] of [
-    [0, all.length - 1],
-    [999, 1000],
-    [500, 1500],
-    [1000, 1000],
-    [all.length - 10, all.length - 1],
-    [all.length - 11, all.length - 1],
-    [12, 11],
-    [2_000_000, 3_000_000],
-  ] as const) {
+  for (const [start, end] of rangesToRead(all.length, [[2_000_000, 3_000_000]])) {
     assert.deepEqual(
       await readAll(storage.readRange(segments, start, end)),
       all.subarray(start, end + 1),

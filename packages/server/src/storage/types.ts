@@ -5,7 +5,7 @@
  * references are durable, so a crash leaves either the old or the new state;
  * unreferenced blob files are orphans and are removed at open.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ChecksumAlgorithm, ChecksumType } from '@hoist/protocol';
 import { ServerError } from '../errors.ts';
 
@@ -230,6 +230,17 @@ export interface Storage {
   copyToBlob(segments: readonly ObjectSegment[], start: number, endInclusive: number): Promise<BlobRef>;
   /** Reads bytes [start, endInclusive] of an object across its segments. */
   readRange(segments: readonly ObjectSegment[], start: number, endInclusive: number): Readable;
+  /**
+   * Writes bytes [start, endInclusive] to `out` (GetObject) through a few reused
+   * buffers, and resolves once every write has completed; never ends `out`. Rejects
+   * on a read error, or when `out` closes first (code ERR_STREAM_PREMATURE_CLOSE).
+   */
+  sendRange(
+    segments: readonly ObjectSegment[],
+    start: number,
+    endInclusive: number,
+    out: Writable,
+  ): Promise<void>;
 
   // Objects
   /**
@@ -248,8 +259,12 @@ export interface Storage {
   // Multipart
   createMultipartUpload(init: Omit<MultipartUploadRecord, 'uploadId' | 'initiated'>): MultipartUploadRecord;
   getMultipartUpload(bucket: string, key: string, uploadId: string): MultipartUploadRecord | undefined;
-  /** Replaces any earlier upload of the same part number (its blob is removed). */
-  putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): PartRecord;
+  /**
+   * Replaces any earlier upload of the same part number (its blob is removed).
+   * Resolves once the row is durable; the row is visible to reads as soon as it
+   * is committed, before that.
+   */
+  putPart(uploadId: string, part: Omit<PartRecord, 'lastModified'>): Promise<PartRecord>;
   /** Parts with partNumber > marker, ascending, at most maxParts (+ whether more exist). */
   listParts(
     uploadId: string,
