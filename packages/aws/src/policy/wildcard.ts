@@ -61,14 +61,20 @@ export function compilePieces(
       chars += text;
       continue;
     }
+    // Runs of ordinary characters are appended whole: most patterns (ARNs, actions) have few wildcards.
+    let from = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      if (c === '*') close();
-      else if (c === '?') {
+      const c = text.charCodeAt(i);
+      if (c !== 42 && c !== 63) continue; // '*', '?'
+      chars += text.slice(from, i);
+      from = i + 1;
+      if (c === 42) close();
+      else {
         anyPositions.push(chars.length);
         chars += '?';
-      } else chars += c;
+      }
     }
+    chars += text.slice(from);
   }
   close();
   return { segments, hasStar: segments.length > 1, ignoreCase };
