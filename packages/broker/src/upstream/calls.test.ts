@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { describeStoreError } from '../store-errors.ts';
+import { describeStoreError, storeAnswer } from '../store-errors.ts';
 import { StoreTimeoutError } from '../store-timeouts.ts';
 import { directCalls, objectTarget } from './calls.ts';
 import { createSignedHttp, errorOf, StoreCallError } from './signed-http.ts';
@@ -162,7 +162,14 @@ test('a 200 that is not the expected document is an error, not an upload without
       contentDisposition: 'attachment',
       metadata: {},
     }),
-    /without a readable InitiateMultipartUploadResult/,
+    (error: unknown) => {
+      // What the client's 502 says: the store answered, with something unreadable.
+      assert.equal(
+        storeAnswer(describeStoreError(error)),
+        'the store answered 200 MalformedAnswer: the answer is not a readable InitiateMultipartUploadResult',
+      );
+      return true;
+    },
   );
   const sts = await scripted(t, [
     { status: 200, body: '<AssumeRoleResponse><AssumeRoleResult/></AssumeRoleResponse>' },
@@ -178,7 +185,7 @@ test('a 200 that is not the expected document is an error, not an upload without
       durationSeconds: 900,
       roleArn: 'arn:aws:iam::1:role/r',
     }),
-    /without complete credentials/,
+    /no complete credentials/,
   );
   assert.equal(sts.requests.length, 1);
 });

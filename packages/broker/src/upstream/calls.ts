@@ -131,7 +131,7 @@ export function directCalls(options: DirectCallsOptions): UpstreamCalls {
         !expiration ||
         Number.isNaN(+expiration)
       )
-        throw new Error('STS answered without complete credentials');
+        throw new StoreCallError('MalformedAnswer', 'the answer has no complete credentials', answer.status);
       return {
         accessKeyId: c.accessKeyId,
         secretAccessKey: c.secretAccessKey,
@@ -143,12 +143,12 @@ export function directCalls(options: DirectCallsOptions): UpstreamCalls {
   };
 }
 
-/** A 2xx answer's document, read by `pick`; one that is not the expected XML is an error. */
+/** A 2xx answer's document, read by `pick`; one that is not the expected XML is the store's error. */
 function readXml<T>(text: string, root: string, pick: (doc: ReturnType<typeof parseXmlBody>) => T): T {
   try {
     return pick(parseXmlBody(text, root));
-  } catch (cause) {
-    throw new Error(`the store answered 200 without a readable ${root}`, { cause });
+  } catch {
+    throw new StoreCallError('MalformedAnswer', `the answer is not a readable ${root}`, 200);
   }
 }
 
