@@ -14,11 +14,20 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { createAwsClients, destroyAwsClients } from '@hoist/broker/internal/aws';
 import { buildSessionPolicy } from '@hoist/broker/internal/session-policy';
 import { describeStoreError, isUnsupportedOperation } from '@hoist/broker/internal/store-errors';
 import { directCalls, type UpstreamCalls } from '@hoist/broker/internal/upstream/calls';
 import { StoreCallError } from '@hoist/broker/internal/upstream/signed-http';
-import { BROKER_KEYS, BUCKET, PREFIX, ROLE_ARN, startBrokerBackend } from '../helpers/broker.ts';
+import {
+  BROKER_KEYS,
+  BUCKET,
+  brokerConfig,
+  PREFIX,
+  ROLE_ARN,
+  startBrokerBackend,
+  startTestBroker,
+} from '../helpers/broker.ts';
 import { createUploadRole, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
 import { rejectsWith } from '../helpers/s3.ts';
 
@@ -203,3 +212,28 @@ suite(
   },
   skip,
 );
+
+test('a broker given SDK clients (deps.s3, deps.sts) makes its per-upload calls through them', async (t) => {
+  const server = await startBrokerBackend(t);
+  const config = brokerConfig(server, 'sts');
+  const sdk = createAwsClients(config);
+  t.after(() => destroyAwsClients(sdk));
+  const sent: string[] = [];
+  for (const client of [sdk.s3, sdk.sts] as { send: (command: object) => Promise<unknown> }[]) {
+    const send = client.send.bind(client);
+    client.send = (command: object) => {
+      sent.push(command.constructor.name);
+      return send(command);
+    };
+  }
+  const broker = await startTestBroker(t, config, { s3: sdk.s3, sts: sdk.sts });
+  const created = await broker.api('alice', 'POST', '/uploads', {
+    filename: 'a.bin',
+    size: 20 * 1024 * 1024,
+    contentType: 'application/octet-stream',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.ok(created.body.credentials?.sessionToken);
+  assert.ok(sent.includes('CreateMultipartUploadCommand'), sent.join(', '));
+  assert.ok(sent.includes('AssumeRoleCommand'), sent.join(', '));
+});
