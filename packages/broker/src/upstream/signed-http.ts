@@ -1,8 +1,8 @@
 /**
  * One SigV4-signed HTTP call to the store, on node:http(s) with keep-alive: what the broker's
  * two per-upload calls (CreateMultipartUpload, AssumeRole/GetFederationToken) need, without
- * the AWS SDK's middleware stack, which cost the broker about 1 ms of CPU per call
- * (measured; see docs/benchmarks.md). Same behaviour as the SDK clients it stands in for:
+ * the AWS SDK's middleware stack, which cost the broker 0.4–0.5 ms more CPU per call
+ * (`bench:broker --upstream sdk` vs `direct`; see docs/benchmarks.md). Same behaviour as the SDK clients it stands in for:
  * up to 3 attempts with full-jitter backoff for transient failures, a timed-out attempt not
  * retried (StoreTimeoutError), the signing clock corrected from the store's Date header when
  * the two are minutes apart (and the refused call asked again), and errors shaped as the SDK's (`name` = the store's code,
