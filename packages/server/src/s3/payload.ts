@@ -5,6 +5,7 @@
  * digest compared once the last byte is in — before anything is committed.
  */
 import { S3Error } from '@hoist/aws/s3';
+import { SigV4Error } from '@hoist/aws/sigv4';
 import {
   CHECKSUM_ALGORITHMS,
   type ChecksumAlgorithm,
@@ -215,9 +216,8 @@ export function receivePayload(ctx: S3Context, options: PayloadOptions): Payload
       }
     } catch (error) {
       hashing.close();
-      if (error instanceof S3Error) throw error;
-      if ((error as { code?: string }).code && typeof (error as { status?: unknown }).status === 'number')
-        throw error;
+      // S3's answers and the aws-chunked decoder's signature failures go out as they are.
+      if (error instanceof S3Error || error instanceof SigV4Error) throw error;
       throw new S3Error('IncompleteBody', undefined, { cause: error });
     }
     if (size !== expectedSize) {
