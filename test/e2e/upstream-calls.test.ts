@@ -10,11 +10,13 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createAwsClients, destroyAwsClients } from '@hoist/broker/internal/aws';
+import { FULL_CAPABILITIES } from '@hoist/broker/internal/capabilities';
 import { buildSessionPolicy } from '@hoist/broker/internal/session-policy';
 import { describeStoreError, isUnsupportedOperation } from '@hoist/broker/internal/store-errors';
 import { directCalls, type UpstreamCalls } from '@hoist/broker/internal/upstream/calls';
@@ -28,6 +30,7 @@ import {
   startBrokerBackend,
   startTestBroker,
 } from '../helpers/broker.ts';
+import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { createUploadRole, rgwClient, rgwUnavailable, uniqueBucket, useRgw } from '../helpers/rgw.ts';
 import { rejectsWith } from '../helpers/s3.ts';
 
@@ -236,4 +239,41 @@ test('a broker given SDK clients (deps.s3, deps.sts) makes its per-upload calls 
   assert.ok(created.body.credentials?.sessionToken);
   assert.ok(sent.includes('CreateMultipartUploadCommand'), sent.join(', '));
   assert.ok(sent.includes('AssumeRoleCommand'), sent.join(', '));
+});
+
+test('sts mode asks STS while S3 creates the multipart upload; a create that fails keeps nothing', async (t) => {
+  const server = await startBrokerBackend(t);
+  const proxy = await startFaultProxy(server.url);
+  t.after(() => proxy.close());
+  // S3 never answers CreateMultipartUpload: a broker that waited for it before asking STS
+  // would never send AssumeRole at all.
+  proxy.setRule((request) =>
+    request.method === 'POST' && request.url.endsWith('?uploads') ? { kind: 'stall' } : undefined,
+  );
+  const config = brokerConfig(server, 'sts', {
+    upstream: { connectTimeoutMs: 2000, requestTimeoutMs: 1000 },
+    s3: {
+      endpoint: proxy.url,
+      region: server.region,
+      bucket: BUCKET,
+      forcePathStyle: true,
+      credentials: { ...BROKER_KEYS },
+    },
+    sts: { endpoint: proxy.url, roleArn: ROLE_ARN, durationSeconds: 900 },
+  });
+  const broker = await startTestBroker(t, config, { capabilities: { ...FULL_CAPABILITIES } });
+  const created = await broker.api('alice', 'POST', '/uploads', {
+    filename: 'a.bin',
+    size: 20 * 1024 * 1024,
+    contentType: 'application/octet-stream',
+  });
+  assert.equal(created.status, 504, JSON.stringify(created.body));
+  const assumeRole = proxy.log.filter((e) => e.request.method === 'POST' && e.request.url === '/');
+  assert.equal(assumeRole.length, 1, 'AssumeRole went out while CreateMultipartUpload hung');
+  assert.equal(assumeRole[0]?.status, 200);
+  // Nothing was kept: no upload in the registry, no multipart upload in the bucket.
+  const listed = await broker.api('alice', 'GET', '/uploads');
+  assert.deepEqual(listed.body.uploads, []);
+  const open = await server.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+  assert.deepEqual(open.Uploads ?? [], []);
 });

@@ -4,7 +4,7 @@
  * headers or URL to send them with. An Idempotency-Key makes a retried create answer the same
  * upload again (with fresh credentials) instead of making a second one.
  */
-import type { ChecksumAlgorithm, CreateUploadResponse } from '@hoist/protocol';
+import type { ChecksumAlgorithm, CreateUploadResponse, TemporaryCredentials } from '@hoist/protocol';
 import { choosePartSize, partCount } from '@hoist/protocol';
 import { abortQuietly, publicEndpoint } from '../aws.ts';
 import { integrityFor } from '../capabilities.ts';
@@ -28,7 +28,7 @@ import {
   type Lifecycle,
   objectMetadata,
 } from './context.ts';
-import { mint, postFormFor, presignPut } from './issue.ts';
+import { askForCredentials, mint, postFormFor, presignPut } from './issue.ts';
 import { discard } from './verify.ts';
 
 export interface Created {
@@ -94,6 +94,12 @@ export async function createUpload(
   if (md5 && single && declaredMd5) metadata[DECLARED_MD5] = declaredMd5;
   if (form) Object.assign(metadata, formMetadata(input.sizeIsBound === true));
 
+  // The credentials do not depend on the multipart upload: STS is asked while S3 creates it
+  // (on AWS, two round trips at once instead of one after the other). A create that fails
+  // before answering drops them unseen, and nothing reports credentials it never handed out.
+  const asked =
+    policy && !single ? askForCredentials(lc, { mode: s.mode, userId: user.id, id }, policy) : undefined;
+  asked?.catch(() => {});
   const uploadId = single ? null : await startMultipart(lc, user, { id, key, input, algorithm, md5 });
   const record: KeyedUploadRecord = {
     id,
@@ -127,7 +133,7 @@ export async function createUpload(
 
   let response: CreateUploadResponse;
   try {
-    response = await respond(lc, user, record, policy);
+    response = await respond(lc, user, record, policy, asked);
   } catch (error) {
     // Nothing may stay open that the client cannot use. The reason keeps the failure, so a
     // retry with the same Idempotency-Key answers it again rather than "the upload is aborted".
@@ -237,13 +243,15 @@ async function createAgain(
 
 /**
  * What create answers for a record: where it goes, and credentials, headers or a PUT URL.
- * `policy` is the session policy create already built and checked for this key.
+ * `policy` is the session policy create already built and checked for this key; `asked`, its
+ * credentials already asked for.
  */
 async function respond(
   lc: Lifecycle,
   user: BrokerUser,
   record: UploadRecord,
   policy?: string,
+  asked?: Promise<TemporaryCredentials>,
 ): Promise<CreateUploadResponse> {
   const s = lc.settings;
   const single = record.uploadId === null;
@@ -271,6 +279,7 @@ async function respond(
       lc,
       record,
       policy ?? buildSessionPolicy({ bucket: record.bucket, key: record.key }),
+      asked,
     );
     if (single)
       response.putHeaders = putObjectHeaders({

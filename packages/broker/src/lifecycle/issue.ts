@@ -45,25 +45,44 @@ export function reportIssued(
   });
 }
 
-/** Session credentials for the upload's one object, narrowed by `policy` (buildSessionPolicy). */
-export async function mint(
+/** The upload whose credentials are asked for: known before its record exists. */
+export type MintSubject = Pick<UploadRecord, 'mode' | 'userId' | 'id'>;
+
+/**
+ * Asks STS for the upload's credentials, narrowed by `policy` (buildSessionPolicy), and reports
+ * nothing: `mint` (or a create that started this early) reports them once they are handed out.
+ */
+export function askForCredentials(
   lc: Lifecycle,
-  record: UploadRecord,
+  upload: MintSubject,
   policy: string,
 ): Promise<TemporaryCredentials> {
   const s = lc.settings;
-  const mode = record.mode === 'federation' ? 'federation' : 'sts';
-  const credentials = await lc.upstream(mode === 'sts' ? 'AssumeRole' : 'GetFederationToken', () =>
+  const mode = upload.mode === 'federation' ? 'federation' : 'sts';
+  return lc.upstream(mode === 'sts' ? 'AssumeRole' : 'GetFederationToken', () =>
     lc.aws.calls.mint({
       mode,
       policy,
-      userId: record.userId,
-      id: record.id,
+      userId: upload.userId,
+      id: upload.id,
       durationSeconds: mode === 'sts' ? s.sts.durationSeconds : s.federation.durationSeconds,
       roleArn: s.sts.roleArn,
       externalId: s.sts.externalId,
     }),
   );
+}
+
+/**
+ * Session credentials for the upload's one object, narrowed by `policy`: asked for now, or
+ * awaited from `asked` (a create asks STS while S3 creates the multipart upload).
+ */
+export async function mint(
+  lc: Lifecycle,
+  record: UploadRecord,
+  policy: string,
+  asked?: Promise<TemporaryCredentials>,
+): Promise<TemporaryCredentials> {
+  const credentials = await (asked ?? askForCredentials(lc, record, policy));
   reportIssued(lc, record, {
     kind: 'credentials',
     expiration: credentials.expiration,
