@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import {
-  BROKER_KEYS,
   BUCKET,
   brokerConfig,
   MiB,
+  s3Through,
   sha256,
   startBrokerBackend,
   startTestBroker,
@@ -47,14 +47,7 @@ describe('hoist upload / hoist credentials', () => {
   /** A broker config handing out the fault proxy as the S3 endpoint. */
   const proxiedConfig = (mode: 'sts' | 'presign') =>
     brokerConfig(server, mode, {
-      s3: {
-        endpoint: server.url,
-        publicEndpoint: proxy.url,
-        region: server.region,
-        bucket: BUCKET,
-        forcePathStyle: true,
-        credentials: { ...BROKER_KEYS },
-      },
+      s3: s3Through(server, proxy.url),
     });
 
   /** A file of random bytes in the temp dir. */

@@ -16,10 +16,10 @@ import type { UploadView } from '@hoist/protocol/internal/api';
 import type { BrowserContext, JSHandle, Page } from 'playwright-core';
 import { buildBrowserBundles } from '../../packages/uploader/scripts/build-browser.ts';
 import {
-  BROKER_KEYS,
   BUCKET,
   brokerConfig,
   MiB,
+  s3Through,
   startBrokerBackend,
   startTestBroker,
   type TestBroker,
@@ -213,14 +213,7 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       cleanup,
       brokerConfig(server, 'sts', {
         ...common,
-        s3: {
-          endpoint: server.url,
-          publicEndpoint: proxy.url,
-          region: server.region,
-          bucket: BUCKET,
-          forcePathStyle: true,
-          credentials: { ...BROKER_KEYS },
-        },
+        s3: s3Through(server, proxy.url),
       }),
     );
     presign = await startTestBroker(cleanup, brokerConfig(server, 'presign', common));
@@ -229,14 +222,7 @@ describe('upload engine in headless Chromium', { timeout: 120_000 }, () => {
       brokerConfig(server, 'presign', {
         ...common,
         store: { flexibleChecksums: false },
-        s3: {
-          endpoint: server.url,
-          publicEndpoint: proxy.url,
-          region: server.region,
-          bucket: BUCKET,
-          forcePathStyle: true,
-          credentials: { ...BROKER_KEYS },
-        },
+        s3: s3Through(server, proxy.url),
       }),
     );
     browser = await launchBrowser(cleanup);

@@ -21,12 +21,12 @@ import {
   formatBuildReport,
 } from '../../packages/uploader/scripts/build-browser.ts';
 import {
-  BROKER_KEYS,
   BUCKET,
   brokerConfig,
   E2E_LIMITS,
   MiB,
   openMultipartKeys,
+  s3Through,
   startBrokerBackend,
   startTestBroker,
   type TestBroker,
@@ -130,14 +130,7 @@ describe('<hoist-uploader> in headless Chromium', () => {
     broker = await startTestBroker(
       cleanup,
       brokerConfig(server, 'sts', {
-        s3: {
-          endpoint: server.url,
-          publicEndpoint: proxy.url,
-          region: server.region,
-          bucket: BUCKET,
-          forcePathStyle: true,
-          credentials: { ...BROKER_KEYS },
-        },
+        s3: s3Through(server, proxy.url),
         partSize: '8MiB',
         limits: { ...E2E_LIMITS, maxObjectSize: '256MiB' },
         cors: { origins: [web.origin] },

@@ -65,6 +65,21 @@ export async function startBrokerBackend(t: Hook): Promise<TestServer> {
   return server;
 }
 
+/**
+ * The `s3` section of a broker that calls `server` directly while its clients (presigned URLs,
+ * the create answer's endpoint) reach S3 through `publicEndpoint`, such as a fault proxy.
+ */
+export function s3Through(server: TestServer, publicEndpoint: string) {
+  return {
+    endpoint: server.url,
+    publicEndpoint,
+    region: server.region,
+    bucket: BUCKET,
+    forcePathStyle: true,
+    credentials: { ...BROKER_KEYS },
+  };
+}
+
 /** A validated config pointing at `server` (memory registry, any port, no sweeper). */
 export function brokerConfig(
   server: TestServer,

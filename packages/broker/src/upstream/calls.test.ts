@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
+import { startHttp } from '../../../../test/helpers/http-server.ts';
 import { describeStoreError, storeAnswer } from '../store-errors.ts';
 import { StoreTimeoutError } from '../store-timeouts.ts';
 import { directCalls, objectTarget } from './calls.ts';
@@ -77,7 +77,7 @@ async function scripted(
   answers: (number | 'stall' | { status: number; body: string; headers?: Record<string, string> })[],
 ): Promise<{ url: string; requests: IncomingMessage[] }> {
   const requests: IncomingMessage[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { url } = await startHttp(t, (req: IncomingMessage, res: ServerResponse) => {
     requests.push(req);
     req.resume();
     const answer = answers[Math.min(requests.length - 1, answers.length - 1)];
@@ -86,12 +86,7 @@ async function scripted(
       typeof answer === 'number' ? { status: answer, body: '', headers: {} } : answer;
     res.writeHead(status, { 'content-type': 'application/xml', ...headers }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+  return { url, requests };
 }
 
 const OK_CREATE = {

@@ -75,6 +75,7 @@ export function directCalls(options: DirectCallsOptions): UpstreamCalls {
     timeouts: options.timeouts,
   });
   const sts = stsTarget(options.stsEndpoint ?? s3.endpoint, s3.region);
+  const objectAt = objectAddressing(s3);
   return {
     async createMultipartUpload(input) {
       const headers: Record<string, string> = {
@@ -86,7 +87,7 @@ export function directCalls(options: DirectCallsOptions): UpstreamCalls {
         headers['x-amz-checksum-algorithm'] = input.checksum.algorithm;
         headers['x-amz-checksum-type'] = input.checksum.type;
       }
-      const target = objectTarget(s3, input.key, 'uploads');
+      const target = objectAt(input.key, 'uploads');
       const answer = await http.send({ method: 'POST', target, service: 's3', headers });
       const uploadId = readXml(answer.text, 'InitiateMultipartUploadResult', (doc) =>
         textOf(doc, 'UploadId'),
@@ -155,17 +156,14 @@ function readXml<T>(text: string, root: string, pick: (doc: ReturnType<typeof pa
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /**
- * The object's URL, addressed as the SDK addresses it: virtual-hosted
- * (`bucket.host/key`) unless `forcePathStyle`, an IP-address endpoint, or a bucket name that
- * cannot be a host label (dots under TLS, capitals, …) ask for path style (`host/bucket/key`).
+ * Objects' URLs, addressed as the SDK addresses them: virtual-hosted (`bucket.host/key`)
+ * unless `forcePathStyle`, an IP-address endpoint, or a bucket name that cannot be a host
+ * label (dots under TLS, capitals, …) ask for path style (`host/bucket/key`). The endpoint is
+ * read once; each call only encodes its key.
  */
-export function objectTarget(s3: S3Settings, key: string, query: string): Target {
+export function objectAddressing(s3: S3Settings): (key: string, query: string) => Target {
   const base = new URL(s3.endpoint ?? awsEndpoint('s3', s3.region));
   const basePath = base.pathname.replace(/\/+$/, '');
-  const encodedKey = key
-    .split('/')
-    .map((segment) => uriEncode(segment, true))
-    .join('/');
   const host = base.hostname;
   const virtual =
     !s3.forcePathStyle &&
@@ -174,8 +172,19 @@ export function objectTarget(s3: S3Settings, key: string, query: string): Target
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket) &&
     !(base.protocol === 'https:' && s3.bucket.includes('.'));
   const origin = virtual ? `${base.protocol}//${s3.bucket}.${base.host}` : base.origin;
-  const path = virtual ? `${basePath}/${encodedKey}` : `${basePath}/${s3.bucket}/${encodedKey}`;
-  return { origin, path: `${path}?${query}` };
+  const prefix = virtual ? basePath : `${basePath}/${s3.bucket}`;
+  return (key, query) => {
+    const encodedKey = key
+      .split('/')
+      .map((segment) => uriEncode(segment, true))
+      .join('/');
+    return { origin, path: `${prefix}/${encodedKey}?${query}` };
+  };
+}
+
+/** One object's URL (objectAddressing, for a single use). */
+export function objectTarget(s3: S3Settings, key: string, query: string): Target {
+  return objectAddressing(s3)(key, query);
 }
 
 function stsTarget(endpoint: string | undefined, region: string): Target {

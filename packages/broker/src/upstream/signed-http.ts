@@ -170,6 +170,17 @@ function retryable(error: unknown): boolean {
   return RETRYABLE_NETWORK.has(String((error as { code?: unknown } | null)?.code));
 }
 
+/** Parsed origins: a broker talks to one or two (S3, STS), so this stays tiny. */
+const origins = new Map<string, URL>();
+function originUrl(origin: string): URL {
+  let url = origins.get(origin);
+  if (!url) {
+    url = new URL(origin);
+    if (origins.size < 64) origins.set(origin, url);
+  }
+  return url;
+}
+
 /** One request and its whole answer; a 3xx-5xx answer becomes a StoreCallError. */
 function exchange(
   target: Target,
@@ -179,7 +190,7 @@ function exchange(
   timeouts: StoreTimeouts,
   agents: { 'http:': HttpAgent; 'https:': HttpsAgent },
 ): Promise<StoreAnswer> {
-  const url = new URL(target.origin);
+  const url = originUrl(target.origin);
   const secure = url.protocol === 'https:';
   return new Promise<StoreAnswer>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
