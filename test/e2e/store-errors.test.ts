@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { GetFederationTokenCommand } from '@aws-sdk/client-sts';
 import { createAwsClients, destroyAwsClients } from '@hoist/broker/internal/aws';
 import { FULL_CAPABILITIES } from '@hoist/broker/internal/capabilities';
@@ -222,6 +223,17 @@ test('a create whose STS failed for now is tried again by a retry with the same 
   assert.equal(third.status, 201);
   assert.equal(third.body.id, again.body.id);
   assert.equal(third.body.uploadId, again.body.uploadId);
+
+  // Once its owner aborts it, the old failure must not reopen it: a retry is refused.
+  const aborted = await fetch(`${broker.url}/uploads/${String(again.body.id)}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${TOKENS.alice}` },
+  });
+  assert.equal(aborted.status, 200);
+  const afterAbort = await createUpload(broker.url, BIG, 'create-3');
+  assert.equal(afterAbort.status, 409, JSON.stringify(afterAbort.body));
+  const open = await server.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+  assert.deepEqual(open.Uploads ?? [], [], 'no multipart upload was started again');
 });
 
 test('the engine reports the store answer of a failed create, not "the upload is aborted" from its retry', async (t) => {

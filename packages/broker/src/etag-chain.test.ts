@@ -6,15 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { createPartHasher } from '@hoist/client/internal/checksum';
-import {
-  EMPTY_MD5,
-  etagIsMd5,
-  etagToMd5,
-  isMd5,
-  md5Hex,
-  multipartEtagOf,
-  normalizeEtag,
-} from './etag-chain.ts';
+import { isMd5 } from '@hoist/protocol';
+import { EMPTY_MD5, etagIsMd5, etagToMd5, md5Hex, multipartEtagOf, normalizeEtag } from './etag-chain.ts';
 import { multipartEtag as etagOfParts } from './views.ts';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('base64');

@@ -6,9 +6,6 @@
  */
 import { multipartEtag, normalizeEtag as unquoteEtag } from './views.ts';
 
-/** Where the lifecycle has always found it; the rule is the contract's. */
-export { isMd5 } from '@hoist/protocol';
-
 /** Base64 MD5 of nothing: the declared digest of an empty single-request file. */
 export const EMPTY_MD5 = '1B2M2Y8AsgTpgAmY7PhCfg==';
 

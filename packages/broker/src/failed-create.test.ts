@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BrokerProblem } from './errors.ts';
-import { failedCreate, failedCreateProblem, failedCreateReason } from './failed-create.ts';
+import { failedCreate, failedCreateReason } from './failed-create.ts';
+
+/** The problem a failed create answered, from its record's reason. */
+const failedCreateProblem = (reason: string | undefined) => failedCreate(reason)?.problem;
 
 test('a failed create round-trips through the registry reason', () => {
   const original = new BrokerProblem(

@@ -49,8 +49,3 @@ export function failedCreate(reason: string | undefined): FailedCreate | undefin
   );
   return { problem, transient: !final && STORE_FAILURES.includes(type) };
 }
-
-/** The problem a failed create answered, from its record's reason; undefined for any other reason. */
-export function failedCreateProblem(reason: string | undefined): BrokerProblem | undefined {
-  return failedCreate(reason)?.problem;
-}

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { normalizeContentType } from '@hoist/protocol';
 import { GiB, MiB, TiB } from '@hoist/protocol/internal/limits';
 import { BrokerProblem } from './errors.ts';
-import { checkCreateUpload, contentTypeAllowed, createRateLimiter, normalizeContentType } from './limits.ts';
+import { checkCreateUpload, contentTypeAllowed, createRateLimiter } from './limits.ts';
 import type { BrokerLimits } from './types.ts';
 
 const NOW = 1_750_000_000_000;

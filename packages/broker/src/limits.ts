@@ -14,7 +14,6 @@ import type { BrokerLimits, BrokerUser, Registry } from './types.ts';
 const DAY_MS = 24 * 3600 * 1000;
 
 /** The protocol's media-type rule (the engine, CLI and uploader check the same). */
-export { normalizeContentType } from '@hoist/protocol';
 
 /**
  * Whether `type` matches one of `allowed`: exact (`video/mp4`), by top-level type

@@ -93,7 +93,8 @@ export class UploadService {
       // Expired but not yet swept is still abortable: the user cleans up sooner than the sweeper.
       if (!OPEN.includes(record.status))
         throw new BrokerProblem('conflict', `The upload is ${record.status}`);
-      const aborted = await discard(lc, record, 'aborted');
+      // Its own reason: one left by a failed create must not outlive it (a retry would reopen it).
+      const aborted = await discard(lc, record, 'aborted', 'aborted by its owner');
       if (!aborted) {
         const now = await lc.registry.get(id);
         throw new BrokerProblem('conflict', `The upload is ${now?.status ?? 'gone'}`);

@@ -5,9 +5,6 @@ import { type ChecksumAlgorithm, type ChecksumType, supportsFullObject } from '@
 import type { ListedPart } from './aws.ts';
 import type { UploadRecord } from './types.ts';
 
-/** Where the lifecycle has always found it; the rule is the contract's. */
-export { isChecksum } from '@hoist/protocol';
-
 /** 128 random bits as 25 base36 characters: URL-safe, never starting with `-`. */
 export function randomId(): string {
   return BigInt(`0x${randomBytes(16).toString('hex')}`)

@@ -4,6 +4,7 @@
  * form, retried like a part (a form can be sent again until it expires: its policy pins the
  * checksum, so a replay only writes the same bytes).
  */
+import { DEFAULT_SINGLE_REQUEST_MAX_SIZE } from '@hoist/protocol';
 import type { ResolvedOptions } from './options.ts';
 import { objectUrl, requireEtag } from './s3.ts';
 import { S3Failure, type S3Sender } from './s3-sender.ts';
@@ -14,7 +15,7 @@ import type { HttpRequest } from './types.ts';
  * Files up to this size (the broker's default single-request limit) are hashed whole before
  * the broker is asked, so it can bind the checksum into a presigned PUT or POST form.
  */
-const HASH_FIRST_MAX = 8 * 1024 * 1024;
+const HASH_FIRST_MAX = DEFAULT_SINGLE_REQUEST_MAX_SIZE;
 
 /** The whole file, read once for a single request, with its checksum and MD5. */
 export interface WholeFile {

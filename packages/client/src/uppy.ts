@@ -23,6 +23,7 @@
  * ```
  * @module
  */
+import { DEFAULT_SINGLE_REQUEST_MAX_SIZE } from '@hoist/protocol';
 import { UploadError } from './errors.ts';
 import { problemError } from './problem.ts';
 
@@ -62,8 +63,6 @@ export interface HoistUppyOptions {
    */
   singleRequestMaxSize?: number;
 }
-
-const DEFAULT_SINGLE_REQUEST_MAX_SIZE = 8 * 1024 * 1024;
 
 function xmlEscape(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -8,6 +8,9 @@ import { parseSize } from './size.ts';
 /** The default part size for files that fit in 10,000 of them. */
 export const DEFAULT_PART_SIZE = 8 * MiB;
 
+/** The broker's default single-request size: files up to it go as one PutObject or POST form. */
+export const DEFAULT_SINGLE_REQUEST_MAX_SIZE = 8 * MiB;
+
 /**
  * The part size for a file: `preferred` (default 8 MiB) rounded to whole MiB and kept in
  * S3's bounds, grown to the smallest whole-MiB size that keeps the file within 10,000 parts.

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeSigV4Crypto } from '@hoist/aws/node';
 import { s3BucketArn, s3ObjectArn } from '@hoist/aws/policy';
 import { classifyS3Request, S3Error, type S3Operation } from '@hoist/aws/s3';
-import { type VerifiedRequest, verifyRequest } from '@hoist/aws/sigv4';
+import { parseAmzDate, type VerifiedRequest, verifyRequest } from '@hoist/aws/sigv4';
 import { S3_LIMITS } from '@hoist/protocol';
 import { parseTarget, type Target } from './addressing.ts';
 import type { Authorizer } from './authz.ts';
@@ -64,14 +64,6 @@ interface Authenticated {
   /** ms since the request was signed. */
   signatureAgeMs: number;
   sourceIp: string;
-}
-
-/** `yyyymmddThhmmssZ` → ms since the epoch. */
-function amzDateToMs(datetime: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(datetime);
-  return m
-    ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
-    : 0;
 }
 
 /** Lets the body come: `100 Continue` when the client waits for it. */
@@ -144,7 +136,7 @@ async function authenticate(steps: Steps, ex: Exchange, target: Target): Promise
   return {
     auth,
     now,
-    signatureAgeMs: Math.max(0, now - amzDateToMs(auth.datetime)),
+    signatureAgeMs: Math.max(0, now - (parseAmzDate(auth.datetime) ?? 0)),
     sourceIp: ex.req.socket.remoteAddress ?? '',
   };
 }

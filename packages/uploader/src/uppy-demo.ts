@@ -10,6 +10,7 @@ import Dashboard from '@uppy/dashboard';
 import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
 import { hoistAwsS3Options } from '@hoist/client/uppy';
+import { DEFAULT_SINGLE_REQUEST_MAX_SIZE } from '@hoist/protocol';
 
 interface PageConfig {
   brokerUrl: string;
@@ -18,7 +19,7 @@ interface PageConfig {
 }
 
 /** The dev broker's `singleRequestMaxSize` (its default). */
-const SINGLE_REQUEST_MAX_SIZE = 8 * 1024 * 1024;
+const SINGLE_REQUEST_MAX_SIZE = DEFAULT_SINGLE_REQUEST_MAX_SIZE;
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 

@@ -2,7 +2,7 @@
  * The config's sections with their fields' metadata (variable, meaning, default as shown):
  * S3 and STS, the store's capabilities and timeouts, limits, and authentication.
  */
-import { MiB, S3_LIMITS, TiB } from '@hoist/protocol';
+import { DEFAULT_PART_SIZE, DEFAULT_SINGLE_REQUEST_MAX_SIZE, S3_LIMITS, TiB } from '@hoist/protocol';
 import { z } from 'zod';
 import { DEFAULT_STORE_TIMEOUTS } from '../store-timeouts.ts';
 import { field } from './field.ts';
@@ -151,14 +151,14 @@ export const upstreamSection = z
   .prefault({});
 
 /** The part size and single-request threshold: top-level fields, defined here with the sizes. */
-export const partSizeField = field(partSize().default(8 * MiB), {
+export const partSizeField = field(partSize().default(DEFAULT_PART_SIZE), {
   env: 'HOIST_PART_SIZE',
   kind: 'size',
   doc: 'Multipart part size, whole MiB, 5MiB..5GiB (text is rounded up to whole MiB: 8MB is 8MiB)',
 });
 
 export const singleRequestMaxSizeField = field(
-  size({ min: 0, max: S3_LIMITS.maxPutObjectSize }).default(8 * MiB),
+  size({ min: 0, max: S3_LIMITS.maxPutObjectSize }).default(DEFAULT_SINGLE_REQUEST_MAX_SIZE),
   {
     env: 'HOIST_SINGLE_REQUEST_MAX_SIZE',
     kind: 'size',

@@ -6,13 +6,13 @@
  */
 import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { CompletedPart, CompleteUploadRequest, UploadView } from '@hoist/protocol';
-import { partCount, partRange } from '@hoist/protocol';
+import { isChecksum, isMd5, partCount, partRange } from '@hoist/protocol';
 import { CHECKSUM_FIELD, errorName, httpStatus, type ListedPart, listAllParts } from '../aws.ts';
 import { BrokerProblem } from '../errors.ts';
-import { etagIsMd5, isMd5, md5Hex, multipartEtagOf } from '../etag-chain.ts';
+import { etagIsMd5, md5Hex, multipartEtagOf } from '../etag-chain.ts';
 import { isFormUpload } from '../post-form.ts';
 import type { BrokerUser, UploadRecord } from '../types.ts';
-import { isChecksum, multipartEtag, normalizeEtag, toView, uploadChecksumType } from '../views.ts';
+import { multipartEtag, normalizeEtag, toView, uploadChecksumType } from '../views.ts';
 import {
   DECLARED_CHECKSUM,
   DECLARED_MD5,

@@ -10,7 +10,7 @@ import type { AwsClients, S3Settings, StsSettings } from '../aws.ts';
 import { FULL_CAPABILITIES, type StoreCapabilities } from '../capabilities.ts';
 import { BrokerProblem } from '../errors.ts';
 import { FORM_METADATA, SIZE_BOUND_METADATA } from '../post-form.ts';
-import type { IdempotencyLookup } from '../registry/record.ts';
+import { type IdempotencyLookup, OPEN_STATUSES } from '../registry/record.ts';
 import { storeProblem } from '../store-errors.ts';
 import type { BrokerUser, Registry, UploadRecord } from '../types.ts';
 import { randomId } from '../views.ts';
@@ -87,7 +87,7 @@ export interface CreateUploadInput extends CreateUploadRequest {
   sizeIsBound?: boolean;
 }
 
-export const OPEN: readonly UploadStatus[] = ['created', 'uploading'];
+export const OPEN: readonly UploadStatus[] = OPEN_STATUSES;
 /** Object metadata the broker sets; application metadata may not use the prefix (the request schema's rule). */
 export { RESERVED_METADATA_PREFIX };
 export const DECLARED_CHECKSUM = `${RESERVED_METADATA_PREFIX}checksum`;

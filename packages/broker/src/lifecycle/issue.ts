@@ -10,15 +10,13 @@ import type {
   PresignedRequest,
   TemporaryCredentials,
 } from '@hoist/protocol';
-import { partCount, partRange } from '@hoist/protocol';
+import { isChecksum, isMd5, partCount, partRange } from '@hoist/protocol';
 import { BrokerProblem } from '../errors.ts';
-import { isMd5 } from '../etag-chain.ts';
 import { contentDisposition } from '../keys.ts';
 import { signPostForm, sizeIsBound } from '../post-form.ts';
 import { presignPutObject, presignUploadPart } from '../presign.ts';
 import { buildSessionPolicy } from '../session-policy.ts';
 import type { BrokerUser, UploadRecord } from '../types.ts';
-import { isChecksum } from '../views.ts';
 import {
   type CreateUploadInput,
   type CredentialIssuedEvent,

@@ -3,10 +3,10 @@
  * checksum or MD5 chain) and the record becomes `completed`, or the upload is rejected — its
  * multipart upload aborted, whatever is at the key deleted, the reason recorded.
  */
-import type { CompletedPart } from '@hoist/protocol';
+import { type CompletedPart, isMd5 } from '@hoist/protocol';
 import { abortQuietly, deleteObject, headObject, type ObjectHead } from '../aws.ts';
 import { BrokerProblem } from '../errors.ts';
-import { normalizeEtag as comparableEtag, etagIsMd5, isMd5, multipartEtagOf } from '../etag-chain.ts';
+import { normalizeEtag as comparableEtag, etagIsMd5, multipartEtagOf } from '../etag-chain.ts';
 import { isFormUpload, sizeIsBound } from '../post-form.ts';
 import type { Registry, UploadRecord } from '../types.ts';
 import { multipartEtag, normalizeEtag, sameType } from '../views.ts';

@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { startHttp } from '../../../../test/helpers/http-server.ts';
+import type { S3Settings } from '../aws.ts';
 import { describeStoreError, storeAnswer } from '../store-errors.ts';
 import { StoreTimeoutError } from '../store-timeouts.ts';
-import { directCalls, objectTarget } from './calls.ts';
-import { createSignedHttp, errorOf, StoreCallError } from './signed-http.ts';
+import { directCalls, objectAddressing } from './calls.ts';
+import { createSignedHttp, errorOf, StoreCallError, targetAt } from './signed-http.ts';
+
+/** Where the direct calls send an object's request: origin and path. */
+function objectTarget(s3: S3Settings, key: string, query: string) {
+  const { origin, path } = objectAddressing(s3)(key, query);
+  return { origin, path };
+}
+
+const at = (url: string) => targetAt(new URL(url), url, '/');
 
 const S3 = { region: 'us-east-1', bucket: 'uploads' };
 const KEYS = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x'.repeat(40) };
@@ -129,7 +138,7 @@ test('transient answers are retried (3 attempts), refusals are not, and every at
   const http = createSignedHttp({ region: 'us-east-1', identity, timeouts: TIMEOUTS, random: () => 0 });
   t.after(() => http.close());
   await assert.rejects(
-    http.send({ method: 'POST', target: { origin: refused.url, path: '/' }, service: 'sts', headers: {} }),
+    http.send({ method: 'POST', target: at(refused.url), service: 'sts', headers: {} }),
     (error: unknown) => error instanceof StoreCallError && error.name === 'AccessDenied',
   );
   assert.equal(refused.requests.length, 1, 'a refusal is asked once');
@@ -140,7 +149,7 @@ test('a store that never answers fails once with StoreTimeoutError, not three ti
   const http = createSignedHttp({ region: 'us-east-1', identity, timeouts: TIMEOUTS });
   t.after(() => http.close());
   await assert.rejects(
-    http.send({ method: 'POST', target: { origin: store.url, path: '/' }, service: 'sts', headers: {} }),
+    http.send({ method: 'POST', target: at(store.url), service: 'sts', headers: {} }),
     StoreTimeoutError,
   );
   assert.equal(store.requests.length, 1);

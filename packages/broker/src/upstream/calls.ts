@@ -15,7 +15,13 @@ import { uriEncode } from '@hoist/aws/sigv4';
 import type { ChecksumAlgorithm, TemporaryCredentials } from '@hoist/protocol';
 import { type MintInput, mintCredentials, type S3Settings, sessionName } from '../aws.ts';
 import type { StoreTimeouts } from '../store-timeouts.ts';
-import { createSignedHttp, type IdentityProvider, StoreCallError, type Target } from './signed-http.ts';
+import {
+  createSignedHttp,
+  type IdentityProvider,
+  StoreCallError,
+  type Target,
+  targetAt,
+} from './signed-http.ts';
 
 export interface CreateMultipartInput {
   key: string;
@@ -173,23 +179,14 @@ export function objectAddressing(s3: S3Settings): (key: string, query: string) =
     !(base.protocol === 'https:' && s3.bucket.includes('.'));
   const origin = virtual ? `${base.protocol}//${s3.bucket}.${base.host}` : base.origin;
   const prefix = virtual ? basePath : `${basePath}/${s3.bucket}`;
-  return (key, query) => {
-    const encodedKey = key
-      .split('/')
-      .map((segment) => uriEncode(segment, true))
-      .join('/');
-    return { origin, path: `${prefix}/${encodedKey}?${query}` };
-  };
-}
-
-/** One object's URL (objectAddressing, for a single use). */
-export function objectTarget(s3: S3Settings, key: string, query: string): Target {
-  return objectAddressing(s3)(key, query);
+  const at = targetAt(base, origin, '');
+  // Each byte outside the unreserved set encoded once, slashes kept: the key as written.
+  return (key, query) => ({ ...at, path: `${prefix}/${uriEncode(key, false)}?${query}` });
 }
 
 function stsTarget(endpoint: string | undefined, region: string): Target {
   const base = new URL(endpoint ?? awsEndpoint('sts', region));
-  return { origin: base.origin, path: base.pathname || '/' };
+  return targetAt(base, base.origin, base.pathname || '/');
 }
 
 function awsEndpoint(service: 's3' | 'sts', region: string): string {

@@ -28,6 +28,22 @@ export type IdentityProvider = () => Promise<Identity>;
 export interface Target {
   origin: string;
   path: string;
+  /** The origin, read once: what node:http connects to. */
+  secure: boolean;
+  hostname: string;
+  port: number;
+}
+
+/** A target at `path` on the origin of `base` (an endpoint URL, parsed once by the caller). */
+export function targetAt(base: URL, origin: string, path: string): Target {
+  const secure = base.protocol === 'https:';
+  return {
+    origin,
+    path,
+    secure,
+    hostname: new URL(origin).hostname.replace(/^\[|\]$/g, ''),
+    port: Number(base.port) || (secure ? 443 : 80),
+  };
 }
 
 export interface SignedCall {
@@ -170,17 +186,6 @@ function retryable(error: unknown): boolean {
   return RETRYABLE_NETWORK.has(String((error as { code?: unknown } | null)?.code));
 }
 
-/** Parsed origins: a broker talks to one or two (S3, STS), so this stays tiny. */
-const origins = new Map<string, URL>();
-function originUrl(origin: string): URL {
-  let url = origins.get(origin);
-  if (!url) {
-    url = new URL(origin);
-    if (origins.size < 64) origins.set(origin, url);
-  }
-  return url;
-}
-
 /** One request and its whole answer; a 3xx-5xx answer becomes a StoreCallError. */
 function exchange(
   target: Target,
@@ -190,8 +195,7 @@ function exchange(
   timeouts: StoreTimeouts,
   agents: { 'http:': HttpAgent; 'https:': HttpsAgent },
 ): Promise<StoreAnswer> {
-  const url = originUrl(target.origin);
-  const secure = url.protocol === 'https:';
+  const { secure } = target;
   return new Promise<StoreAnswer>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const fail = (error: Error): void => {
@@ -204,9 +208,9 @@ function exchange(
       timer = setTimeout(() => fail(new StoreTimeoutError(`the store did not answer in time (${what})`)), ms);
     };
     const req = (secure ? httpsRequest : httpRequest)({
-      protocol: url.protocol,
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port || (secure ? 443 : 80),
+      protocol: secure ? 'https:' : 'http:',
+      hostname: target.hostname,
+      port: target.port,
       method,
       path: target.path,
       headers,
